@@ -1,0 +1,99 @@
+# Kefu: `make run` installs what is missing, builds and serves; `make test` runs every test.
+.SUFFIXES:
+.DELETE_ON_ERROR:
+
+CC ?= gcc
+PKGS := libmicrohttpd jansson sqlite3 libsodium inih
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
+        -Wvla -Wwrite-strings -fno-common
+CPPFLAGS := -Isrc -Ibuild/gen -D_FILE_OFFSET_BITS=64
+BASE_CFLAGS := -std=c17 $(WARN) -g -pthread -MMD -MP
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+MODE ?= rel
+ifeq ($(MODE),asan)
+MODE_CFLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+else
+MODE_CFLAGS := -O2
+endif
+OUT := build/$(MODE)
+
+SRC := $(wildcard src/lib/*.c src/store/*.c src/core/*.c src/http/*.c src/jobs/*.c \
+                  src/channels/*.c)
+OBJ := $(SRC:src/%.c=$(OUT)/%.o)
+SQL := $(sort $(wildcard src/store/sql/*.sql))
+MIGRATIONS := $(sort $(wildcard src/store/migrations/*.sql))
+GEN := build/gen/sql_gen.h build/gen/migrations_gen.h
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(OUT)/tests/%)
+
+.PHONY: all build deps web run test unit api e2e asan bench format check-format clean
+
+all: build
+
+build: $(OUT)/kefu
+	@if [ "$(MODE)" = rel ]; then ln -sf build/rel/kefu kefu; fi
+
+build/gen/sql_gen.h: $(SQL) scripts/sqlgen.awk
+	@mkdir -p $(@D)
+	awk -f scripts/sqlgen.awk $(SQL) > $@
+
+build/gen/migrations_gen.h: $(MIGRATIONS) scripts/migrations.awk
+	@mkdir -p $(@D)
+	awk -f scripts/migrations.awk $(MIGRATIONS) > $@
+
+$(OUT)/%.o: src/%.c $(GEN)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(MODE_CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+
+$(OUT)/main.o: src/main.c $(GEN)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(MODE_CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+
+$(OUT)/libkefu.a: $(OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(OUT)/kefu: $(OUT)/main.o $(OUT)/libkefu.a
+	$(CC) $(BASE_CFLAGS) $(MODE_CFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
+$(OUT)/tests/%: tests/unit/%.c $(OUT)/libkefu.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests/unit $(BASE_CFLAGS) $(MODE_CFLAGS) $(PKG_CFLAGS) -o $@ $< \
+	    $(OUT)/libkefu.a $(PKG_LIBS) -lcmocka -lm
+
+-include $(OBJ:.o=.d) $(OUT)/main.d
+
+# Installs the Debian and npm packages that are missing (root on Debian 12).
+deps:
+	@scripts/deps.sh
+
+web/dist/index.html: $(shell find web/src web/index.html web/vite.config.js web/package.json -type f 2>/dev/null)
+	cd web && npm run build --silent
+	@touch $@
+
+web: web/dist/index.html
+
+run: deps
+	@$(MAKE) --no-print-directory build web
+	./kefu serve
+
+unit: $(UNIT_BIN)
+	@scripts/run-unit.sh $(UNIT_BIN)
+
+test: deps
+	@scripts/test.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory build
+	bench/run.sh
+
+format:
+	clang-format -i $(SRC) src/main.c $(wildcard src/*/*.h) $(wildcard tests/unit/*.c tests/unit/*.h)
+
+check-format:
+	clang-format --dry-run --Werror $(SRC) src/main.c $(wildcard src/*/*.h) \
+	    $(wildcard tests/unit/*.c tests/unit/*.h)
+
+clean:
+	rm -rf build kefu

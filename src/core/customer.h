@@ -1,0 +1,48 @@
+/* customer.h: customers: found by phone, e-mail or member id, never duplicated. */
+#ifndef KEFU_CUSTOMER_H
+#define KEFU_CUSTOMER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct db;
+struct arena;
+struct actor;
+struct kf_error;
+
+struct customer {
+    int64_t id;
+    const char *name, *phone, *email, *member_id, *tier;
+    int64_t created_at;
+};
+
+/* NULL fields are absent (on update: unchanged). */
+struct customer_input {
+    const char *name, *phone, *email, *member_id, *tier;
+};
+
+/* Checks and normalizes in place (phone: digits and a leading '+'; e-mail lower-cased);
+ * normalized strings live in arena. 0 or KF_EINVAL naming the field with `prefix` before it
+ * (e.g. "customer."). */
+int customer_normalize(struct customer_input *in, const char *prefix, struct arena *arena,
+                       struct kf_error *e);
+/* Finds the customer with the same phone, e-mail or member id, filling in what it lacks, or
+ * creates one. in must be normalized. */
+int customer_find_or_create(struct db *db, const struct actor *actor,
+                            const struct customer_input *in, struct arena *arena,
+                            struct customer *ret, struct kf_error *e);
+/* Creates a customer; KF_ECONFLICT naming the field when a contact belongs to another. */
+int customer_create(struct db *db, const struct actor *actor, struct customer_input *in,
+                    struct arena *arena, struct customer *ret, struct kf_error *e);
+int customer_update(struct db *db, const struct actor *actor, int64_t id, struct customer_input *in,
+                    struct arena *arena, struct customer *ret, struct kf_error *e);
+int customer_get(struct db *db, int64_t id, struct arena *arena, struct customer *ret);
+/* q: a phone, e-mail or member id (exact) or the start of a name; NULL lists the newest. */
+int customer_search(struct db *db, const char *q, int limit, struct arena *arena,
+                    struct customer **ret, size_t *ret_n);
+/* Records that actor saw the full contact of customer id (and, if ticket_id, on which
+ * ticket). */
+int customer_contact_viewed(struct db *db, const struct actor *actor, int64_t id,
+                            int64_t ticket_id);
+
+#endif

@@ -1,0 +1,45 @@
+/* refdata.h: channels, the category tree and settings. */
+#ifndef KEFU_REFDATA_H
+#define KEFU_REFDATA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct db;
+struct arena;
+struct actor;
+struct kf_error;
+
+struct channel {
+    const char *code, *name, *name_en;
+    int enabled;
+};
+
+struct category {
+    int64_t id;
+    const char *code, *name, *type, *parent_code;
+    int64_t department_id;
+};
+
+struct category_input {
+    const char *code, *name, *type, *parent_code;
+    int64_t department_id;
+    int has_department;
+};
+
+struct settings {
+    const char *ticket_number_format;
+};
+
+int channel_list(struct db *db, struct arena *arena, struct channel **ret, size_t *ret_n);
+int category_list(struct db *db, struct arena *arena, struct category **ret, size_t *ret_n);
+int category_create(struct db *db, const struct actor *actor, const struct category_input *in,
+                    struct kf_error *e);
+int category_update(struct db *db, const struct actor *actor, const char *code,
+                    const struct category_input *in, struct kf_error *e);
+int settings_get(struct db *db, struct arena *arena, struct settings *ret);
+/* NULL members are left as they are. */
+int settings_update(struct db *db, const struct actor *actor, const struct settings *in,
+                    struct kf_error *e);
+
+#endif

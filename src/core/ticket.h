@@ -1,0 +1,162 @@
+/* ticket.h: tickets: registration, the record, status moves, conversation and history. */
+#ifndef KEFU_TICKET_H
+#define KEFU_TICKET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/customer.h"
+
+struct db;
+struct arena;
+struct actor;
+struct kf_error;
+
+enum { TICKET_MAX_ATTACHMENTS = 20 };
+
+/* Times are UTC ms, 0 when not set; ids 0 when none. */
+struct ticket {
+    int64_t id, version;
+    const char *number, *channel, *type, *category, *subject, *description;
+    const char *urgency, *priority, *status;
+    struct customer customer;
+    const char *contact_name, *mood, *mood_note;
+    int64_t assignee_id;
+    const char *assignee_name;
+    int64_t department_id;
+    const char *department_code, *department_name;
+    int64_t raised_at, taken_over_at, first_response_at, processing_started_at, resolved_at,
+        closed_at;
+    int64_t accept_by, first_response_by, resolve_by;
+    const char *result, *measures, *satisfaction, *remarks;
+    int64_t reviewer_id;
+    const char *reviewer_name;
+    int64_t reviewed_at;
+    int64_t created_by;
+    const char *created_by_name;
+    int64_t created_at, updated_at;
+};
+
+struct ticket_input {
+    const char *channel, *type, *category, *subject, *description, *urgency;
+    const char *contact_name, *mood, *mood_note;
+    int64_t raised_at;   /* 0: now */
+    int64_t customer_id; /* or: */
+    struct customer_input customer;
+    int has_customer;
+    int64_t attachments[TICKET_MAX_ATTACHMENTS];
+    int nattachments;
+};
+
+/* Registers a ticket: finds or creates the customer, allocates the number, applies the
+ * priority, writes history, audit and event rows. ret is read back in full. */
+int ticket_create(struct db *db, const struct actor *actor, struct ticket_input *in,
+                  struct arena *arena, struct ticket *ret, struct kf_error *e);
+
+/* ref is a numeric id or a ticket number. KF_ENOTFOUND also when the actor may not see it. */
+int ticket_get(struct db *db, const struct actor *actor, const char *ref, struct arena *arena,
+               struct ticket *ret);
+int ticket_get_id(struct db *db, const struct actor *actor, int64_t id, struct arena *arena,
+                  struct ticket *ret);
+
+enum ticket_field {
+    TF_TYPE = 1 << 0,
+    TF_CATEGORY = 1 << 1,
+    TF_URGENCY = 1 << 2,
+    TF_SUBJECT = 1 << 3,
+    TF_DESCRIPTION = 1 << 4,
+    TF_STATUS = 1 << 5,
+    TF_ASSIGNEE = 1 << 6,
+    TF_DEPARTMENT = 1 << 7,
+    TF_CONTACT_NAME = 1 << 8,
+    TF_RESULT = 1 << 9,
+    TF_MEASURES = 1 << 10,
+    TF_REMARKS = 1 << 11,
+    TF_MOOD = 1 << 12,
+    TF_MOOD_NOTE = 1 << 13,
+};
+
+/* A change: `set` says which fields are given; a given NULL string or 0 id clears. */
+struct ticket_patch {
+    unsigned set;
+    const char *type, *category, *urgency, *subject, *description, *status, *contact_name;
+    const char *result, *measures, *remarks, *mood, *mood_note;
+    int64_t assignee_id, department_id;
+    int64_t if_version; /* 0: no check */
+};
+
+/* Applies a change as one step: permission, status rules, time nodes, history per kind of
+ * change, audit and event. KF_ECONFLICT when if_version is stale; KF_EINVAL naming the field. */
+int ticket_update(struct db *db, const struct actor *actor, const char *ref,
+                  const struct ticket_patch *p, struct arena *arena, struct ticket *ret,
+                  struct kf_error *e);
+
+/* The statuses the actor may move t to, NULL-terminated, static strings. */
+size_t ticket_next_statuses(const struct ticket *t, const struct actor *actor, const char *out[8]);
+
+struct ticket_query {
+    const char *status, *type, *channel, *priority, *urgency; /* comma-separated lists */
+    int64_t assignee_id;                                      /* -1: unassigned */
+    int64_t department_id, customer_id;
+    int64_t created_from, created_to, raised_from;
+    const char *q;
+    int sort; /* 0: queue order, 1: created ascending, -1: created descending */
+    int limit;
+    const char *cursor;
+};
+
+/* Lists tickets the actor may see. *ret_cursor (arena) is NULL on the last page. */
+int ticket_list(struct db *db, const struct actor *actor, const struct ticket_query *q,
+                struct arena *arena, struct ticket **ret, size_t *ret_n, const char **ret_cursor,
+                struct kf_error *e);
+
+struct attachment {
+    int64_t id, size;
+    const char *filename, *content_type, *sha256;
+    const void *data; /* only from attachment_get */
+    int64_t message_id, ticket_id;
+};
+
+struct message {
+    int64_t id, ticket_id;
+    const char *kind, *body;
+    int64_t author_id;
+    const char *author_name;
+    int64_t created_at;
+    struct attachment *attachments;
+    size_t nattachments;
+};
+
+/* Adds a reply (to the customer) or an internal note; the first reply sets first_response_at. */
+int message_add(struct db *db, const struct actor *actor, const char *ref, const char *kind,
+                const char *body, const int64_t *attachments, int nattachments, struct arena *arena,
+                struct message *ret, struct kf_error *e);
+int message_list(struct db *db, const struct actor *actor, const char *ref, struct arena *arena,
+                 struct message **ret, size_t *ret_n);
+/* The attachments given with the ticket itself (not with a message). */
+int ticket_attachments(struct db *db, int64_t ticket_id, struct arena *arena,
+                       struct attachment **ret, size_t *ret_n);
+
+struct history_entry {
+    int64_t id, at, actor_id;
+    const char *actor_name, *action, *detail; /* detail: JSON text */
+};
+
+int history_list(struct db *db, const struct actor *actor, const char *ref, struct arena *arena,
+                 struct history_entry **ret, size_t *ret_n);
+
+/* Stores an uploaded file, not yet linked to a ticket. */
+int attachment_create(struct db *db, const struct actor *actor, const char *filename,
+                      const char *content_type, const void *data, size_t size, struct arena *arena,
+                      struct attachment *ret, struct kf_error *e);
+int attachment_get(struct db *db, const struct actor *actor, int64_t id, struct arena *arena,
+                   struct attachment *ret);
+
+/* The ticket number format: {channel}, {YYYYMMDD}, {YYMMDD}, {serial} or {serial:N}, and
+ * literal text. 0 when fmt is acceptable; KF_EINVAL otherwise. */
+int ticket_number_format_check(const char *fmt, struct kf_error *e);
+/* Expands fmt for channel, day and serial into out (outsz bytes). */
+int ticket_number_expand(const char *fmt, const char *channel, int day, int64_t serial, char *out,
+                         size_t outsz);
+
+#endif

@@ -1,0 +1,120 @@
+/* user.h: accounts, passwords, sessions, API tokens and departments. */
+#ifndef KEFU_USER_H
+#define KEFU_USER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/actor.h"
+
+struct db;
+struct arena;
+struct kf_error;
+
+enum {
+    PASSWORD_MIN = 8,
+    PASSWORD_MAX = 128,
+    PASSWORD_HASH_MAX = 128, /* crypto_pwhash_STRBYTES */
+    TOKEN_TEXT_MAX = 80,
+};
+
+struct user {
+    int64_t id;
+    const char *username, *name;
+    enum role role;
+    int64_t department_id; /* 0: none */
+    const char *department_code, *department_name;
+    int active;
+    int64_t created_at;
+};
+
+/* What an admin sets; a NULL pointer or has_* == 0 leaves a field as it is on update. */
+struct user_input {
+    const char *username, *name, *role, *password;
+    int64_t department_id;
+    int has_department, active, has_active;
+    /* the password's Argon2id hash, made by user_hash_password() before the transaction */
+    char password_hash[PASSWORD_HASH_MAX];
+};
+
+/* Checks the password's length and hashes it (Argon2id, about 60 ms and 64 MiB) into
+ * in->password_hash. Call it outside any transaction. Returns 0 or KF_EINVAL. */
+int user_hash_password(struct user_input *in, struct kf_error *e);
+
+/* Creates an account (admin or the system). Strings of ret live in arena. */
+int user_create(struct db *db, const struct actor *actor, struct user_input *in,
+                struct arena *arena, struct user *ret, struct kf_error *e);
+int user_update(struct db *db, const struct actor *actor, int64_t id, struct user_input *in,
+                struct arena *arena, struct user *ret, struct kf_error *e);
+int user_get(struct db *db, int64_t id, struct arena *arena, struct user *ret);
+/* role NULL, department_id 0 and active -1 mean any. */
+int user_list(struct db *db, const char *role, int64_t department_id, int active,
+              struct arena *arena, struct user **ret, size_t *ret_n);
+int user_count(struct db *db, int64_t *ret);
+
+/* Checks a username and password. Returns 0 and the user, or KF_EAUTH (unknown user, wrong
+ * password, inactive account: the caller cannot tell which). Slow: run it off the request
+ * threads. */
+int user_authenticate(struct db *db, const char *username, const char *password,
+                      struct arena *arena, struct user *ret);
+
+/* Sessions: a random token for the cookie and a CSRF token, both hex; only a hash of the
+ * session token is stored. */
+int session_create(struct db *db, int64_t user_id, const char *ip, int64_t ttl_ms,
+                   char ret_token[TOKEN_TEXT_MAX], char ret_csrf[TOKEN_TEXT_MAX]);
+/* Fills ret with the session's user, and *ret_csrf (arena) with its CSRF token; KF_EAUTH when
+ * the token is unknown or expired. */
+int session_resolve(struct db *db, const char *token, struct arena *arena, struct actor *ret,
+                    const char **ret_csrf);
+int session_delete(struct db *db, int64_t session_id);
+
+struct api_token {
+    int64_t id, user_id;
+    const char *name;
+    const char *token; /* only right after creation */
+    int64_t created_at;
+};
+
+int token_create(struct db *db, const struct actor *actor, const char *name, struct arena *arena,
+                 struct api_token *ret, struct kf_error *e);
+int token_resolve(struct db *db, const char *token, struct arena *arena, struct actor *ret);
+int token_list(struct db *db, int64_t user_id, struct arena *arena, struct api_token **ret,
+               size_t *ret_n);
+/* The owner or an admin revokes. */
+int token_revoke(struct db *db, const struct actor *actor, int64_t id, struct kf_error *e);
+
+struct member {
+    int64_t id;
+    const char *name;
+    enum role role;
+};
+
+struct department {
+    int64_t id;
+    const char *code, *name;
+    int64_t supervisor_id;
+    const char *assignment;
+    struct member *members;
+    size_t nmembers;
+};
+
+struct department_input {
+    const char *code, *name, *assignment;
+    int64_t supervisor_id;
+    int has_supervisor;
+};
+
+int dept_create(struct db *db, const struct actor *actor, const struct department_input *in,
+                struct arena *arena, struct department *ret, struct kf_error *e);
+int dept_update(struct db *db, const struct actor *actor, int64_t id,
+                const struct department_input *in, struct arena *arena, struct department *ret,
+                struct kf_error *e);
+int dept_get(struct db *db, int64_t id, struct arena *arena, struct department *ret);
+int dept_by_code(struct db *db, const char *code, struct arena *arena, struct department *ret);
+int dept_list(struct db *db, struct arena *arena, struct department **ret, size_t *ret_n);
+int dept_member_add(struct db *db, const struct actor *actor, int64_t dept_id, int64_t user_id,
+                    struct kf_error *e);
+int dept_member_remove(struct db *db, const struct actor *actor, int64_t dept_id, int64_t user_id,
+                       struct kf_error *e);
+
+#endif

@@ -1,0 +1,253 @@
+/* auth.c: sign-in, sign-out, the caller, API tokens, and the login throttle. */
+#define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/user.h"
+#include "http/handlers.h"
+#include "http/json.h"
+#include "lib/banned.h"
+#include "lib/config.h"
+#include "lib/jw.h"
+#include "lib/ktime.h"
+#include "store/db.h"
+
+/* ---- throttle: failures per username and per address within a window ---- */
+
+enum {
+    THROTTLE_SLOTS = 1024,
+    WINDOW_S = 15 * 60,
+    USER_LIMIT = 5,
+    IP_LIMIT = 20,
+    SLOW_AFTER = 3, /* from the third failure on, each failed answer waits a little */
+};
+
+struct throttle_slot {
+    char key[96];
+    int failures;
+    time_t first;
+};
+
+static struct throttle_slot slots[THROTTLE_SLOTS];
+static pthread_mutex_t throttle_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static unsigned slot_of(const char *key)
+{
+    unsigned h = 2166136261u;
+    for (const char *p = key; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    return h % THROTTLE_SLOTS;
+}
+
+/* The slot for key, reset when its window is over; NULL when another key holds it and its
+ * window is still open (it is then not counted: good enough against one attacker). */
+static struct throttle_slot *slot(const char *key, time_t now)
+{
+    struct throttle_slot *s = &slots[slot_of(key)];
+    if (strcmp(s->key, key) && s->failures && now - s->first < WINDOW_S)
+        return NULL;
+    if (strcmp(s->key, key) || now - s->first >= WINDOW_S) {
+        snprintf(s->key, sizeof(s->key), "%s", key);
+        s->failures = 0;
+        s->first = now;
+    }
+    return s;
+}
+
+int login_throttled(const char *username, const char *ip, int *ret_retry_after)
+{
+    char ukey[96], ikey[96];
+    time_t now = time(NULL);
+    snprintf(ukey, sizeof(ukey), "u:%s", username);
+    snprintf(ikey, sizeof(ikey), "i:%s", ip);
+    pthread_mutex_lock(&throttle_mu);
+    struct throttle_slot *u = slot(ukey, now), *i = slot(ikey, now);
+    int limited = 0, retry = 0;
+    if (u && u->failures >= USER_LIMIT)
+        limited = 1, retry = (int)(WINDOW_S - (now - u->first));
+    if (i && i->failures >= IP_LIMIT) {
+        limited = 1;
+        int r = (int)(WINDOW_S - (now - i->first));
+        retry = r > retry ? r : retry;
+    }
+    pthread_mutex_unlock(&throttle_mu);
+    *ret_retry_after = retry > 0 ? retry : 1;
+    return limited;
+}
+
+void login_failed(const char *username, const char *ip)
+{
+    char ukey[96], ikey[96];
+    time_t now = time(NULL);
+    snprintf(ukey, sizeof(ukey), "u:%s", username);
+    snprintf(ikey, sizeof(ikey), "i:%s", ip);
+    pthread_mutex_lock(&throttle_mu);
+    struct throttle_slot *u = slot(ukey, now), *i = slot(ikey, now);
+    int n = 0;
+    if (u)
+        n = ++u->failures;
+    if (i)
+        i->failures++;
+    pthread_mutex_unlock(&throttle_mu);
+    if (n >= SLOW_AFTER) {
+        struct timespec ts = {0, 250L * 1000 * 1000 * (n - SLOW_AFTER + 1)};
+        if (ts.tv_nsec >= 1000000000L)
+            ts.tv_sec = 1, ts.tv_nsec = 0;
+        nanosleep(&ts, NULL);
+    }
+}
+
+void login_succeeded(const char *username)
+{
+    char ukey[96];
+    snprintf(ukey, sizeof(ukey), "u:%s", username);
+    pthread_mutex_lock(&throttle_mu);
+    struct throttle_slot *u = slot(ukey, time(NULL));
+    if (u)
+        u->failures = 0;
+    pthread_mutex_unlock(&throttle_mu);
+}
+
+/* ---- handlers ---- */
+
+static void me_json(struct response *resp, const struct user *u, const char *csrf)
+{
+    struct jw w;
+    jw_init(&w, &resp->body);
+    jw_obj_begin(&w);
+    jw_key(&w, "user");
+    render_user(&w, u);
+    jw_kstr(&w, "csrf_token", csrf);
+    jw_obj_end(&w);
+}
+
+int h_login(struct request *req, struct response *resp)
+{
+    json_t *o;
+    const char *username = NULL, *password = NULL;
+    struct kf_error e = {0};
+    int rc = body_object_or_reply(req, resp, &o);
+    if (rc)
+        return rc;
+    if ((rc = jstr(req, o, "username", &username, &e)) >= 0 && rc != 1)
+        e = (struct kf_error){NULL, "username", "username is required"}, rc = KF_EINVAL;
+    if (rc >= 0 && (rc = jstr(req, o, "password", &password, &e)) >= 0 && rc != 1)
+        e = (struct kf_error){NULL, "password", "password is required"}, rc = KF_EINVAL;
+    json_decref(o);
+    if (rc < 0)
+        return reply_error(resp, rc, &e);
+    if (strlen(username) > 64 || strlen(password) > 1024)
+        return reply_errorf(resp, 401, "unauthorized", NULL, "wrong username or password");
+    int retry;
+    if (login_throttled(username, req->ip, &retry)) {
+        char *s = arena_printf(req->arena, "%d", retry);
+        resp_header(resp, "Retry-After", s);
+        return reply_errorf(resp, 429, "too_many_requests", NULL,
+                            "too many failed sign-ins; wait and try again");
+    }
+    struct user u;
+    rc = user_authenticate(req->db, username, password, req->arena, &u);
+    if (rc == KF_EAUTH) {
+        login_failed(username, req->ip);
+        return reply_errorf(resp, 401, "unauthorized", NULL, "wrong username or password");
+    }
+    if (rc)
+        return reply_error(resp, rc, NULL);
+    login_succeeded(username);
+    char token[TOKEN_TEXT_MAX], csrf[TOKEN_TEXT_MAX];
+    int64_t ttl = (int64_t)req->cfg->session_hours * 3600 * 1000;
+    if ((rc = db_begin(req->db)))
+        return reply_error(resp, rc, NULL);
+    rc = session_create(req->db, u.id, req->ip, ttl, token, csrf);
+    if (rc || (rc = db_commit(req->db))) {
+        db_rollback(req->db);
+        return reply_error(resp, rc, NULL);
+    }
+    resp_header(resp, "Set-Cookie",
+                arena_printf(req->arena,
+                             "kefu_session=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d%s",
+                             token, req->cfg->session_hours * 3600,
+                             req->cfg->cookie_secure ? "; Secure" : ""));
+    me_json(resp, &u, csrf);
+    return 200;
+}
+
+int h_logout(struct request *req, struct response *resp)
+{
+    if (req->actor.session_id) {
+        int rc = session_delete(req->db, req->actor.session_id);
+        if (rc)
+            return reply_error(resp, rc, NULL);
+    }
+    resp_header(resp, "Set-Cookie", "kefu_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    return 204;
+}
+
+int h_me(struct request *req, struct response *resp)
+{
+    struct user u;
+    int rc = user_get(req->db, req->actor.user_id, req->arena, &u);
+    if (rc)
+        return reply_error(resp, rc, NULL);
+    me_json(resp, &u, req->csrf_token);
+    return 200;
+}
+
+static void render_token(struct jw *w, const struct api_token *t)
+{
+    jw_obj_begin(w);
+    jw_kint(w, "id", t->id);
+    jw_kstr(w, "name", t->name);
+    if (t->token)
+        jw_kstr(w, "token", t->token);
+    jw_time(w, "created_at", t->created_at);
+    jw_obj_end(w);
+}
+
+int h_tokens_create(struct request *req, struct response *resp)
+{
+    json_t *o;
+    const char *name = NULL;
+    struct kf_error e = {0};
+    int rc = body_object_or_reply(req, resp, &o);
+    if (rc)
+        return rc;
+    rc = jstr(req, o, "name", &name, &e);
+    json_decref(o);
+    if (rc < 0)
+        return reply_error(resp, rc, &e);
+    struct api_token t;
+    if ((rc = token_create(req->db, &req->actor, name, req->arena, &t, &e)))
+        return reply_error(resp, rc, &e);
+    struct jw w;
+    jw_init(&w, &resp->body);
+    render_token(&w, &t);
+    return 201;
+}
+
+int h_tokens_list(struct request *req, struct response *resp)
+{
+    struct api_token *v;
+    size_t n;
+    int rc = token_list(req->db, req->actor.user_id, req->arena, &v, &n);
+    if (rc)
+        return reply_error(resp, rc, NULL);
+    struct jw w;
+    list_begin(&w, resp);
+    for (size_t i = 0; i < n; i++)
+        render_token(&w, &v[i]);
+    list_end(&w, NULL);
+    return 200;
+}
+
+int h_token_delete(struct request *req, struct response *resp)
+{
+    struct kf_error e = {0};
+    int64_t id = param_id(req, 0);
+    int rc = id ? token_revoke(req->db, &req->actor, id, &e) : KF_ENOTFOUND;
+    if (rc)
+        return reply_error(resp, rc, &e);
+    return 204;
+}

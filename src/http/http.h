@@ -1,0 +1,59 @@
+/* http.h: Kefu's own request and response, as handlers see them (no libmicrohttpd here). */
+#ifndef KEFU_HTTP_H
+#define KEFU_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/actor.h"
+#include "lib/arena.h"
+#include "lib/err.h"
+#include "lib/strbuf.h"
+
+struct db;
+struct config;
+
+enum { REQ_MAX_PARAMS = 4, REQ_MAX_QUERY = 32, RESP_MAX_HEADERS = 8 };
+
+struct kv {
+    const char *key, *value;
+};
+
+struct request {
+    struct arena *arena;
+    const char *method, *path;
+    const char *params[REQ_MAX_PARAMS]; /* path parameters, in pattern order */
+    struct kv query[REQ_MAX_QUERY];
+    int nquery;
+    const char *content_type, *if_match, *ip;
+    const char *body;
+    size_t body_len;
+    struct actor actor;
+    const char *csrf_token; /* the session's, for /me and login */
+    struct db *db;
+    const struct config *cfg;
+};
+
+struct response {
+    int status;
+    const char *content_type;
+    struct strbuf body;
+    const void *data; /* a body not in `body` (a download), owned by the request arena */
+    size_t data_len;
+    struct kv headers[RESP_MAX_HEADERS];
+    int nheaders;
+};
+
+/* The value of a query parameter, or NULL. */
+const char *req_query(const struct request *req, const char *key);
+void resp_header(struct response *resp, const char *key, const char *value);
+
+/* Writes {"error": {...}} with the status that belongs to rc (or `status` when not 0) and
+ * returns the status. */
+int reply_error(struct response *resp, int rc, const struct kf_error *e);
+int reply_errorf(struct response *resp, int status, const char *code, const char *field,
+                 const char *message);
+
+typedef int handler_fn(struct request *req, struct response *resp);
+
+#endif

@@ -1,0 +1,349 @@
+/* json.c: request bodies in, Kefu's JSON shapes out. */
+#include "http/json.h"
+
+#include <string.h>
+
+#include "core/ticket.h"
+#include "core/user.h"
+#include "lib/banned.h"
+#include "lib/jw.h"
+#include "lib/ktime.h"
+#include "lib/text.h"
+
+int body_object_or_reply(struct request *req, struct response *resp, json_t **ret)
+{
+    const char *ct = req->content_type;
+    if (!ct || strncmp(ct, "application/json", 16) != 0 ||
+        (ct[16] && ct[16] != ';' && ct[16] != ' '))
+        return reply_errorf(resp, 415, "unsupported_media_type", NULL,
+                            "send the body as application/json");
+    if (req->body_len && !utf8_valid(req->body, req->body_len))
+        return reply_errorf(resp, 400, "bad_request", NULL, "the body is not valid UTF-8");
+    json_error_t err;
+    json_t *o = json_loadb(req->body ? req->body : "", req->body_len, JSON_REJECT_DUPLICATES, &err);
+    if (!o) {
+        char *msg = arena_printf(req->arena, "malformed JSON at line %d, column %d: %s", err.line,
+                                 err.column, err.text);
+        return reply_errorf(resp, 400, "bad_request", NULL, msg);
+    }
+    if (!json_is_object(o)) {
+        json_decref(o);
+        return reply_errorf(resp, 400, "bad_request", NULL, "the body must be a JSON object");
+    }
+    *ret = o;
+    return 0;
+}
+
+int jstr(struct request *req, json_t *o, const char *key, const char **ret, struct kf_error *e)
+{
+    json_t *v = json_object_get(o, key);
+    if (!v)
+        return 0;
+    if (json_is_null(v)) {
+        *ret = NULL;
+        return 2;
+    }
+    if (!json_is_string(v))
+        return kf_fail(e, KF_EINVAL, key, "must be a string");
+    size_t n = json_string_length(v);
+    const char *s = json_string_value(v);
+    if (memchr(s, 0, n))
+        return kf_fail(e, KF_EINVAL, key, "may not contain NUL characters");
+    *ret = arena_strndup(req->arena, s, n);
+    return 1;
+}
+
+int jint(json_t *o, const char *key, int64_t *ret, struct kf_error *e)
+{
+    json_t *v = json_object_get(o, key);
+    if (!v)
+        return 0;
+    if (json_is_null(v)) {
+        *ret = 0;
+        return 2;
+    }
+    if (!json_is_integer(v))
+        return kf_fail(e, KF_EINVAL, key, "must be an integer");
+    *ret = json_integer_value(v);
+    if (*ret <= 0)
+        return kf_fail(e, KF_EINVAL, key, "must be a positive integer");
+    return 1;
+}
+
+int jbool(json_t *o, const char *key, int *ret, struct kf_error *e)
+{
+    json_t *v = json_object_get(o, key);
+    if (!v)
+        return 0;
+    if (!json_is_boolean(v))
+        return kf_fail(e, KF_EINVAL, key, "must be true or false");
+    *ret = json_is_true(v);
+    return 1;
+}
+
+int jtime(json_t *o, const char *key, int64_t *ret, struct kf_error *e)
+{
+    json_t *v = json_object_get(o, key);
+    if (!v)
+        return 0;
+    if (json_is_null(v)) {
+        *ret = 0;
+        return 2;
+    }
+    if (!json_is_string(v) || ktime_parse(json_string_value(v), ret))
+        return kf_fail(e, KF_EINVAL, key,
+                       "must be an RFC 3339 time such as 2023-10-01T09:05:00+08:00");
+    return 1;
+}
+
+int jids(json_t *o, const char *key, int64_t *ret, int max, int *ret_n, struct kf_error *e)
+{
+    json_t *v = json_object_get(o, key);
+    *ret_n = 0;
+    if (!v || json_is_null(v))
+        return v ? 2 : 0;
+    if (!json_is_array(v))
+        return kf_fail(e, KF_EINVAL, key, "must be an array of ids");
+    if ((int)json_array_size(v) > max)
+        return kf_fail(e, KF_EINVAL, key, "too many items");
+    size_t i;
+    json_t *x;
+    json_array_foreach(v, i, x)
+    {
+        if (!json_is_integer(x) || json_integer_value(x) <= 0)
+            return kf_fail(e, KF_EINVAL, key, "must be an array of ids");
+        ret[(*ret_n)++] = json_integer_value(x);
+    }
+    return 1;
+}
+
+void jw_time(struct jw *w, const char *key, int64_t ms)
+{
+    char buf[KTIME_RFC3339_LEN];
+    jw_key(w, key);
+    if (!ms) {
+        jw_null(w);
+        return;
+    }
+    ktime_format(ms, buf);
+    jw_str(w, buf);
+}
+
+void render_customer(struct jw *w, struct arena *a, const struct customer *c, int unmask)
+{
+    jw_obj_begin(w);
+    jw_kint(w, "id", c->id);
+    jw_kstr(w, "name", c->name);
+    jw_kstr(w, "phone", unmask ? c->phone : mask_phone(a, c->phone));
+    jw_kstr(w, "email", unmask ? c->email : mask_email(a, c->email));
+    jw_kstr(w, "member_id", unmask ? c->member_id : mask_member(a, c->member_id));
+    jw_kstr(w, "tier", c->tier);
+    if (c->created_at)
+        jw_time(w, "created_at", c->created_at);
+    jw_kbool(w, "masked", !unmask);
+    jw_obj_end(w);
+}
+
+static void ref(struct jw *w, const char *key, int64_t id, const char *name)
+{
+    jw_key(w, key);
+    if (!id) {
+        jw_null(w);
+        return;
+    }
+    jw_obj_begin(w);
+    jw_kint(w, "id", id);
+    jw_kstr(w, "name", name);
+    jw_obj_end(w);
+}
+
+static void minutes(struct jw *w, const char *key, int64_t from, int64_t to)
+{
+    jw_key(w, key);
+    if (from && to)
+        jw_int(w, (to - from) / 60000);
+    else
+        jw_null(w);
+}
+
+void render_ticket(struct jw *w, struct arena *a, const struct ticket *t, const struct actor *who,
+                   int unmask, const struct attachment *att, size_t natt)
+{
+    jw_obj_begin(w);
+    jw_kint(w, "id", t->id);
+    jw_kstr(w, "number", t->number);
+    jw_kint(w, "version", t->version);
+    jw_kstr(w, "channel", t->channel);
+    jw_kstr(w, "type", t->type);
+    jw_kstr(w, "category", t->category);
+    jw_kstr(w, "subject", t->subject);
+    jw_kstr(w, "description", t->description);
+    jw_kstr(w, "urgency", t->urgency);
+    jw_kstr(w, "priority", t->priority);
+    jw_kstr(w, "status", t->status);
+    jw_key(w, "customer");
+    render_customer(w, a, &t->customer, unmask);
+    jw_kstr(w, "contact_name", t->contact_name);
+    jw_kstr(w, "mood", t->mood);
+    jw_kstr(w, "mood_note", t->mood_note);
+    ref(w, "assignee", t->assignee_id, t->assignee_name);
+    jw_key(w, "department");
+    if (t->department_id) {
+        jw_obj_begin(w);
+        jw_kint(w, "id", t->department_id);
+        jw_kstr(w, "code", t->department_code);
+        jw_kstr(w, "name", t->department_name);
+        jw_obj_end(w);
+    } else {
+        jw_null(w);
+    }
+    jw_key(w, "times");
+    jw_obj_begin(w);
+    jw_time(w, "raised_at", t->raised_at);
+    jw_time(w, "taken_over_at", t->taken_over_at);
+    jw_time(w, "first_response_at", t->first_response_at);
+    jw_time(w, "processing_started_at", t->processing_started_at);
+    jw_time(w, "resolved_at", t->resolved_at);
+    jw_time(w, "closed_at", t->closed_at);
+    jw_obj_end(w);
+    jw_key(w, "durations");
+    jw_obj_begin(w);
+    minutes(w, "first_response_minutes", t->raised_at, t->first_response_at);
+    minutes(w, "resolution_minutes", t->raised_at, t->resolved_at);
+    minutes(w, "total_minutes", t->raised_at, t->closed_at);
+    jw_obj_end(w);
+    jw_key(w, "due");
+    jw_obj_begin(w);
+    jw_time(w, "accept_by", t->accept_by);
+    jw_time(w, "first_response_by", t->first_response_by);
+    jw_time(w, "resolve_by", t->resolve_by);
+    jw_obj_end(w);
+    jw_kstr(w, "result", t->result);
+    jw_kstr(w, "measures", t->measures);
+    jw_kstr(w, "satisfaction", t->satisfaction);
+    jw_kstr(w, "remarks", t->remarks);
+    ref(w, "reviewer", t->reviewer_id, t->reviewer_name);
+    jw_time(w, "reviewed_at", t->reviewed_at);
+    jw_key(w, "labels");
+    jw_arr_begin(w);
+    jw_arr_end(w);
+    jw_key(w, "cooperating_departments");
+    jw_arr_begin(w);
+    jw_arr_end(w);
+    jw_key(w, "next_statuses");
+    jw_arr_begin(w);
+    const char *next[8];
+    ticket_next_statuses(t, who, next);
+    for (int i = 0; next[i]; i++)
+        jw_str(w, next[i]);
+    jw_arr_end(w);
+    ref(w, "created_by", t->created_by, t->created_by_name);
+    jw_time(w, "created_at", t->created_at);
+    jw_time(w, "updated_at", t->updated_at);
+    if (att) {
+        jw_key(w, "attachments");
+        jw_arr_begin(w);
+        for (size_t i = 0; i < natt; i++)
+            if (!att[i].message_id) /* the files given with the ticket, not with a message */
+                render_attachment(w, &att[i]);
+        jw_arr_end(w);
+    }
+    jw_obj_end(w);
+}
+
+void render_user(struct jw *w, const struct user *u)
+{
+    jw_obj_begin(w);
+    jw_kint(w, "id", u->id);
+    jw_kstr(w, "username", u->username);
+    jw_kstr(w, "name", u->name);
+    jw_kstr(w, "role", role_name(u->role));
+    jw_key(w, "department");
+    if (u->department_id) {
+        jw_obj_begin(w);
+        jw_kint(w, "id", u->department_id);
+        jw_kstr(w, "code", u->department_code);
+        jw_kstr(w, "name", u->department_name);
+        jw_obj_end(w);
+    } else {
+        jw_null(w);
+    }
+    jw_kbool(w, "active", u->active);
+    jw_time(w, "created_at", u->created_at);
+    jw_obj_end(w);
+}
+
+void render_department(struct jw *w, const struct department *d)
+{
+    jw_obj_begin(w);
+    jw_kint(w, "id", d->id);
+    jw_kstr(w, "code", d->code);
+    jw_kstr(w, "name", d->name);
+    jw_key(w, "supervisor_id");
+    d->supervisor_id ? jw_int(w, d->supervisor_id) : jw_null(w);
+    jw_kstr(w, "assignment", d->assignment);
+    jw_key(w, "members");
+    jw_arr_begin(w);
+    for (size_t i = 0; i < d->nmembers; i++) {
+        jw_obj_begin(w);
+        jw_kint(w, "id", d->members[i].id);
+        jw_kstr(w, "name", d->members[i].name);
+        jw_kstr(w, "role", role_name(d->members[i].role));
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
+    jw_obj_end(w);
+}
+
+void render_attachment(struct jw *w, const struct attachment *at)
+{
+    jw_obj_begin(w);
+    jw_kint(w, "id", at->id);
+    jw_kstr(w, "filename", at->filename);
+    jw_kstr(w, "content_type", at->content_type);
+    jw_kint(w, "size", at->size);
+    jw_kstr(w, "sha256", at->sha256);
+    jw_obj_end(w);
+}
+
+void render_message(struct jw *w, const struct message *m)
+{
+    jw_obj_begin(w);
+    jw_kint(w, "id", m->id);
+    jw_kstr(w, "kind", m->kind);
+    jw_kstr(w, "body", m->body);
+    ref(w, "author", m->author_id, m->author_name);
+    jw_time(w, "created_at", m->created_at);
+    jw_key(w, "attachments");
+    jw_arr_begin(w);
+    for (size_t i = 0; i < m->nattachments; i++)
+        render_attachment(w, &m->attachments[i]);
+    jw_arr_end(w);
+    jw_obj_end(w);
+}
+
+void render_history(struct jw *w, const struct history_entry *h)
+{
+    jw_obj_begin(w);
+    jw_kint(w, "id", h->id);
+    jw_time(w, "at", h->at);
+    ref(w, "actor", h->actor_id, h->actor_name);
+    jw_kstr(w, "action", h->action);
+    jw_kraw(w, "detail", h->detail);
+    jw_obj_end(w);
+}
+
+void list_begin(struct jw *w, struct response *resp)
+{
+    jw_init(w, &resp->body);
+    jw_obj_begin(w);
+    jw_key(w, "items");
+    jw_arr_begin(w);
+}
+
+void list_end(struct jw *w, const char *next_cursor)
+{
+    jw_arr_end(w);
+    jw_kstr(w, "next_cursor", next_cursor);
+    jw_obj_end(w);
+}

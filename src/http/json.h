@@ -1,0 +1,50 @@
+/* json.h: JSON at the edge: reading request bodies (jansson) and writing Kefu's shapes. */
+#ifndef KEFU_HTTP_JSON_H
+#define KEFU_HTTP_JSON_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "http/http.h"
+
+struct jw;
+struct ticket;
+struct customer;
+struct user;
+struct department;
+struct message;
+struct history_entry;
+struct attachment;
+
+/* Parses the body as a JSON object. On failure it has replied (400 malformed or not an
+ * object, 415 not JSON) and returns that status; on success 0 and *ret (decref it). */
+int body_object_or_reply(struct request *req, struct response *resp, json_t **ret);
+
+/* Field readers: 0 when the key is absent, 1 when it has a value, 2 when it is null, or
+ * KF_EINVAL with e naming the key when the value has the wrong type. Strings are copied into
+ * the arena and must be valid UTF-8 without NUL (jansson guarantees it). */
+int jstr(struct request *req, json_t *o, const char *key, const char **ret, struct kf_error *e);
+int jint(json_t *o, const char *key, int64_t *ret, struct kf_error *e);
+int jbool(json_t *o, const char *key, int *ret, struct kf_error *e);
+int jtime(json_t *o, const char *key, int64_t *ret, struct kf_error *e);
+/* An array of up to max positive integers. */
+int jids(json_t *o, const char *key, int64_t *ret, int max, int *ret_n, struct kf_error *e);
+
+/* Writers of the shapes in docs/api.md. `unmask` shows full contacts. */
+void jw_time(struct jw *w, const char *key, int64_t ms);
+void render_customer(struct jw *w, struct arena *a, const struct customer *c, int unmask);
+/* att (may be NULL: no "attachments" key) lists the ticket's files. */
+void render_ticket(struct jw *w, struct arena *a, const struct ticket *t, const struct actor *who,
+                   int unmask, const struct attachment *att, size_t natt);
+void render_user(struct jw *w, const struct user *u);
+void render_department(struct jw *w, const struct department *d);
+void render_attachment(struct jw *w, const struct attachment *at);
+void render_message(struct jw *w, const struct message *m);
+void render_history(struct jw *w, const struct history_entry *h);
+
+/* Starts {"items": [ and ends it with ], "next_cursor": ...}. */
+void list_begin(struct jw *w, struct response *resp);
+void list_end(struct jw *w, const char *next_cursor);
+
+#endif

@@ -1,0 +1,83 @@
+/* text.c: UTF-8 helpers and contact masks. */
+#include "lib/text.h"
+
+#include <string.h>
+
+#include "lib/arena.h"
+#include "lib/banned.h"
+
+size_t utf8_chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+int utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    while (p < end) {
+        unsigned c = *p;
+        size_t len;
+        unsigned cp;
+        if (c == 0)
+            return 0;
+        if (c < 0x80) {
+            p++;
+            continue;
+        } else if (c >= 0xC2 && c <= 0xDF) {
+            len = 2, cp = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3, cp = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4, cp = c & 0x07;
+        } else {
+            return 0;
+        }
+        if ((size_t)(end - p) < len)
+            return 0;
+        for (size_t i = 1; i < len; i++) {
+            if ((p[i] & 0xC0) != 0x80)
+                return 0;
+            cp = (cp << 6) | (p[i] & 0x3F);
+        }
+        if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+            (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+            return 0;
+        p += len;
+    }
+    return 1;
+}
+
+char *mask_phone(struct arena *a, const char *phone)
+{
+    if (!phone)
+        return NULL;
+    size_t n = strlen(phone);
+    char *out = arena_alloc(a, n + 1);
+    size_t keep_head = n >= 8 ? 3 : 0, keep_tail = n >= 8 ? 4 : (n > 2 ? 2 : 0);
+    for (size_t i = 0; i < n; i++)
+        out[i] = (i < keep_head || i >= n - keep_tail) ? phone[i] : '*';
+    out[n] = '\0';
+    return out;
+}
+
+char *mask_email(struct arena *a, const char *email)
+{
+    if (!email)
+        return NULL;
+    const char *at = strchr(email, '@');
+    if (!at || at == email)
+        return arena_strdup(a, "***");
+    /* the first character, which may be several bytes */
+    size_t first = 1;
+    while (email + first < at && ((unsigned char)email[first] & 0xC0) == 0x80)
+        first++;
+    return arena_printf(a, "%.*s***%s", (int)first, email, at);
+}
+
+char *mask_member(struct arena *a, const char *member_id)
+{
+    return member_id ? arena_printf(a, "ID-%s", member_id) : NULL;
+}

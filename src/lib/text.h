@@ -1,0 +1,22 @@
+/* text.h: UTF-8 text helpers and the masks that hide contacts. */
+#ifndef KEFU_TEXT_H
+#define KEFU_TEXT_H
+
+#include <stddef.h>
+
+struct arena;
+
+/* Counts the characters (code points) of a valid UTF-8 string. */
+size_t utf8_chars(const char *s);
+/* 1 when the n bytes at s are valid UTF-8 (no overlongs, no surrogates, no NUL). */
+int utf8_valid(const char *s, size_t n);
+
+/* 13812345678 → 138****5678: keeps the first 3 and last 4 digits of 8 or more, else the last
+ * 2. NULL gives NULL. The result lives in arena. */
+char *mask_phone(struct arena *a, const char *phone);
+/* zhang@example.com → z***@example.com. */
+char *mask_email(struct arena *a, const char *email);
+/* 86 → ID-86: the member number as shown outside the service team. */
+char *mask_member(struct arena *a, const char *member_id);
+
+#endif

@@ -1,0 +1,253 @@
+/* main.c: the kefu command: subcommand dispatch. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/user.h"
+#include "http/server.h"
+#include "lib/arena.h"
+#include "lib/banned.h"
+#include "lib/config.h"
+#include "lib/err.h"
+#include "lib/ktime.h"
+#include "store/db.h"
+
+static const char usage[] =
+    "usage: kefu <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  serve [--listen HOST:PORT] [--data-dir DIR] [--config FILE] [--web-dir DIR]\n"
+    "                      migrate the database and serve the web app and the API\n"
+    "  migrate [--data-dir DIR]\n"
+    "                      create or upgrade the database\n"
+    "  user add --username NAME --role ROLE [--name NAME] [--department CODE] --password-stdin\n"
+    "                      create an account (roles: agent, specialist, supervisor, admin)\n"
+    "  backup FILE [--data-dir DIR]\n"
+    "                      copy the database, consistently, while it is in use\n";
+
+struct opts {
+    const char *positional[4];
+    int npositional;
+    const char *username, *role, *name, *department;
+    int password_stdin;
+};
+
+static int fail(const char *msg, const char *detail)
+{
+    if (detail)
+        fprintf(stderr, "kefu: %s: %s\n", msg, detail);
+    else
+        fprintf(stderr, "kefu: %s\n", msg);
+    return 1;
+}
+
+/* Reads options shared by every command into cfg and o. Returns 0 or prints and returns 2. */
+static int parse_args(int argc, char **argv, struct config *cfg, struct opts *o)
+{
+    static const struct {
+        const char *flag, *key;
+    } cfgflags[] = {{"--listen", "listen"}, {"--data-dir", "data_dir"}, {"--web-dir", "web_dir"}};
+    struct kf_error e = {0};
+    const char *config_path = NULL;
+    for (int i = 0; i < argc; i++)
+        if (!strcmp(argv[i], "--config") && i + 1 < argc)
+            config_path = argv[i + 1];
+    if (config_load(cfg, config_path, &e)) {
+        fprintf(stderr, "kefu: configuration: %s: %s\n", e.field ? e.field : "?", e.message);
+        return 2;
+    }
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        int known = 0;
+        for (size_t k = 0; k < sizeof(cfgflags) / sizeof(cfgflags[0]); k++) {
+            if (strcmp(a, cfgflags[k].flag))
+                continue;
+            known = 1;
+            if (i + 1 >= argc || config_set(cfg, cfgflags[k].key, argv[++i], &e)) {
+                fprintf(stderr, "kefu: %s: %s\n", a, i + 1 >= argc ? "needs a value" : e.message);
+                return 2;
+            }
+        }
+        if (known)
+            continue;
+        const char **target = !strcmp(a, "--username")     ? &o->username
+                              : !strcmp(a, "--role")       ? &o->role
+                              : !strcmp(a, "--name")       ? &o->name
+                              : !strcmp(a, "--department") ? &o->department
+                              : !strcmp(a, "--config")     ? &config_path
+                                                           : NULL;
+        if (target) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "kefu: %s needs a value\n", a);
+                return 2;
+            }
+            *target = argv[++i];
+        } else if (!strcmp(a, "--password-stdin")) {
+            o->password_stdin = 1;
+        } else if (a[0] == '-') {
+            fprintf(stderr, "kefu: unknown option %s\n%s", a, usage);
+            return 2;
+        } else if (o->npositional < 4) {
+            o->positional[o->npositional++] = a;
+        }
+    }
+    if (ktime_set_zone(cfg->time_zone)) {
+        fprintf(stderr, "kefu: unknown time zone \"%s\"\n", cfg->time_zone);
+        return 2;
+    }
+    return 0;
+}
+
+/* Opens (creating the data directory) and migrates the database. */
+static int open_db(const struct config *cfg, struct db **ret, int *ret_applied)
+{
+    char path[600];
+    struct kf_error e = {0};
+    if (mkdir(cfg->data_dir, 0700) && errno != EEXIST)
+        return fail("cannot create the data directory", cfg->data_dir);
+    config_db_path(cfg, path, sizeof(path));
+    if (db_open(path, 0, ret, &e))
+        return fail(e.message, path);
+    if (db_migrate(*ret, ret_applied, &e)) {
+        db_close(*ret);
+        return fail(e.message, path);
+    }
+    return 0;
+}
+
+static int create_user(struct db *db, struct user_input *in, const char *dept_code)
+{
+    struct arena a = ARENA_INIT;
+    struct kf_error e = {0};
+    struct user u;
+    int rc = 0;
+    if (dept_code) {
+        struct department d;
+        rc = dept_by_code(db, dept_code, &a, &d);
+        if (rc == KF_ENOTFOUND)
+            e = (struct kf_error){NULL, "department", "no department has this code"};
+        in->department_id = d.id;
+        in->has_department = 1;
+    }
+    if (!rc && !(rc = user_hash_password(in, &e)) && !(rc = db_begin(db))) {
+        struct actor system = {0};
+        rc = user_create(db, &system, in, &a, &u, &e);
+        if (!rc)
+            rc = db_commit(db);
+        if (rc)
+            db_rollback(db);
+    }
+    arena_release(&a);
+    if (rc) {
+        fprintf(stderr, "kefu: cannot create the user: %s%s%s\n", e.field ? e.field : "",
+                e.field ? ": " : "", e.message ? e.message : kf_strerror(rc));
+        return 1;
+    }
+    return 0;
+}
+
+static int cmd_user(int argc, char **argv)
+{
+    struct config cfg;
+    struct opts o = {0};
+    if (argc < 1 || strcmp(argv[0], "add"))
+        return fail("usage: kefu user add --username NAME --role ROLE --password-stdin", NULL);
+    if (parse_args(argc - 1, argv + 1, &cfg, &o))
+        return 2;
+    if (!o.username || !o.role || !o.password_stdin)
+        return fail("user add needs --username, --role and --password-stdin", NULL);
+    char pw[1024];
+    if (!fgets(pw, sizeof(pw), stdin))
+        return fail("no password on standard input", NULL);
+    pw[strcspn(pw, "\r\n")] = '\0';
+    struct db *db;
+    if (open_db(&cfg, &db, NULL))
+        return 1;
+    struct user_input in = {0};
+    in.username = o.username;
+    in.name = o.name ? o.name : o.username;
+    in.role = o.role;
+    in.password = pw;
+    int rc = create_user(db, &in, o.department);
+    sodium_memzero(pw, sizeof(pw));
+    db_close(db);
+    if (!rc)
+        fprintf(stderr, "kefu: user \"%s\" created\n", o.username);
+    return rc;
+}
+
+/* A fresh install gets an admin with a random password, printed once. */
+static int bootstrap_admin(struct db *db)
+{
+    int64_t n;
+    if (user_count(db, &n))
+        return fail("cannot read the accounts", NULL);
+    if (n)
+        return 0;
+    unsigned char raw[12];
+    char pw[32];
+    randombytes_buf(raw, sizeof(raw));
+    sodium_bin2base64(pw, sizeof(pw), raw, sizeof(raw), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    struct user_input in = {0};
+    in.username = "admin";
+    in.name = "管理员";
+    in.role = "admin";
+    in.password = pw;
+    if (create_user(db, &in, NULL))
+        return 1;
+    printf("\n  Kefu demo admin created: username admin, password %s\n"
+           "  (shown only this once; change it under 用户 / Users)\n\n",
+           pw);
+    fflush(stdout);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (sodium_init() < 0)
+        return fail("cannot initialise libsodium", NULL);
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "user"))
+        return cmd_user(argc - 2, argv + 2);
+    struct config cfg;
+    struct opts o = {0};
+    if (strcmp(cmd, "serve") && strcmp(cmd, "migrate") && strcmp(cmd, "backup")) {
+        fprintf(stderr, "kefu: unknown command \"%s\"\n%s", cmd, usage);
+        return 2;
+    }
+    if (parse_args(argc - 2, argv + 2, &cfg, &o))
+        return 2;
+    struct db *db;
+    int applied = 0;
+    if (open_db(&cfg, &db, &applied))
+        return 1;
+    int rc = 0;
+    if (!strcmp(cmd, "migrate")) {
+        fprintf(stderr, "kefu: database at schema version %d (%d migration%s applied)\n",
+                db_schema_version(db), applied, applied == 1 ? "" : "s");
+    } else if (!strcmp(cmd, "backup")) {
+        struct kf_error e = {0};
+        if (o.npositional != 1)
+            rc = fail("usage: kefu backup FILE", NULL);
+        else if (db_backup(db, o.positional[0], &e))
+            rc = fail(e.message, o.positional[0]);
+        else
+            fprintf(stderr, "kefu: backup written to \"%s\"\n", o.positional[0]);
+    } else {
+        rc = bootstrap_admin(db);
+        db_close(db);
+        db = NULL;
+        if (!rc)
+            rc = server_run(&cfg);
+    }
+    db_close(db);
+    return rc;
+}

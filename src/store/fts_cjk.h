@@ -1,0 +1,18 @@
+/* fts_cjk.h: the "kefu" FTS5 tokenizer: lower-cased ASCII words and CJK bigrams. */
+#ifndef KEFU_FTS_CJK_H
+#define KEFU_FTS_CJK_H
+
+#include <stddef.h>
+
+struct sqlite3;
+
+/* Registers the tokenizer named "kefu" on db. Returns SQLITE_OK or an SQLite error code. */
+int fts_cjk_register(struct sqlite3 *db);
+
+/* Turns a user's search text into an FTS5 MATCH expression in out (outsz bytes, always
+ * NUL-terminated). Each whitespace-separated term becomes a quoted phrase, terms are ANDed; a
+ * term that is one CJK character becomes a prefix query. Returns the length written, 0 when
+ * the text has no searchable term, or -1 when out is too small. */
+int fts_cjk_query(const char *text, char *out, size_t outsz);
+
+#endif

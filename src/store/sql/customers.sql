@@ -1,0 +1,27 @@
+-- customers.sql: the people and companies who ask.
+
+-- name: customer_insert
+INSERT INTO customers(name, phone, email, member_id, tier, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $6);
+
+-- name: customer_update
+UPDATE customers SET name = $2, phone = $3, email = $4, member_id = $5, tier = $6,
+                     updated_at = $7
+WHERE id = $1;
+
+-- name: customer_by_id
+SELECT id, name, phone, email, member_id, tier, created_at FROM customers WHERE id = $1;
+
+-- name: customer_match
+SELECT id, name, phone, email, member_id, tier, created_at FROM customers
+WHERE phone = $1 OR email = $2 OR member_id = $3
+ORDER BY (phone = $1) DESC, (email = $2) DESC, id LIMIT 1;
+
+-- name: customer_search
+SELECT id, name, phone, email, member_id, tier, created_at FROM customers
+WHERE phone = $1 OR email = lower($1) OR member_id = $1 OR name >= $1 AND name < $1 || x'f48fbfbf'
+ORDER BY id DESC LIMIT $2;
+
+-- name: customer_recent
+SELECT id, name, phone, email, member_id, tier, created_at FROM customers
+ORDER BY id DESC LIMIT $1;

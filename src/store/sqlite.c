@@ -1,0 +1,381 @@
+/* sqlite.c: the SQLite driver of db.h: WAL, FTS5 with the kefu tokenizer, cached statements. */
+#define _POSIX_C_SOURCE 200809L
+#define SQL_GEN_TEXT
+#include "store/db.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/banned.h"
+#include "lib/err.h"
+#include "lib/strbuf.h"
+#include "lib/xalloc.h"
+#include "migrations_gen.h"
+#include "store/fts_cjk.h"
+
+struct stmt {
+    sqlite3_stmt *s;
+    struct db *db;
+};
+
+enum { DYN_CACHE = 32 };
+
+struct dyn_entry {
+    char *sql;
+    struct stmt st;
+    uint64_t used;
+};
+
+struct db {
+    sqlite3 *h;
+    struct stmt named[SQL__COUNT];
+    struct dyn_entry dyn[DYN_CACHE];
+    uint64_t tick;
+};
+
+/* Rewrites $N parameters as SQLite's ?N, so that numbering is positional as in PostgreSQL. */
+static char *to_sqlite_params(const char *sql)
+{
+    size_t n = strlen(sql);
+    char *out = xmalloc(n + 1);
+    for (size_t i = 0; i <= n; i++)
+        out[i] = (sql[i] == '$' && sql[i + 1] >= '0' && sql[i + 1] <= '9') ? '?' : sql[i];
+    return out;
+}
+
+static int prepare(struct db *db, const char *sql, struct stmt *st)
+{
+    char *text = to_sqlite_params(sql);
+    int rc = sqlite3_prepare_v3(db->h, text, -1, SQLITE_PREPARE_PERSISTENT, &st->s, NULL);
+    free(text);
+    st->db = db;
+    return rc;
+}
+
+int db_open(const char *path, int flags, struct db **ret, struct kf_error *e)
+{
+    struct db *db = xcalloc(1, sizeof(*db));
+    int oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path, &db->h, oflags, NULL) != SQLITE_OK) {
+        kf_fail(e, KF_EIO, NULL, "cannot open the database file");
+        db_close(db);
+        return KF_EIO;
+    }
+    static const char pragmas[] = "PRAGMA journal_mode=WAL;"
+                                  "PRAGMA synchronous=FULL;"
+                                  "PRAGMA foreign_keys=ON;"
+                                  "PRAGMA temp_store=MEMORY;"
+                                  "PRAGMA cache_size=-8000;";
+    sqlite3_busy_timeout(db->h, 10000);
+    if (sqlite3_exec(db->h, pragmas, NULL, NULL, NULL) != SQLITE_OK ||
+        fts_cjk_register(db->h) != SQLITE_OK) {
+        kf_fail(e, KF_EDB, NULL, "cannot set up the database connection");
+        db_close(db);
+        return KF_EDB;
+    }
+    if (flags & DB_READONLY)
+        sqlite3_exec(db->h, "PRAGMA query_only=ON;", NULL, NULL, NULL);
+    *ret = db;
+    return 0;
+}
+
+void db_close(struct db *db)
+{
+    if (!db)
+        return;
+    for (int i = 0; i < SQL__COUNT; i++)
+        sqlite3_finalize(db->named[i].s);
+    for (int i = 0; i < DYN_CACHE; i++) {
+        sqlite3_finalize(db->dyn[i].st.s);
+        free(db->dyn[i].sql);
+    }
+    sqlite3_close(db->h);
+    free(db);
+}
+
+struct stmt *db_stmt(struct db *db, enum sql_id id)
+{
+    struct stmt *st = &db->named[id];
+    if (!st->s) {
+        if (prepare(db, sql_text[id], st) != SQLITE_OK) {
+            fprintf(stderr, "kefu: cannot prepare statement \"%s\": %s\n", sql_name[id],
+                    sqlite3_errmsg(db->h));
+            abort(); /* the statements are part of the program: a bad one is a bug */
+        }
+    } else {
+        sqlite3_reset(st->s);
+        sqlite3_clear_bindings(st->s);
+    }
+    return st;
+}
+
+struct stmt *db_stmt_sql(struct db *db, const char *sql)
+{
+    struct dyn_entry *slot = &db->dyn[0];
+    for (int i = 0; i < DYN_CACHE; i++) {
+        struct dyn_entry *d = &db->dyn[i];
+        if (d->sql && strcmp(d->sql, sql) == 0) {
+            d->used = ++db->tick;
+            sqlite3_reset(d->st.s);
+            sqlite3_clear_bindings(d->st.s);
+            return &d->st;
+        }
+        if (d->used < slot->used)
+            slot = d;
+    }
+    sqlite3_finalize(slot->st.s);
+    free(slot->sql);
+    slot->sql = NULL;
+    slot->st.s = NULL;
+    if (prepare(db, sql, &slot->st) != SQLITE_OK) {
+        fprintf(stderr, "kefu: cannot prepare statement: %s\n%s\n", sqlite3_errmsg(db->h), sql);
+        abort();
+    }
+    slot->sql = xstrdup(sql);
+    slot->used = ++db->tick;
+    return &slot->st;
+}
+
+void st_int(struct stmt *st, int i, int64_t v)
+{
+    sqlite3_bind_int64(st->s, i, v);
+}
+
+void st_text(struct stmt *st, int i, const char *s)
+{
+    if (s)
+        sqlite3_bind_text(st->s, i, s, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st->s, i);
+}
+
+void st_blob(struct stmt *st, int i, const void *p, size_t n)
+{
+    sqlite3_bind_blob64(st->s, i, p, n, SQLITE_TRANSIENT);
+}
+
+void st_null(struct stmt *st, int i)
+{
+    sqlite3_bind_null(st->s, i);
+}
+
+static int map_rc(struct db *db, int rc)
+{
+    int ext = sqlite3_extended_errcode(db->h);
+    if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY)
+        return KF_ECONFLICT;
+    if (ext == SQLITE_CONSTRAINT_FOREIGNKEY || ext == SQLITE_CONSTRAINT_CHECK ||
+        ext == SQLITE_CONSTRAINT_NOTNULL)
+        return KF_EINVAL;
+    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+        return KF_EBUSY;
+    return KF_EDB;
+}
+
+int st_step(struct stmt *st)
+{
+    int rc = sqlite3_step(st->s);
+    if (rc == SQLITE_ROW)
+        return 1;
+    if (rc == SQLITE_DONE)
+        return 0;
+    rc = map_rc(st->db, rc);
+    sqlite3_reset(st->s);
+    return rc;
+}
+
+int st_exec(struct stmt *st)
+{
+    int rc;
+    while ((rc = st_step(st)) == 1)
+        ;
+    sqlite3_reset(st->s);
+    return rc;
+}
+
+int64_t col_int(struct stmt *st, int c)
+{
+    return sqlite3_column_int64(st->s, c);
+}
+
+const char *col_text(struct stmt *st, int c)
+{
+    return (const char *)sqlite3_column_text(st->s, c);
+}
+
+const void *col_blob(struct stmt *st, int c)
+{
+    return sqlite3_column_blob(st->s, c);
+}
+
+size_t col_bytes(struct stmt *st, int c)
+{
+    return (size_t)sqlite3_column_bytes(st->s, c);
+}
+
+int col_is_null(struct stmt *st, int c)
+{
+    return sqlite3_column_type(st->s, c) == SQLITE_NULL;
+}
+
+int64_t db_last_id(struct db *db)
+{
+    return sqlite3_last_insert_rowid(db->h);
+}
+
+int db_changes(struct db *db)
+{
+    return sqlite3_changes(db->h);
+}
+
+const char *db_errmsg(struct db *db)
+{
+    return sqlite3_errmsg(db->h);
+}
+
+static int exec(struct db *db, const char *sql)
+{
+    int rc = sqlite3_exec(db->h, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? 0 : map_rc(db, rc);
+}
+
+void db_reset_all(struct db *db)
+{
+    for (sqlite3_stmt *s = sqlite3_next_stmt(db->h, NULL); s; s = sqlite3_next_stmt(db->h, s))
+        sqlite3_reset(s);
+}
+
+int db_begin(struct db *db)
+{
+    db_reset_all(db); /* a finished query's snapshot would make the upgrade fail at once */
+    return exec(db, "BEGIN IMMEDIATE");
+}
+
+int db_commit(struct db *db)
+{
+    int rc = exec(db, "COMMIT");
+    if (rc)
+        exec(db, "ROLLBACK");
+    return rc;
+}
+
+void db_rollback(struct db *db)
+{
+    if (!sqlite3_get_autocommit(db->h))
+        exec(db, "ROLLBACK");
+}
+
+int db_savepoint(struct db *db)
+{
+    return exec(db, "SAVEPOINT job");
+}
+
+int db_release(struct db *db)
+{
+    return exec(db, "RELEASE job");
+}
+
+void db_rollback_to(struct db *db)
+{
+    exec(db, "ROLLBACK TO job");
+    exec(db, "RELEASE job");
+}
+
+int db_schema_version(struct db *db)
+{
+    sqlite3_stmt *s;
+    int v = 0;
+    if (sqlite3_prepare_v2(db->h, "SELECT max(version) FROM schema_migrations", -1, &s, NULL) !=
+        SQLITE_OK)
+        return 0;
+    if (sqlite3_step(s) == SQLITE_ROW)
+        v = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    return v;
+}
+
+int db_migrate(struct db *db, int *ret_applied, struct kf_error *e)
+{
+    int applied = 0;
+    if (exec(db, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
+                 " name TEXT NOT NULL, applied_at INTEGER NOT NULL)"))
+        return kf_fail(e, KF_EDB, NULL, "cannot create the migrations table");
+    int have = db_schema_version(db);
+    for (size_t i = 0; i < sizeof(migrations) / sizeof(migrations[0]); i++) {
+        const struct migration *m = &migrations[i];
+        if (m->version <= have)
+            continue;
+        if (db_begin(db))
+            return kf_fail(e, KF_EBUSY, NULL, "the database is locked");
+        sqlite3_stmt *s = NULL;
+        if (sqlite3_exec(db->h, m->sql, NULL, NULL, NULL) != SQLITE_OK ||
+            sqlite3_prepare_v2(db->h,
+                               "INSERT INTO schema_migrations VALUES (?1, ?2,"
+                               " CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))",
+                               -1, &s, NULL) != SQLITE_OK) {
+            fprintf(stderr, "kefu: migration %s failed: %s\n", m->name, sqlite3_errmsg(db->h));
+            sqlite3_finalize(s);
+            db_rollback(db);
+            return kf_fail(e, KF_EDB, NULL, "a migration failed");
+        }
+        sqlite3_bind_int(s, 1, m->version);
+        sqlite3_bind_text(s, 2, m->name, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(s);
+        sqlite3_finalize(s);
+        if (rc != SQLITE_DONE || db_commit(db)) {
+            db_rollback(db);
+            return kf_fail(e, KF_EDB, NULL, "a migration failed");
+        }
+        applied++;
+    }
+    if (ret_applied)
+        *ret_applied = applied;
+    return 0;
+}
+
+int db_backup(struct db *db, const char *path, struct kf_error *e)
+{
+    struct strbuf tmp = STRBUF_INIT(4096);
+    sqlite3 *dst = NULL;
+    int rc = KF_EIO;
+    if (access(path, F_OK) == 0)
+        return kf_fail(e, KF_ECONFLICT, "file", "the backup file exists already");
+    if (strbuf_addf(&tmp, "%s.partial", path))
+        return kf_fail(e, KF_EINVAL, "file", "the path is too long");
+    unlink(tmp.buf);
+    if (sqlite3_open(tmp.buf, &dst) != SQLITE_OK) {
+        kf_fail(e, KF_EIO, "file", "cannot create the backup file");
+        goto out;
+    }
+    sqlite3_backup *b = sqlite3_backup_init(dst, "main", db->h, "main");
+    if (!b) {
+        kf_fail(e, KF_EDB, NULL, "cannot start the backup");
+        goto out;
+    }
+    int step;
+    while ((step = sqlite3_backup_step(b, 256)) == SQLITE_OK || step == SQLITE_BUSY ||
+           step == SQLITE_LOCKED)
+        sqlite3_sleep(5);
+    sqlite3_backup_finish(b);
+    if (step != SQLITE_DONE) {
+        kf_fail(e, KF_EIO, "file", "the backup did not complete");
+        goto out;
+    }
+    sqlite3_close(dst);
+    dst = NULL;
+    if (rename(tmp.buf, path) != 0) {
+        kf_fail(e, KF_EIO, "file", "cannot move the backup into place");
+        goto out;
+    }
+    rc = 0;
+out:
+    if (dst)
+        sqlite3_close(dst);
+    if (rc)
+        unlink(tmp.buf);
+    strbuf_release(&tmp);
+    return rc;
+}

@@ -1,0 +1,136 @@
+// Sign-in, sessions with CSRF, API tokens and roles.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ADMIN, Client, Server } from '../lib/server.js';
+
+let srv;
+let admin;
+
+before(async () => {
+  srv = await new Server().start();
+  admin = await new Client(srv.base).login(ADMIN.username, ADMIN.password);
+  for (const [username, role] of [['agent1', 'agent'], ['super1', 'supervisor'], ['throttled', 'agent']]) {
+    const r = await admin.post('/api/v1/users', { username, name: username, role, password: 'password-123' });
+    assert.equal(r.status, 201, r.text);
+  }
+});
+
+after(async () => {
+  const r = await srv.stop();
+  srv.cleanup();
+  assert.equal(r.code, 0, 'server exit status\n' + srv.log);
+});
+
+test('a good sign-in returns the user, a CSRF token and an HttpOnly cookie', async () => {
+  const c = new Client(srv.base);
+  const r = await c.post('/api/v1/auth/login', { username: 'agent1', password: 'password-123' });
+  assert.equal(r.status, 200);
+  assert.equal(r.body.user.username, 'agent1');
+  assert.equal(r.body.user.role, 'agent');
+  assert.match(r.body.csrf_token, /^[0-9a-f]{64}$/);
+  const cookie = r.headers.get('set-cookie');
+  assert.match(cookie, /kefu_session=[0-9a-f]{64}/);
+  assert.match(cookie, /HttpOnly/);
+  assert.match(cookie, /SameSite=Strict/);
+});
+
+test('wrong password and unknown user both answer 401 with the same message', async () => {
+  const c = new Client(srv.base);
+  const a = await c.post('/api/v1/auth/login', { username: 'agent1', password: 'nope-nope' });
+  const b = await c.post('/api/v1/auth/login', { username: 'ghost', password: 'nope-nope' });
+  assert.equal(a.status, 401);
+  assert.equal(b.status, 401);
+  assert.equal(a.body.error.message, b.body.error.message);
+});
+
+test('repeated failures are refused with 429 and Retry-After, even with the right password', async () => {
+  const c = new Client(srv.base);
+  const statuses = [];
+  for (let i = 0; i < 6; i++) {
+    const r = await c.post('/api/v1/auth/login', { username: 'throttled', password: 'wrong-' + i });
+    statuses.push(r.status);
+  }
+  assert.deepEqual(statuses.slice(0, 5), [401, 401, 401, 401, 401]);
+  assert.equal(statuses[5], 429);
+  const r = await c.post('/api/v1/auth/login', { username: 'throttled', password: 'password-123' });
+  assert.equal(r.status, 429);
+  assert.ok(Number(r.headers.get('retry-after')) > 0);
+});
+
+test('without a session every API call is 401', async () => {
+  const c = new Client(srv.base);
+  for (const p of ['/api/v1/me', '/api/v1/tickets', '/api/v1/users', '/api/v1/customers']) {
+    const r = await c.get(p);
+    assert.equal(r.status, 401, p);
+    assert.equal(r.body.error.code, 'unauthorized');
+  }
+});
+
+test('a cookie write without the CSRF header is refused and changes nothing', async () => {
+  const c = await new Client(srv.base).login('agent1', 'password-123');
+  const before = (await c.get('/api/v1/customers?q=13500000000')).body.items.length;
+  const r = await c.post('/api/v1/customers', { name: '无令牌', phone: '13500000000' },
+    { headers: { 'X-CSRF-Token': 'forged' } });
+  assert.equal(r.status, 403);
+  assert.equal(r.body.error.code, 'csrf_failed');
+  const afterCount = (await c.get('/api/v1/customers?q=13500000000')).body.items.length;
+  assert.equal(afterCount, before);
+});
+
+test('GET /me returns the user and the session CSRF token', async () => {
+  const c = await new Client(srv.base).login('super1', 'password-123');
+  const r = await c.get('/api/v1/me');
+  assert.equal(r.status, 200);
+  assert.equal(r.body.user.role, 'supervisor');
+  assert.equal(r.body.csrf_token, c.csrf);
+});
+
+test('logout ends the session', async () => {
+  const c = await new Client(srv.base).login('agent1', 'password-123');
+  assert.equal((await c.post('/api/v1/auth/logout')).status, 204);
+  assert.equal((await c.get('/api/v1/me')).status, 401);
+});
+
+test('roles are checked: an agent may not manage users or settings', async () => {
+  const c = await new Client(srv.base).login('agent1', 'password-123');
+  const r = await c.post('/api/v1/users', { username: 'x1', role: 'admin', password: 'password-123' });
+  assert.equal(r.status, 403);
+  assert.equal((await c.patch('/api/v1/settings', { ticket_number_format: '{YYYYMMDD}{serial:3}' })).status, 403);
+  assert.equal((await c.post('/api/v1/departments', { code: 'x', name: 'x' })).status, 403);
+  assert.equal((await c.get('/api/v1/users')).status, 200); // names for assignment
+});
+
+test('an API token works as Bearer without CSRF, is shown once, and stops working when revoked', async () => {
+  const c = await new Client(srv.base).login('agent1', 'password-123');
+  const made = await c.post('/api/v1/tokens', { name: '呼叫中心集成' });
+  assert.equal(made.status, 201);
+  assert.match(made.body.token, /^kefu_[0-9a-f]{64}$/);
+  const list = await c.get('/api/v1/tokens');
+  assert.equal(list.body.items.length, 1);
+  assert.equal(list.body.items[0].token, undefined);
+
+  const bot = new Client(srv.base);
+  bot.token = made.body.token;
+  const t = await bot.post('/api/v1/tickets', {
+    channel: 'TEL', type: 'inquiry', subject: '集成创建', customer: { name: '李四', phone: '13600000001' },
+  });
+  assert.equal(t.status, 201, t.text);
+  assert.equal(t.body.created_by.name, 'agent1');
+  const read = await bot.get('/api/v1/tickets/' + t.body.number);
+  assert.equal(read.status, 200);
+  assert.equal(read.body.id, t.body.id);
+
+  assert.equal((await c.del('/api/v1/tokens/' + made.body.id)).status, 204);
+  assert.equal((await bot.get('/api/v1/tickets')).status, 401);
+  bot.token = 'kefu_' + '0'.repeat(64);
+  assert.equal((await bot.get('/api/v1/tickets')).status, 401);
+});
+
+test('a deactivated user is signed out at once', async () => {
+  const r = await admin.post('/api/v1/users', { username: 'leaver', role: 'agent', password: 'password-123' });
+  const c = await new Client(srv.base).login('leaver', 'password-123');
+  assert.equal((await admin.patch('/api/v1/users/' + r.body.id, { active: false })).status, 200);
+  assert.equal((await c.get('/api/v1/me')).status, 401);
+  const again = await new Client(srv.base).post('/api/v1/auth/login', { username: 'leaver', password: 'password-123' });
+  assert.equal(again.status, 401);
+});

@@ -1,0 +1,366 @@
+/* test_core.c: tickets, customers and users against a real SQLite database. */
+#define _POSIX_C_SOURCE 200809L
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "core/customer.h"
+#include "core/refdata.h"
+#include "core/ticket.h"
+#include "core/user.h"
+#include "lib/arena.h"
+#include "lib/err.h"
+#include "lib/ktime.h"
+#include "store/db.h"
+
+struct fixture {
+    char path[64];
+    struct db *db;
+    struct arena arena;
+    struct actor admin, agent, agent2;
+};
+
+static int64_t count(struct db *db, const char *sql)
+{
+    struct stmt *st = db_stmt_sql(db, sql);
+    int64_t n = st_step(st) == 1 ? col_int(st, 0) : -1;
+    st_exec(st);
+    return n;
+}
+
+static struct actor make_user(struct fixture *f, const char *username, const char *role)
+{
+    struct user_input in = {0};
+    struct user u;
+    in.username = username;
+    in.role = role;
+    in.password = "password-123";
+    assert_int_equal(user_hash_password(&in, NULL), 0);
+    assert_int_equal(db_begin(f->db), 0);
+    assert_int_equal(user_create(f->db, NULL, &in, &f->arena, &u, NULL), 0);
+    assert_int_equal(db_commit(f->db), 0);
+    struct actor a = {.user_id = u.id, .name = u.name, .role = u.role};
+    return a;
+}
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    snprintf(f->path, sizeof(f->path), "/tmp/kefu-unit-%d.db", (int)getpid());
+    unlink(f->path);
+    assert_int_equal(ktime_set_zone("Asia/Shanghai"), 0);
+    assert_int_equal(db_open(f->path, 0, &f->db, NULL), 0);
+    int applied = 0;
+    assert_int_equal(db_migrate(f->db, &applied, NULL), 0);
+    assert_true(applied >= 1);
+    f->admin = make_user(f, "boss", "admin");
+    f->agent = make_user(f, "xiaoli", "agent");
+    f->agent2 = make_user(f, "xiaozhang", "agent");
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    db_close(f->db);
+    arena_release(&f->arena);
+    char wal[80];
+    unlink(f->path);
+    snprintf(wal, sizeof(wal), "%s-wal", f->path);
+    unlink(wal);
+    snprintf(wal, sizeof(wal), "%s-shm", f->path);
+    unlink(wal);
+    free(f);
+    return 0;
+}
+
+static int create(struct fixture *f, const struct actor *who, const char *subject,
+                  const char *phone, struct ticket *t, struct kf_error *e)
+{
+    struct ticket_input in = {0};
+    in.channel = "TEL";
+    in.type = "complaint";
+    in.category = "logistics-delay";
+    in.subject = subject;
+    in.description = "承诺10月1日送达,至今未收到";
+    in.urgency = "high";
+    in.has_customer = 1;
+    in.customer.name = "张三";
+    in.customer.phone = phone;
+    in.customer.tier = "vip";
+    int rc = db_begin(f->db);
+    if (rc)
+        return rc;
+    rc = ticket_create(f->db, who, &in, &f->arena, t, e);
+    if (rc)
+        db_rollback(f->db);
+    else
+        rc = db_commit(f->db);
+    return rc;
+}
+
+static int update(struct fixture *f, const struct actor *who, const char *ref,
+                  struct ticket_patch *p, struct ticket *t, struct kf_error *e)
+{
+    int rc = db_begin(f->db);
+    if (rc)
+        return rc;
+    rc = ticket_update(f->db, who, ref, p, &f->arena, t, e);
+    if (rc)
+        db_rollback(f->db);
+    else
+        rc = db_commit(f->db);
+    return rc;
+}
+
+static void numbers_follow_the_format_and_count_per_day(void **state)
+{
+    struct fixture *f = *state;
+    struct ticket a, b;
+    assert_int_equal(create(f, &f->agent, "家电未按时送货", "13812345678", &a, NULL), 0);
+    assert_int_equal(create(f, &f->agent, "第二单", "13812345678", &b, NULL), 0);
+    char want[64];
+    snprintf(want, sizeof(want), "TEL-%08d-001", ktime_day(ktime_now()));
+    assert_string_equal(a.number, want);
+    snprintf(want, sizeof(want), "TEL-%08d-002", ktime_day(ktime_now()));
+    assert_string_equal(b.number, want);
+    /* the seed 004 format */
+    struct settings s = {"{YYYYMMDD}{serial:3}"};
+    assert_int_equal(db_begin(f->db), 0);
+    assert_int_equal(settings_update(f->db, &f->admin, &s, NULL), 0);
+    assert_int_equal(db_commit(f->db), 0);
+    struct ticket c;
+    assert_int_equal(create(f, &f->agent, "第三单", "13812345678", &c, NULL), 0);
+    snprintf(want, sizeof(want), "%08d001", ktime_day(ktime_now()));
+    assert_string_equal(c.number, want);
+    char out[64];
+    assert_int_equal(
+        ticket_number_expand("{channel}-{YYYYMMDD}-{serial}", "WX", 20231002, 1, out, sizeof(out)),
+        0);
+    assert_string_equal(out, "WX-20231002-001");
+    struct kf_error e = {0};
+    assert_int_equal(ticket_number_format_check("{channel}-{serial}", &e), KF_EINVAL);
+    assert_int_equal(ticket_number_format_check("{YYYYMMDD}{serial}{serial}", &e), KF_EINVAL);
+    assert_int_equal(ticket_number_format_check("{YYYYMMDD}{bogus}", &e), KF_EINVAL);
+    assert_string_equal(e.field, "ticket_number_format");
+}
+
+static void a_known_customer_is_found_not_duplicated(void **state)
+{
+    struct fixture *f = *state;
+    struct ticket a, b;
+    assert_int_equal(create(f, &f->agent, "一", "138-1234-5678", &a, NULL), 0);
+    assert_int_equal(create(f, &f->agent, "二", "13812345678", &b, NULL), 0);
+    assert_true(a.customer.id == b.customer.id);
+    assert_string_equal(a.customer.phone, "13812345678");
+    assert_int_equal(count(f->db, "SELECT count(*) FROM customers"), 1);
+}
+
+static void the_lifecycle_fills_the_time_nodes(void **state)
+{
+    struct fixture *f = *state;
+    struct ticket t;
+    struct kf_error e = {0};
+    assert_int_equal(create(f, &f->agent, "APP无法登录", "13900000001", &t, NULL), 0);
+    assert_string_equal(t.status, "new");
+    assert_true(t.raised_at > 0 && t.taken_over_at == 0);
+
+    struct ticket_patch p = {0};
+    p.set = TF_STATUS;
+    p.status = "resolved";
+    assert_int_equal(update(f, &f->agent, t.number, &p, &t, &e), KF_EINVAL);
+    assert_string_equal(e.field, "status");
+
+    p.status = "accepted";
+    assert_int_equal(update(f, &f->agent, t.number, &p, &t, &e), 0);
+    assert_true(t.taken_over_at > 0);
+    assert_true(t.assignee_id == f->agent.user_id); /* taking it over makes it yours */
+
+    /* someone else's ticket now */
+    p.status = "in_progress";
+    assert_int_equal(update(f, &f->agent2, t.number, &p, &t, &e), KF_EFORBIDDEN);
+    assert_int_equal(update(f, &f->agent, t.number, &p, &t, &e), 0);
+    assert_true(t.processing_started_at > 0);
+
+    p.status = "resolved";
+    assert_int_equal(update(f, &f->agent, t.number, &p, &t, &e), KF_EINVAL);
+    assert_string_equal(e.field, "result");
+    p.set = TF_STATUS | TF_RESULT | TF_MEASURES;
+    p.result = "fixed";
+    p.measures = "远程指导客户清除缓存后登录正常";
+    assert_int_equal(update(f, &f->agent, t.number, &p, &t, &e), 0);
+    assert_true(t.resolved_at > 0);
+
+    memset(&p, 0, sizeof(p));
+    p.set = TF_STATUS;
+    p.status = "closed";
+    assert_int_equal(update(f, &f->agent, t.number, &p, &t, &e), 0);
+    assert_true(t.closed_at > 0);
+    p.status = "in_progress";
+    assert_int_equal(update(f, &f->agent, t.number, &p, &t, &e), KF_EFORBIDDEN);
+    assert_int_equal(update(f, &f->admin, t.number, &p, &t, &e), 0);
+    assert_true(t.resolved_at == 0 && t.closed_at == 0); /* reopened */
+
+    struct history_entry *h;
+    size_t n;
+    assert_int_equal(history_list(f->db, &f->admin, t.number, &f->arena, &h, &n), 0);
+    assert_true(n >= 6);
+    assert_string_equal(h[0].action, "created");
+    assert_string_equal(h[1].action, "status_changed");
+    assert_non_null(strstr(h[1].detail, "\"to\":\"accepted\""));
+}
+
+static void a_stale_version_is_a_conflict(void **state)
+{
+    struct fixture *f = *state;
+    struct ticket t, t2;
+    struct kf_error e = {0};
+    assert_int_equal(create(f, &f->agent, "并发", "13900000002", &t, NULL), 0);
+    struct ticket_patch p = {0};
+    p.set = TF_URGENCY;
+    p.urgency = "low";
+    p.if_version = t.version;
+    assert_int_equal(update(f, &f->agent, t.number, &p, &t2, &e), 0);
+    assert_string_equal(t2.priority, "low");
+    assert_true(t2.version == t.version + 1);
+    p.urgency = "medium";
+    assert_int_equal(update(f, &f->agent, t.number, &p, &t2, &e), KF_ECONFLICT);
+}
+
+static void every_change_leaves_audit_and_event_rows(void **state)
+{
+    struct fixture *f = *state;
+    int64_t audit0 = count(f->db, "SELECT count(*) FROM audit");
+    int64_t events0 = count(f->db, "SELECT count(*) FROM events");
+    struct ticket t;
+    assert_int_equal(create(f, &f->agent, "留痕", "13900000003", &t, NULL), 0);
+    assert_true(count(f->db, "SELECT count(*) FROM audit") > audit0);
+    assert_true(count(f->db, "SELECT count(*) FROM events") > events0);
+    /* the audit is append-only */
+    struct stmt *st = db_stmt_sql(f->db, "DELETE FROM audit");
+    assert_true(st_exec(st) < 0);
+}
+
+static void a_failed_create_writes_nothing(void **state)
+{
+    struct fixture *f = *state;
+    int64_t tickets0 = count(f->db, "SELECT count(*) FROM tickets");
+    int64_t customers0 = count(f->db, "SELECT count(*) FROM customers");
+    struct ticket t;
+    struct kf_error e = {0};
+    struct ticket_input in = {0};
+    in.channel = "TEL";
+    in.type = "complaint";
+    in.category = "app-login"; /* a problem category: wrong for a complaint */
+    in.subject = "x";
+    in.has_customer = 1;
+    in.customer.name = "新客户";
+    in.customer.phone = "13700000000";
+    assert_int_equal(db_begin(f->db), 0);
+    assert_int_equal(ticket_create(f->db, &f->agent, &in, &f->arena, &t, &e), KF_EINVAL);
+    db_rollback(f->db);
+    assert_string_equal(e.field, "category");
+    assert_int_equal(count(f->db, "SELECT count(*) FROM tickets"), tickets0);
+    assert_int_equal(count(f->db, "SELECT count(*) FROM customers"), customers0);
+}
+
+static void search_finds_two_character_chinese_words(void **state)
+{
+    struct fixture *f = *state;
+    struct ticket t;
+    assert_int_equal(create(f, &f->agent, "家电未按时送货", "13900000004", &t, NULL), 0);
+    assert_int_equal(create(f, &f->agent, "申请退款", "13900000005", &t, NULL), 0);
+    struct ticket_query q = {0};
+    struct ticket *v;
+    size_t n;
+    const char *next;
+    q.q = "退款";
+    assert_int_equal(ticket_list(f->db, &f->agent, &q, &f->arena, &v, &n, &next, NULL), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(v[0].subject, "申请退款");
+    q.q = t.number;
+    assert_int_equal(ticket_list(f->db, &f->agent, &q, &f->arena, &v, &n, &next, NULL), 0);
+    assert_int_equal(n, 1);
+    q.q = "家电";
+    assert_int_equal(ticket_list(f->db, &f->agent, &q, &f->arena, &v, &n, &next, NULL), 0);
+    assert_int_equal(n, 1);
+}
+
+static void the_pool_pages_in_priority_order(void **state)
+{
+    struct fixture *f = *state;
+    const char *urg[] = {"low", "high", "medium", "high", "low"};
+    struct ticket first;
+    assert_int_equal(create(f, &f->agent, "客户", "13900000006", &first, NULL), 0);
+    for (int i = 0; i < 5; i++) {
+        struct ticket_input in = {0};
+        struct ticket t;
+        in.channel = "WEB";
+        in.type = "inquiry";
+        in.subject = "排序";
+        in.urgency = urg[i];
+        in.customer_id = first.customer.id;
+        assert_int_equal(db_begin(f->db), 0);
+        assert_int_equal(ticket_create(f->db, &f->agent, &in, &f->arena, &t, NULL), 0);
+        assert_int_equal(db_commit(f->db), 0);
+    }
+    struct ticket_query q = {0};
+    q.channel = "WEB";
+    q.limit = 2;
+    const char *seen[5];
+    size_t total = 0;
+    do {
+        struct ticket *v;
+        size_t n;
+        assert_int_equal(ticket_list(f->db, &f->agent, &q, &f->arena, &v, &n, &q.cursor, NULL), 0);
+        for (size_t i = 0; i < n; i++)
+            seen[total++] = v[i].priority;
+    } while (q.cursor && total < 5);
+    assert_int_equal(total, 5);
+    assert_string_equal(seen[0], "high");
+    assert_string_equal(seen[1], "high");
+    assert_string_equal(seen[2], "medium");
+    assert_string_equal(seen[3], "low");
+    assert_string_equal(seen[4], "low");
+}
+
+static void passwords_are_argon2id_and_checked(void **state)
+{
+    struct fixture *f = *state;
+    struct user u;
+    assert_int_equal(user_authenticate(f->db, "xiaoli", "password-123", &f->arena, &u), 0);
+    assert_int_equal(user_authenticate(f->db, "xiaoli", "wrong", &f->arena, &u), KF_EAUTH);
+    assert_int_equal(user_authenticate(f->db, "nobody", "password-123", &f->arena, &u), KF_EAUTH);
+    struct stmt *st = db_stmt_sql(f->db, "SELECT password_hash FROM users WHERE username='xiaoli'");
+    assert_int_equal(st_step(st), 1);
+    assert_memory_equal(col_text(st, 0), "$argon2id$", 10);
+    st_exec(st);
+}
+
+int main(void)
+{
+    if (sodium_init() < 0)
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(numbers_follow_the_format_and_count_per_day, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_known_customer_is_found_not_duplicated, setup, teardown),
+        cmocka_unit_test_setup_teardown(the_lifecycle_fills_the_time_nodes, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_stale_version_is_a_conflict, setup, teardown),
+        cmocka_unit_test_setup_teardown(every_change_leaves_audit_and_event_rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_failed_create_writes_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(search_finds_two_character_chinese_words, setup, teardown),
+        cmocka_unit_test_setup_teardown(the_pool_pages_in_priority_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(passwords_are_argon2id_and_checked, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("core", tests, NULL, NULL);
+}
