@@ -130,7 +130,6 @@ CREATE TABLE tickets (
 -- the pending pool's order: priority, nearest deadline, age
 CREATE INDEX tickets_queue ON tickets(prio_rank DESC, coalesce(resolve_by, 9223372036854775807),
                                       raised_at, id);
-CREATE INDEX tickets_status ON tickets(status);
 CREATE INDEX tickets_customer ON tickets(customer_id, raised_at);
 CREATE INDEX tickets_assignee ON tickets(assignee_id, status);
 CREATE INDEX tickets_department ON tickets(department_id, status);
