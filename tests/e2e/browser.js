@@ -1,0 +1,30 @@
+// browser.js: Debian's Chromium, headless, driven by playwright-core, against a real server.
+import { chromium } from 'playwright-core';
+import { existsSync } from 'node:fs';
+
+export async function launch() {
+  const executablePath = ['/usr/bin/chromium', '/usr/lib/chromium/chromium'].find((p) => existsSync(p));
+  return chromium.launch({
+    executablePath,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+  });
+}
+
+// A page signed in as username; the language starts as the browser's first visit would.
+export async function signIn(browser, base, username, password) {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, locale: 'zh-CN' });
+  const page = await context.newPage();
+  page.setDefaultTimeout(10000);
+  await page.goto(base + '/login');
+  await page.getByTestId('login-username').fill(username);
+  await page.getByTestId('login-password').fill(password);
+  await Promise.all([page.waitForURL('**/tickets'), page.getByTestId('login-submit').click()]);
+  return page;
+}
+
+// Picks the option with this text in the open Element Plus select.
+export async function choose(page, testid, text) {
+  await page.getByTestId(testid).click();
+  await page.locator('.el-select-dropdown__item:visible', { hasText: text }).first().click();
+}

@@ -1,0 +1,111 @@
+// api.js: every call the web app makes to the Kefu server.
+let csrf = null;
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    const e = (body && body.error) || {};
+    super(e.message || `HTTP ${status}`);
+    this.status = status;
+    this.code = e.code;
+    this.field = e.field;
+  }
+}
+
+let onUnauthorized = () => {};
+export function setUnauthorizedHandler(fn) { onUnauthorized = fn; }
+
+async function call(method, path, body, { headers = {}, raw } = {}) {
+  const h = { ...headers };
+  if (method !== 'GET' && csrf) h['X-CSRF-Token'] = csrf;
+  let payload;
+  if (raw !== undefined) payload = raw;
+  else if (body !== undefined) {
+    payload = JSON.stringify(body);
+    h['Content-Type'] = 'application/json';
+  }
+  const r = await fetch('/api/v1' + path, { method, headers: h, body: payload, credentials: 'same-origin' });
+  const text = await r.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch { data = null; }
+  if (!r.ok) {
+    const err = new ApiError(r.status, data);
+    if (r.status === 401 && path !== '/auth/login') onUnauthorized();
+    throw err;
+  }
+  return data;
+}
+
+const qs = (params) => {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(params || {})) {
+    if (v === undefined || v === null || v === '' || (Array.isArray(v) && !v.length)) continue;
+    p.set(k, Array.isArray(v) ? v.join(',') : v);
+  }
+  const s = p.toString();
+  return s ? '?' + s : '';
+};
+
+export async function login(username, password) {
+  const r = await call('POST', '/auth/login', { username, password });
+  csrf = r.csrf_token;
+  return r.user;
+}
+export async function logout() {
+  try { await call('POST', '/auth/logout'); } finally { csrf = null; }
+}
+export async function me() {
+  const r = await call('GET', '/me');
+  csrf = r.csrf_token;
+  return r.user;
+}
+
+export const tickets = {
+  list: (params) => call('GET', '/tickets' + qs(params)),
+  get: (id, unmask) => call('GET', `/tickets/${encodeURIComponent(id)}` + (unmask ? '?unmask=1' : '')),
+  create: (body) => call('POST', '/tickets', body),
+  patch: (id, body, version) => call('PATCH', `/tickets/${id}`, body, { headers: { 'If-Match': String(version) } }),
+  history: (id) => call('GET', `/tickets/${id}/history`),
+  messages: (id) => call('GET', `/tickets/${id}/messages`),
+  post: (id, body) => call('POST', `/tickets/${id}/messages`, body),
+};
+
+export function uploadAttachment(file) {
+  return call('POST', '/attachments?filename=' + encodeURIComponent(file.name), undefined, {
+    raw: file, headers: { 'Content-Type': file.type || 'application/octet-stream' },
+  });
+}
+
+export const customers = {
+  search: (q) => call('GET', '/customers' + qs({ q, limit: 10 })),
+  history: (id, months = 3) => call('GET', `/customers/${id}/history?months=${months}`),
+};
+
+export const users = {
+  list: (params) => call('GET', '/users' + qs(params)),
+  create: (body) => call('POST', '/users', body),
+  patch: (id, body) => call('PATCH', `/users/${id}`, body),
+};
+
+export const departments = {
+  list: () => call('GET', '/departments'),
+  create: (body) => call('POST', '/departments', body),
+  patch: (id, body) => call('PATCH', `/departments/${id}`, body),
+  addMember: (id, userId) => call('POST', `/departments/${id}/members`, { user_id: userId }),
+  removeMember: (id, userId) => call('DELETE', `/departments/${id}/members/${userId}`),
+};
+
+export const reference = {
+  channels: () => call('GET', '/channels'),
+  categories: () => call('GET', '/categories'),
+};
+
+export const settings = {
+  get: () => call('GET', '/settings'),
+  patch: (body) => call('PATCH', '/settings', body),
+};
+
+export const tokens = {
+  list: () => call('GET', '/tokens'),
+  create: (name) => call('POST', '/tokens', { name }),
+  revoke: (id) => call('DELETE', `/tokens/${id}`),
+};

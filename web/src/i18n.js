@@ -1,0 +1,18 @@
+// i18n.js: Chinese by default, English by a switch that is remembered.
+import { createI18n } from 'vue-i18n';
+import zhCN from './locales/zh-CN.js';
+import en from './locales/en.js';
+
+const saved = localStorage.getItem('kefu.locale');
+export const i18n = createI18n({
+  legacy: false,
+  locale: saved === 'en' ? 'en' : 'zh-CN',
+  fallbackLocale: 'zh-CN',
+  messages: { 'zh-CN': zhCN, en },
+});
+
+export function setLocale(l) {
+  i18n.global.locale.value = l;
+  localStorage.setItem('kefu.locale', l);
+  document.documentElement.lang = l;
+}

@@ -1,0 +1,32 @@
+// router.js: the screens and who may open them.
+import { createRouter, createWebHistory } from 'vue-router';
+import { session, restore } from './session.js';
+import { setUnauthorizedHandler } from './api.js';
+
+const routes = [
+  { path: '/', redirect: '/tickets' },
+  { path: '/login', component: () => import('./views/login/LoginView.vue'), meta: { public: true } },
+  { path: '/tickets', component: () => import('./views/tickets/PoolView.vue') },
+  { path: '/tickets/new', component: () => import('./views/ticket-new/NewTicketView.vue') },
+  { path: '/tickets/:id', component: () => import('./views/ticket/TicketView.vue'), props: true },
+  { path: '/tokens', component: () => import('./views/tokens/TokensView.vue') },
+  { path: '/admin/users', component: () => import('./views/admin/UsersView.vue'), meta: { admin: true } },
+  { path: '/admin/departments', component: () => import('./views/admin/DepartmentsView.vue'), meta: { admin: true } },
+  { path: '/admin/settings', component: () => import('./views/admin/SettingsView.vue'), meta: { admin: true } },
+  { path: '/:rest(.*)*', redirect: '/tickets' },
+];
+
+export const router = createRouter({ history: createWebHistory(), routes });
+
+router.beforeEach(async (to) => {
+  const user = await restore();
+  if (to.meta.public) return user && to.path === '/login' ? '/tickets' : true;
+  if (!user) return { path: '/login', query: { next: to.fullPath } };
+  if (to.meta.admin && user.role !== 'admin') return '/tickets';
+  return true;
+});
+
+setUnauthorizedHandler(() => {
+  session.user = null;
+  if (router.currentRoute.value.path !== '/login') router.push('/login');
+});
