@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 debs=(gcc make pkg-config ca-certificates tzdata curl
-      libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev libinih-dev libcmocka-dev
+      libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev libinih-dev libcmocka-dev clang-format
       nodejs npm chromium fonts-noto-cjk sqlite3)
 missing=()
 for p in "${debs[@]}"; do
