@@ -77,6 +77,7 @@ enum {
     SHORT_TEXT_MAX = 2000,   /* measures, remarks, mood notes */
     BODY_MAX = 50000,        /* a message */
     NUMBER_RETRIES = 5,      /* a changed format may meet an old number */
+    FTS_FEW_MATCHES = 1000,  /* up to this many, search results are fetched by id */
 };
 
 static const char *dup(struct arena *a, struct stmt *st, int c)
@@ -931,7 +932,8 @@ int ticket_list(struct db *db, const struct actor *actor, const struct ticket_qu
     struct strbuf sql = STRBUF_INIT(16 * 1024);
     struct binds b = {0};
     int rc = 0, limit = q->limit > 0 ? q->limit : 50;
-    strbuf_addstr(&sql, "SELECT * FROM ticket_view WHERE 1 = 1");
+    /* the narrow rows are found and sorted first; the names are joined for one page only */
+    strbuf_addstr(&sql, "SELECT id, prio_rank, " DUE_EXPR " FROM tickets WHERE 1 = 1");
     if ((rc = filter_in(&sql, &b, "status", q->status, statuses, "status", arena, e)) ||
         (rc = filter_in(&sql, &b, "type", q->type, ticket_types, "type", arena, e)) ||
         (rc = filter_in(&sql, &b, "channel", q->channel, NULL, "channel", arena, e)) ||
@@ -969,10 +971,21 @@ int ticket_list(struct db *db, const struct actor *actor, const struct ticket_qu
             rc = kf_fail(e, KF_EINVAL, "q", "the search text is too long");
             goto out;
         }
-        if (n > 0)
-            strbuf_addf(&sql,
-                        " AND id IN (SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH $%d)",
-                        bind_text(&b, arena_strdup(arena, match)));
+        if (n > 0) {
+            /* few matches: fetch them by id and sort them; many: walk the queue order and
+             * keep the matches ("+id" keeps SQLite from turning every match into a row
+             * lookup), which stops at the end of the page */
+            struct stmt *st = db_stmt(db, SQL_fts_count);
+            st_text(st, 1, match);
+            rc = st_step(st);
+            int64_t matches = rc == 1 ? col_int(st, 0) : 0;
+            st_exec(st);
+            if (rc < 0)
+                goto out;
+            strbuf_addf(
+                &sql, " AND %sid IN (SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH $%d)",
+                matches > FTS_FEW_MATCHES ? "+" : "", bind_text(&b, arena_strdup(arena, match)));
+        }
     }
 
     /* keyset pagination: the cursor is the sort key of the last row shown */
@@ -1025,17 +1038,30 @@ int ticket_list(struct db *db, const struct actor *actor, const struct ticket_qu
             st_int(st, i + 1, b.v[i].i);
     }
     struct ticket *v = arena_alloc(arena, (size_t)(limit + 1) * sizeof(*v));
+    int64_t *ids = arena_alloc(arena, (size_t)(limit + 1) * sizeof(*ids));
     size_t n = 0;
     int64_t last_rank = 0, last_due = 0;
     while ((rc = st_step(st)) == 1 && n < (size_t)limit) {
-        read_ticket(st, arena, &v[n++]);
-        last_rank = col_int(st, TC_PRIO_RANK);
-        last_due = col_is_null(st, TC_RESOLVE_BY) ? INT64_MAX : col_int(st, TC_RESOLVE_BY);
+        ids[n++] = col_int(st, 0);
+        last_rank = col_int(st, 1);
+        last_due = col_int(st, 2);
     }
     int more = rc == 1;
     st_exec(st);
     if (rc < 0)
         goto out;
+    for (size_t i = 0; i < n; i++) {
+        struct stmt *one = db_stmt(db, SQL_ticket_by_id);
+        st_int(one, 1, ids[i]);
+        rc = st_step(one);
+        if (rc == 1)
+            read_ticket(one, arena, &v[i]);
+        st_exec(one);
+        if (rc != 1) {
+            rc = rc < 0 ? rc : KF_EDB;
+            goto out;
+        }
+    }
     rc = 0;
     *ret = v;
     *ret_n = n;

@@ -95,7 +95,11 @@ static struct {
     size_t nfiles;
     const struct static_file *index;
     atomic_long requests[6]; /* by status class 1xx..5xx */
-    atomic_long tickets_created, batches, batched_writes;
+    atomic_long tickets_created, batches, batched_writes, checkpoints;
+    pthread_t checkpointer;
+    pthread_mutex_t ckpt_mu;
+    pthread_cond_t ckpt_cv;
+    int ckpt_stop;
 } srv;
 
 /* ---- helpers for handlers ---- */
@@ -193,7 +197,7 @@ static struct db *thread_db(void)
 {
     struct db *db = pthread_getspecific(srv.db_key);
     if (!db) {
-        if (db_open(srv.db_path, 0, &db, NULL)) {
+        if (db_open(srv.db_path, DB_NO_CHECKPOINT, &db, NULL)) {
             fprintf(stderr, "kefu: cannot open \"%s\"\n", srv.db_path);
             return NULL;
         }
@@ -309,6 +313,31 @@ static void *executor_main(void *arg)
             jobs = next;
         }
     }
+    return NULL;
+}
+
+/* Checkpoints the write-ahead log twice a second on its own connection, so that commits
+ * never stop to copy pages into the database file. */
+static void *checkpointer_main(void *arg)
+{
+    (void)arg;
+    struct db *db = thread_db();
+    pthread_mutex_lock(&srv.ckpt_mu);
+    while (!srv.ckpt_stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += 500L * 1000 * 1000;
+        if (until.tv_nsec >= 1000000000L)
+            until.tv_sec++, until.tv_nsec -= 1000000000L;
+        pthread_cond_timedwait(&srv.ckpt_cv, &srv.ckpt_mu, &until);
+        pthread_mutex_unlock(&srv.ckpt_mu);
+        if (db && !db_checkpoint(db))
+            atomic_fetch_add(&srv.checkpoints, 1);
+        pthread_mutex_lock(&srv.ckpt_mu);
+    }
+    pthread_mutex_unlock(&srv.ckpt_mu);
+    if (db)
+        db_checkpoint(db);
     return NULL;
 }
 
@@ -750,6 +779,9 @@ int server_run(const struct config *cfg)
 
     executor_start(&srv.writer, 1, 1);
     executor_start(&srv.slow, SLOW_THREADS, 0);
+    pthread_mutex_init(&srv.ckpt_mu, NULL);
+    pthread_cond_init(&srv.ckpt_cv, NULL);
+    pthread_create(&srv.checkpointer, NULL, checkpointer_main, NULL);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = cfg->threads ? (unsigned)cfg->threads : (unsigned)(cores > 0 ? cores : 2);
     struct MHD_Daemon *d = MHD_start_daemon(
@@ -774,6 +806,11 @@ int server_run(const struct config *cfg)
     executor_stop(&srv.writer); /* drains: every queued write is answered */
     executor_stop(&srv.slow);
     MHD_stop_daemon(d);
+    pthread_mutex_lock(&srv.ckpt_mu);
+    srv.ckpt_stop = 1;
+    pthread_cond_signal(&srv.ckpt_cv);
+    pthread_mutex_unlock(&srv.ckpt_mu);
+    pthread_join(srv.checkpointer, NULL);
     free_static();
     fprintf(stderr, "kefu: stopped\n");
     return 0;
@@ -799,9 +836,10 @@ int h_metrics(struct request *req, struct response *resp)
     strbuf_addf(&resp->body,
                 "# TYPE kefu_tickets_created_total counter\nkefu_tickets_created_total %ld\n"
                 "# TYPE kefu_write_batches_total counter\nkefu_write_batches_total %ld\n"
-                "# TYPE kefu_batched_writes_total counter\nkefu_batched_writes_total %ld\n",
+                "# TYPE kefu_batched_writes_total counter\nkefu_batched_writes_total %ld\n"
+                "# TYPE kefu_checkpoints_total counter\nkefu_checkpoints_total %ld\n",
                 atomic_load(&srv.tickets_created), atomic_load(&srv.batches),
-                atomic_load(&srv.batched_writes));
+                atomic_load(&srv.batched_writes), atomic_load(&srv.checkpoints));
     return 200;
 }
 

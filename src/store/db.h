@@ -15,7 +15,8 @@ struct stmt;
 struct kf_error;
 
 enum db_flags {
-    DB_READONLY = 1, /* a reading connection: queries only */
+    DB_READONLY = 1,      /* a reading connection: queries only */
+    DB_NO_CHECKPOINT = 2, /* commits never checkpoint: db_checkpoint() is called elsewhere */
 };
 
 /* Opens (creating if needed) the database file at path with the pragmas Kefu relies on
@@ -72,6 +73,10 @@ void db_rollback(struct db *db);
 int db_savepoint(struct db *db);
 int db_release(struct db *db);
 void db_rollback_to(struct db *db);
+
+/* Copies committed pages from the write-ahead log into the database file without blocking
+ * readers or the writer (a passive checkpoint). Returns 0 or a negative code. */
+int db_checkpoint(struct db *db);
 
 /* Copies the whole database into a new file at path, consistently, while it is in use. */
 int db_backup(struct db *db, const char *path, struct kf_error *e);

@@ -78,6 +78,8 @@ int db_open(const char *path, int flags, struct db **ret, struct kf_error *e)
     }
     if (flags & DB_READONLY)
         sqlite3_exec(db->h, "PRAGMA query_only=ON;", NULL, NULL, NULL);
+    if (flags & DB_NO_CHECKPOINT)
+        sqlite3_wal_autocheckpoint(db->h, 0);
     *ret = db;
     return 0;
 }
@@ -282,6 +284,12 @@ void db_rollback_to(struct db *db)
 {
     exec(db, "ROLLBACK TO job");
     exec(db, "RELEASE job");
+}
+
+int db_checkpoint(struct db *db)
+{
+    int rc = sqlite3_wal_checkpoint_v2(db->h, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    return rc == SQLITE_OK ? 0 : map_rc(db, rc);
 }
 
 int db_schema_version(struct db *db)

@@ -87,3 +87,6 @@ FROM attachments WHERE id = $1;
 -- name: attachments_of_ticket
 SELECT id, filename, content_type, size, sha256, message_id, ticket_id
 FROM attachments WHERE ticket_id = $1 ORDER BY id;
+
+-- name: fts_count
+SELECT count(*) FROM (SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH $1 LIMIT 1001);
