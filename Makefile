@@ -88,12 +88,13 @@ bench: deps
 	@$(MAKE) --no-print-directory build
 	bench/run.sh
 
+FORMATTED = $(SRC) src/main.c $(wildcard src/*/*.h tests/unit/*.c tests/unit/*.h bench/*.c)
+
 format:
-	clang-format -i $(SRC) src/main.c $(wildcard src/*/*.h) $(wildcard tests/unit/*.c tests/unit/*.h)
+	clang-format -i $(FORMATTED)
 
 check-format:
-	clang-format --dry-run --Werror $(SRC) src/main.c $(wildcard src/*/*.h) \
-	    $(wildcard tests/unit/*.c tests/unit/*.h)
+	clang-format --dry-run --Werror $(FORMATTED)
 
 clean:
 	rm -rf build kefu

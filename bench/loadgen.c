@@ -27,16 +27,21 @@ static atomic_int next_req, errors;
 static double *lat;
 
 static const char *const subjects[] = {
-    "家电未按时送货", "申请退款", "物流一直没有更新", "发票抬头开错了", "APP无法登录",
-    "保修期是否包含人为损坏", "空调不制冷", "订单地址修改", "客服电话打不通", "refund request",
-    "invoice missing", "login failed after update", "快递破损要求换货", "会员积分没有到账",
-    "洗衣机漏水", "退货运费谁承担", "希望增加多语言支持", "优惠券无法使用"};
-static const char *const details[] = {
-    "承诺10月1日送达,至今未收到,客户很着急", "客户表示商品与描述不符,要求退款",
-    "提示验证码错误,已尝试重启无效", "the customer asked twice already, please follow up",
-    "大促后订单量大,仓库发货延迟", "客户要求上门检测,预约周末", "已提供开通指引,等待客户确认"};
-static const char *const types[] = {"inquiry", "problem", "fault", "complaint", "suggestion",
-                                    "special"};
+    "家电未按时送货",   "申请退款",           "物流一直没有更新",
+    "发票抬头开错了",   "APP无法登录",        "保修期是否包含人为损坏",
+    "空调不制冷",       "订单地址修改",       "客服电话打不通",
+    "refund request",   "invoice missing",    "login failed after update",
+    "快递破损要求换货", "会员积分没有到账",   "洗衣机漏水",
+    "退货运费谁承担",   "希望增加多语言支持", "优惠券无法使用"};
+static const char *const details[] = {"承诺10月1日送达,至今未收到,客户很着急",
+                                      "客户表示商品与描述不符,要求退款",
+                                      "提示验证码错误,已尝试重启无效",
+                                      "the customer asked twice already, please follow up",
+                                      "大促后订单量大,仓库发货延迟",
+                                      "客户要求上门检测,预约周末",
+                                      "已提供开通指引,等待客户确认"};
+static const char *const types[] = {"inquiry",   "problem",    "fault",
+                                    "complaint", "suggestion", "special"};
 static const char *const urg[] = {"high", "medium", "low"};
 static const char *const channels[] = {"TEL", "WEB", "MAIL", "CHAT", "WX", "APP"};
 
@@ -103,13 +108,13 @@ static void *worker(void *arg)
         int len;
         if (create_mode) {
             int r = rand_r(&seed);
-            int bl = snprintf(body, sizeof(body),
-                              "{\"channel\":\"%s\",\"type\":\"%s\",\"urgency\":\"%s\","
-                              "\"subject\":\"%s %d\",\"description\":\"%s\","
-                              "\"customer\":{\"name\":\"客户%d\",\"phone\":\"139%08d\"}}",
-                              channels[r % 6], types[(r >> 3) % 6], urg[(r >> 6) % 3],
-                              subjects[(r >> 8) % 18], i, details[(r >> 13) % 7], r % 20000,
-                              r % 20000);
+            int bl =
+                snprintf(body, sizeof(body),
+                         "{\"channel\":\"%s\",\"type\":\"%s\",\"urgency\":\"%s\","
+                         "\"subject\":\"%s %d\",\"description\":\"%s\","
+                         "\"customer\":{\"name\":\"客户%d\",\"phone\":\"139%08d\"}}",
+                         channels[r % 6], types[(r >> 3) % 6], urg[(r >> 6) % 3],
+                         subjects[(r >> 8) % 18], i, details[(r >> 13) % 7], r % 20000, r % 20000);
             len = snprintf(req, sizeof(req),
                            "POST /api/v1/tickets HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                            "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"

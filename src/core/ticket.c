@@ -315,10 +315,8 @@ static int next_number(struct db *db, const char *channel, int64_t now, struct a
         return rc;
     struct stmt *st = db_stmt(db, SQL_counter_next);
     st_text(st, 1, scope);
-    rc = st_step(st);
-    int64_t serial = rc == 1 ? col_int(st, 0) : 0;
-    st_exec(st);
-    if (rc < 0)
+    int64_t serial = 0;
+    if ((rc = st_one_int(st, &serial)) < 0)
         return rc;
     return ticket_number_expand(fmt, channel, day, serial, out, outsz);
 }
@@ -622,7 +620,7 @@ static const char *user_name(struct db *db, int64_t id, struct arena *arena)
     return name;
 }
 
-static int check_patch_values(struct db *db, const struct ticket_patch *p, struct kf_error *e)
+static int check_patch_values(const struct ticket_patch *p, struct kf_error *e)
 {
     int rc;
     unsigned s = p->set;
@@ -648,7 +646,6 @@ static int check_patch_values(struct db *db, const struct ticket_patch *p, struc
         ((s & TF_REMARKS) && (rc = check_text(p->remarks, "remarks", SHORT_TEXT_MAX, 0, e))) ||
         ((s & TF_MOOD_NOTE) && (rc = check_text(p->mood_note, "mood_note", SHORT_TEXT_MAX, 0, e))))
         return rc;
-    (void)db;
     return 0;
 }
 
@@ -666,7 +663,7 @@ int ticket_update(struct db *db, const struct actor *actor, const char *ref,
     if (!may_change(actor, &cur))
         return kf_fail(e, KF_EFORBIDDEN, NULL,
                        "this ticket belongs to someone else; ask a supervisor to re-assign it");
-    if ((rc = check_patch_values(db, p, e)))
+    if ((rc = check_patch_values(p, e)))
         return rc;
 
     struct ticket t = cur;
@@ -977,10 +974,8 @@ int ticket_list(struct db *db, const struct actor *actor, const struct ticket_qu
              * lookup), which stops at the end of the page */
             struct stmt *st = db_stmt(db, SQL_fts_count);
             st_text(st, 1, match);
-            rc = st_step(st);
-            int64_t matches = rc == 1 ? col_int(st, 0) : 0;
-            st_exec(st);
-            if (rc < 0)
+            int64_t matches = 0;
+            if ((rc = st_one_int(st, &matches)) < 0)
                 goto out;
             strbuf_addf(
                 &sql, " AND %sid IN (SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH $%d)",

@@ -101,12 +101,8 @@ int user_list(struct db *db, const char *role, int64_t department_id, int active
 
 int user_count(struct db *db, int64_t *ret)
 {
-    struct stmt *st = db_stmt(db, SQL_user_count);
-    int rc = st_step(st);
-    if (rc < 0)
-        return rc;
-    *ret = col_int(st, 0);
-    return 0;
+    int rc = st_one_int(db_stmt(db, SQL_user_count), ret);
+    return rc < 0 ? rc : 0;
 }
 
 static int check_department(struct db *db, int64_t id, struct kf_error *e)

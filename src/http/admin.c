@@ -95,9 +95,7 @@ int h_users_list(struct request *req, struct response *resp)
                *active = req_query(req, "active");
     if (role && role_parse(role) == ROLE_NONE)
         return reply_errorf(resp, 422, "validation_failed", "role", "unknown role");
-    struct request tmp = *req;
-    tmp.params[0] = dept;
-    int64_t dept_id = dept ? param_id(&tmp, 0) : 0;
+    int64_t dept_id = parse_id(dept);
     if (dept && !dept_id)
         return reply_errorf(resp, 422, "validation_failed", "department_id", "must be an id");
     int act = active ? query_flag(req, "active") : -1;

@@ -56,7 +56,7 @@ static struct throttle_slot *slot(const char *key, time_t now)
     return s;
 }
 
-int login_throttled(const char *username, const char *ip, int *ret_retry_after)
+static int login_throttled(const char *username, const char *ip, int *ret_retry_after)
 {
     char ukey[96], ikey[96];
     time_t now = time(NULL);
@@ -77,7 +77,7 @@ int login_throttled(const char *username, const char *ip, int *ret_retry_after)
     return limited;
 }
 
-void login_failed(const char *username, const char *ip)
+static void login_failed(const char *username, const char *ip)
 {
     char ukey[96], ikey[96];
     time_t now = time(NULL);
@@ -99,7 +99,7 @@ void login_failed(const char *username, const char *ip)
     }
 }
 
-void login_succeeded(const char *username)
+static void login_succeeded(const char *username)
 {
     char ukey[96];
     snprintf(ukey, sizeof(ukey), "u:%s", username);

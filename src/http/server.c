@@ -118,12 +118,16 @@ int query_flag(const struct request *req, const char *key)
     return v && (!strcmp(v, "1") || !strcmp(v, "true"));
 }
 
-int64_t param_id(const struct request *req, int i)
+int64_t parse_id(const char *s)
 {
-    const char *s = req->params[i];
     char *end;
     long long v = s ? strtoll(s, &end, 10) : 0;
     return s && *s && !*end && v > 0 ? v : 0;
+}
+
+int64_t param_id(const struct request *req, int i)
+{
+    return parse_id(req->params[i]);
 }
 
 void resp_header(struct response *resp, const char *key, const char *value)
@@ -243,7 +247,7 @@ static void finish(struct conn_req *cr)
 static void run_batch(struct db *db, struct conn_req *jobs)
 {
     int rc = db ? db_begin(db) : KF_EDB;
-    int n = 0, ok = 0;
+    int n = 0;
     for (struct conn_req *cr = jobs; cr; cr = cr->next) {
         n++;
         if (rc) {
@@ -260,8 +264,6 @@ static void run_batch(struct db *db, struct conn_req *jobs)
         } else if (db_release(db)) {
             db_rollback_to(db);
             reply_error(&cr->resp, KF_EDB, NULL);
-        } else {
-            ok++;
         }
     }
     if (!rc && db_commit(db)) {
@@ -272,7 +274,6 @@ static void run_batch(struct db *db, struct conn_req *jobs)
     }
     atomic_fetch_add(&srv.batches, 1);
     atomic_fetch_add(&srv.batched_writes, n);
-    (void)ok;
 }
 
 static void *executor_main(void *arg)

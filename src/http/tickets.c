@@ -124,11 +124,8 @@ static int id_filter(struct request *req, const char *key, int64_t *ret, struct 
         *ret = req->actor.user_id;
         return 0;
     }
-    char *end;
-    long long id = strtoll(v, &end, 10);
-    if (*end || id <= 0)
+    if (!(*ret = parse_id(v)))
         return kf_fail(e, KF_EINVAL, key, "must be an id");
-    *ret = id;
     return 0;
 }
 

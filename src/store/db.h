@@ -49,6 +49,9 @@ void st_null(struct stmt *st, int i);
 int st_step(struct stmt *st);
 /* Steps to the end: 0 or a negative code as st_step. */
 int st_exec(struct stmt *st);
+/* Steps once and resets: 1 and *ret set from column 0 when there is a row, 0 when there is
+ * none (*ret untouched), or a negative code as st_step. */
+int st_one_int(struct stmt *st, int64_t *ret);
 /* Column values of the current row; text is valid until the next step or reset. */
 int64_t col_int(struct stmt *st, int c);
 const char *col_text(struct stmt *st, int c); /* NULL for NULL */

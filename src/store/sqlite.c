@@ -198,6 +198,15 @@ int st_exec(struct stmt *st)
     return rc;
 }
 
+int st_one_int(struct stmt *st, int64_t *ret)
+{
+    int rc = st_step(st);
+    if (rc == 1)
+        *ret = sqlite3_column_int64(st->s, 0);
+    sqlite3_reset(st->s);
+    return rc;
+}
+
 int64_t col_int(struct stmt *st, int c)
 {
     return sqlite3_column_int64(st->s, c);
