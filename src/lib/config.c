@@ -81,6 +81,7 @@ struct ini_ctx {
     struct config *cfg;
     struct kf_error *e;
     int rc;
+    char key[64]; /* the key at fault: inih's own buffer does not outlive the callback */
 };
 
 static int on_ini(void *user, const char *section, const char *name, const char *value)
@@ -90,6 +91,10 @@ static int on_ini(void *user, const char *section, const char *name, const char 
     if (ctx->rc)
         return 0;
     ctx->rc = config_set(ctx->cfg, name, value, ctx->e);
+    if (ctx->rc && ctx->e) {
+        snprintf(ctx->key, sizeof(ctx->key), "%s", name);
+        ctx->e->field = ctx->key;
+    }
     return ctx->rc == 0;
 }
 
@@ -108,7 +113,8 @@ int config_load(struct config *cfg, const char *path, struct kf_error *e)
     if (!path && access("kefu.conf", R_OK) == 0)
         path = "kefu.conf";
     if (path) {
-        struct ini_ctx ctx = {cfg, e, 0};
+        static struct ini_ctx ctx; /* static: e->field may point into it */
+        ctx = (struct ini_ctx){cfg, e, 0, ""};
         int line = ini_parse(path, on_ini, &ctx);
         if (ctx.rc)
             return ctx.rc;

@@ -1,7 +1,7 @@
 // The command line: migrate, user add, backup, and clear errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, kefu, Server } from '../lib/server.js';
@@ -78,6 +78,24 @@ test('backup copies a live database into a file that opens with every ticket', a
   await restored.stop();
   restored.cleanup();
   srv.cleanup();
+});
+
+test('kefu.conf settings apply, the environment beats the file, and flags beat both', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kefu-conf-'));
+  const conf = join(dir, 'kefu.conf');
+  writeFileSync(conf, `; test\n[server]\ndata_dir = ${join(dir, 'from-file')}\n[tickets]\ntime_zone = UTC\n`);
+  let r = kefu(['migrate', '--config', conf]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(existsSync(join(dir, 'from-file', 'kefu.db')));
+  r = kefu(['migrate', '--config', conf], { env: { KEFU_DATA_DIR: join(dir, 'from-env') } });
+  assert.ok(existsSync(join(dir, 'from-env', 'kefu.db')));
+  r = kefu(['migrate', '--config', conf, '--data-dir', join(dir, 'from-flag')], { env: { KEFU_DATA_DIR: join(dir, 'from-env') } });
+  assert.ok(existsSync(join(dir, 'from-flag', 'kefu.db')));
+  writeFileSync(conf, 'no_such_setting = 1\n');
+  r = kefu(['migrate', '--config', conf]);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /no_such_setting: unknown setting/);
+  rmSync(dir, { recursive: true });
 });
 
 test('bad configuration is a clear error, not a crash', () => {
