@@ -128,8 +128,15 @@ test('an agent works a ticket from acceptance to closing; the time nodes fill th
   assert.equal(await page.getByTestId('time-first_response_at').innerText(), '—');
   await page.getByTestId('composer-reply').click();
   await page.getByTestId('composer-body').fill('您好,请清除缓存后重试');
+  await page.getByTestId('composer-files').locator('input[type=file]').setInputFiles({
+    name: '操作指引.txt', mimeType: 'text/plain', buffer: Buffer.from('1. 清除缓存\n2. 重新登录\n'),
+  });
   await page.getByTestId('composer-send').click();
   await page.getByText('您好,请清除缓存后重试').waitFor();
+  const link = page.getByTestId('message-attachment');
+  assert.equal(await link.innerText(), '操作指引.txt');
+  const file = await page.request.get(srv.base + (await link.getAttribute('href')));
+  assert.equal(await file.text(), '1. 清除缓存\n2. 重新登录\n');
   await page.waitForFunction(() => document.querySelector('[data-testid=time-first_response_at]').textContent !== '—');
 
   await page.getByTestId('move-resolved').click();
