@@ -342,14 +342,16 @@ static void *checkpointer_main(void *arg)
     return NULL;
 }
 
-static void executor_start(struct executor *ex, int nthreads, int batch)
+static void executor_start(struct executor *ex, const char *name, int nthreads, int batch)
 {
     pthread_mutex_init(&ex->mu, NULL);
     pthread_cond_init(&ex->cv, NULL);
     ex->batch = batch;
     ex->nthreads = nthreads;
-    for (int i = 0; i < nthreads; i++)
+    for (int i = 0; i < nthreads; i++) {
         pthread_create(&ex->threads[i], NULL, executor_main, ex);
+        pthread_setname_np(ex->threads[i], name); /* for top -H and perf */
+    }
 }
 
 static void executor_stop(struct executor *ex)
@@ -778,11 +780,12 @@ int server_run(const struct config *cfg)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    executor_start(&srv.writer, 1, 1);
-    executor_start(&srv.slow, SLOW_THREADS, 0);
+    executor_start(&srv.writer, "kefu-writer", 1, 1);
+    executor_start(&srv.slow, "kefu-password", SLOW_THREADS, 0);
     pthread_mutex_init(&srv.ckpt_mu, NULL);
     pthread_cond_init(&srv.ckpt_cv, NULL);
     pthread_create(&srv.checkpointer, NULL, checkpointer_main, NULL);
+    pthread_setname_np(srv.checkpointer, "kefu-checkpoint");
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = cfg->threads ? (unsigned)cfg->threads : (unsigned)(cores > 0 ? cores : 2);
     struct MHD_Daemon *d = MHD_start_daemon(
