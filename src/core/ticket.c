@@ -69,6 +69,7 @@ enum ticket_col {
     TC_UPDATED_AT,
     TC_PRIO_RANK,
     TC_CATEGORY_ID,
+    TC_EXPECTED_AT,
 };
 
 enum {
@@ -122,6 +123,7 @@ static void read_ticket(struct stmt *st, struct arena *a, struct ticket *t)
     t->accept_by = col_int(st, TC_ACCEPT_BY);
     t->first_response_by = col_int(st, TC_FIRST_RESPONSE_BY);
     t->resolve_by = col_int(st, TC_RESOLVE_BY);
+    t->expected_at = col_int(st, TC_EXPECTED_AT);
     t->result = dup(a, st, TC_RESULT);
     t->measures = dup(a, st, TC_MEASURES);
     t->satisfaction = dup(a, st, TC_SATISFACTION);
@@ -461,6 +463,8 @@ int ticket_create(struct db *db, const struct actor *actor, struct ticket_input 
         if (actor->user_id)
             st_int(st, 15, actor->user_id);
         st_int(st, 16, now);
+        if (in->expected_at)
+            st_int(st, 17, in->expected_at);
         rc = st_exec(st);
         if (rc != KF_ECONFLICT)
             break;
@@ -610,6 +614,16 @@ static void log_id(struct change_log *l, const char *field, int64_t from, int64_
     to ? jw_int(&l->wa, to) : jw_null(&l->wa);
 }
 
+/* A time as RFC 3339 in the arena, NULL for none: how history shows changed times. */
+static const char *time_text(struct arena *arena, int64_t ms)
+{
+    if (!ms)
+        return NULL;
+    char *buf = arena_alloc(arena, KTIME_RFC3339_LEN);
+    ktime_format(ms, buf);
+    return buf;
+}
+
 static const char *user_name(struct db *db, int64_t id, struct arena *arena)
 {
     struct stmt *st = db_stmt(db, SQL_user_active);
@@ -689,6 +703,8 @@ int ticket_update(struct db *db, const struct actor *actor, const char *ref,
         t.mood = p->mood;
     if (s & TF_MOOD_NOTE)
         t.mood_note = p->mood_note;
+    if (s & TF_EXPECTED)
+        t.expected_at = p->expected_at;
 
     /* the category follows the type: a category of another type is dropped */
     if (s & TF_CATEGORY)
@@ -772,6 +788,9 @@ int ticket_update(struct db *db, const struct actor *actor, const char *ref,
         log_text(&l, 0, "mood", cur.mood, t.mood);
     if (!same(cur.mood_note, t.mood_note))
         log_text(&l, 0, "mood_note", cur.mood_note, t.mood_note);
+    if (cur.expected_at != t.expected_at)
+        log_text(&l, 0, "expected_at", time_text(arena, cur.expected_at),
+                 time_text(arena, t.expected_at));
     int status_changed = !same(cur.status, t.status);
     int assignee_changed = cur.assignee_id != t.assignee_id;
     int dept_changed = cur.department_id != t.department_id;
@@ -824,6 +843,8 @@ int ticket_update(struct db *db, const struct actor *actor, const char *ref,
             st_int(st, 18 + i, times[i]);
     st_int(st, 22, now);
     st_int(st, 23, cur.version);
+    if (t.expected_at)
+        st_int(st, 24, t.expected_at);
     rc = st_exec(st);
     if (!rc && db_changes(db) != 1)
         rc = kf_fail(e, KF_ECONFLICT, NULL,
@@ -1072,4 +1093,40 @@ int ticket_list(struct db *db, const struct actor *actor, const struct ticket_qu
 out:
     strbuf_release(&sql);
     return rc;
+}
+
+int ticket_review(struct db *db, const struct actor *actor, const char *ref, int64_t if_version,
+                  struct arena *arena, struct ticket *ret, struct kf_error *e)
+{
+    struct ticket t;
+    int rc = ticket_get(db, actor, ref, arena, &t);
+    if (rc)
+        return rc;
+    if (!role_is_lead(actor->role))
+        return kf_fail(e, KF_EFORBIDDEN, NULL, "only a supervisor or an admin reviews records");
+    if (if_version && if_version != t.version)
+        return kf_fail(e, KF_ECONFLICT, NULL,
+                       "someone else changed this ticket; reload it and try again");
+    if (strcmp(t.status, "resolved") && strcmp(t.status, "closed"))
+        return kf_fail(e, KF_EINVAL, "status", "only a resolved or closed record is reviewed");
+    if (t.reviewer_id)
+        return kf_fail(e, KF_ECONFLICT, NULL, "this record was reviewed already");
+    int64_t now = ktime_now();
+    struct stmt *st = db_stmt(db, SQL_ticket_review);
+    st_int(st, 1, t.id);
+    st_int(st, 2, actor->user_id);
+    st_int(st, 3, now);
+    st_int(st, 4, t.version);
+    if ((rc = st_exec(st)))
+        return rc;
+    if (db_changes(db) != 1)
+        return kf_fail(e, KF_ECONFLICT, NULL,
+                       "someone else changed this ticket; reload it and try again");
+    char detail[64];
+    snprintf(detail, sizeof(detail), "{\"reviewer_id\":%lld}", (long long)actor->user_id);
+    if ((rc = history_write(db, t.id, actor, "reviewed", detail)) ||
+        (rc = audit_write(db, actor, "ticket.reviewed", "ticket", t.id, NULL, detail)) ||
+        (rc = event_write(db, "ticket.reviewed", "ticket", t.id, detail)))
+        return rc;
+    return ticket_get_id(db, NULL, t.id, arena, ret);
 }

@@ -28,6 +28,7 @@ struct ticket {
     int64_t raised_at, taken_over_at, first_response_at, processing_started_at, resolved_at,
         closed_at;
     int64_t accept_by, first_response_by, resolve_by;
+    int64_t expected_at; /* 预计完成时间, as promised by the owner */
     const char *result, *measures, *satisfaction, *remarks;
     int64_t reviewer_id;
     const char *reviewer_name;
@@ -41,6 +42,7 @@ struct ticket_input {
     const char *channel, *type, *category, *subject, *description, *urgency;
     const char *contact_name, *mood, *mood_note;
     int64_t raised_at;   /* 0: now */
+    int64_t expected_at; /* 0: not promised */
     int64_t customer_id; /* or: */
     struct customer_input customer;
     int has_customer;
@@ -74,6 +76,7 @@ enum ticket_field {
     TF_REMARKS = 1 << 11,
     TF_MOOD = 1 << 12,
     TF_MOOD_NOTE = 1 << 13,
+    TF_EXPECTED = 1 << 14,
 };
 
 /* A change: `set` says which fields are given; a given NULL string or 0 id clears. */
@@ -81,7 +84,7 @@ struct ticket_patch {
     unsigned set;
     const char *type, *category, *urgency, *subject, *description, *status, *contact_name;
     const char *result, *measures, *remarks, *mood, *mood_note;
-    int64_t assignee_id, department_id;
+    int64_t assignee_id, department_id, expected_at;
     int64_t if_version; /* 0: no check */
 };
 
@@ -90,6 +93,12 @@ struct ticket_patch {
 int ticket_update(struct db *db, const struct actor *actor, const char *ref,
                   const struct ticket_patch *p, struct arena *arena, struct ticket *ret,
                   struct kf_error *e);
+
+/* Signs off a resolved or closed record (审核): the actor, a supervisor or an admin, becomes
+ * its reviewer. KF_EFORBIDDEN for other roles, KF_EINVAL before resolution, KF_ECONFLICT when
+ * it was reviewed already or if_version is stale. */
+int ticket_review(struct db *db, const struct actor *actor, const char *ref, int64_t if_version,
+                  struct arena *arena, struct ticket *ret, struct kf_error *e);
 
 /* The statuses the actor may move t to, NULL-terminated, static strings. */
 size_t ticket_next_statuses(const struct ticket *t, const struct actor *actor, const char *out[8]);

@@ -218,6 +218,7 @@ void render_ticket(struct jw *w, struct arena *a, const struct ticket *t, const 
     jw_time(w, "first_response_by", t->first_response_by);
     jw_time(w, "resolve_by", t->resolve_by);
     jw_obj_end(w);
+    jw_time(w, "expected_at", t->expected_at);
     jw_kstr(w, "result", t->result);
     jw_kstr(w, "measures", t->measures);
     jw_kstr(w, "satisfaction", t->satisfaction);

@@ -64,6 +64,8 @@ int h_tickets_create(struct request *req, struct response *resp)
     rc = read_strings(req, o, fields, sizeof(fields) / sizeof(fields[0]), NULL, &e);
     if (!rc && jtime(o, "raised_at", &in.raised_at, &e) < 0)
         rc = KF_EINVAL;
+    if (!rc && jtime(o, "expected_at", &in.expected_at, &e) < 0)
+        rc = KF_EINVAL;
     if (!rc && jint(o, "customer_id", &in.customer_id, &e) < 0)
         rc = KF_EINVAL;
     if (!rc &&
@@ -195,22 +197,36 @@ int h_tickets_list(struct request *req, struct response *resp)
     return 200;
 }
 
+/* The version in If-Match ("3", "\"3\"" or W/"3") into *ret (0 without the header); on a
+ * malformed header it has replied 400 and returns that. */
+static int if_match_or_reply(struct request *req, struct response *resp, int64_t *ret)
+{
+    const char *s = req->if_match;
+    *ret = 0;
+    if (!s)
+        return 0;
+    if (s[0] == 'W' && s[1] == '/')
+        s += 2;
+    if (*s == '"')
+        s++;
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (end == s || v <= 0 || (*end && strcmp(end, "\"")))
+        return reply_errorf(resp, 400, "bad_request", "If-Match",
+                            "If-Match must be the ticket's version");
+    *ret = v;
+    return 0;
+}
+
 int h_ticket_patch(struct request *req, struct response *resp)
 {
     json_t *o;
     struct ticket_patch p = {0};
     struct kf_error e = {0};
-    if (req->if_match) {
-        const char *s = req->if_match;
-        char *end;
-        s += *s == '"' || (s[0] == 'W' && s[1] == '/' && s[2] == '"') ? (*s == '"' ? 1 : 3) : 0;
-        long long v = strtoll(s, &end, 10);
-        if (end == s || v <= 0 || (*end && *end != '"'))
-            return reply_errorf(resp, 400, "bad_request", "If-Match",
-                                "If-Match must be the ticket's version");
-        p.if_version = v;
-    }
-    int rc = body_object_or_reply(req, resp, &o);
+    int rc = if_match_or_reply(req, resp, &p.if_version);
+    if (rc)
+        return rc;
+    rc = body_object_or_reply(req, resp, &o);
     if (rc)
         return rc;
     const struct str_field fields[] = {
@@ -233,6 +249,8 @@ int h_ticket_patch(struct request *req, struct response *resp)
         rc = r < 0 ? r : 0, p.set |= r > 0 ? TF_ASSIGNEE : 0;
     if (!rc && (r = jint(o, "department_id", &p.department_id, &e)) != 0)
         rc = r < 0 ? r : 0, p.set |= r > 0 ? TF_DEPARTMENT : 0;
+    if (!rc && (r = jtime(o, "expected_at", &p.expected_at, &e)) != 0)
+        rc = r < 0 ? r : 0, p.set |= r > 0 ? TF_EXPECTED : 0;
     json_decref(o);
     if (rc)
         return reply_error(resp, rc, &e);
@@ -356,4 +374,17 @@ int h_attachment_get(struct request *req, struct response *resp)
     resp_header(resp, "Content-Disposition", disposition(req->arena, a.filename));
     resp_header(resp, "Content-Security-Policy", "sandbox");
     return 200;
+}
+
+int h_ticket_review(struct request *req, struct response *resp)
+{
+    struct kf_error e = {0};
+    int64_t version = 0;
+    int rc = if_match_or_reply(req, resp, &version);
+    if (rc)
+        return rc;
+    struct ticket t;
+    if ((rc = ticket_review(req->db, &req->actor, req->params[0], version, req->arena, &t, &e)))
+        return reply_error(resp, rc, &e);
+    return render_one(req, resp, &t, 0, 200);
 }

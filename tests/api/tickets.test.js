@@ -287,3 +287,35 @@ test('a supervisor re-assigns; an agent may only take a ticket', async () => {
   const as = h.body.items.find((e) => e.action === 'assigned');
   assert.equal(as.detail.to, a2.id);
 });
+
+test('the promised completion time is kept, changed and logged', async () => {
+  const t = await newTicket(agent, { expected_at: '2030-10-02T17:00:00+08:00' });
+  assert.equal(t.expected_at, '2030-10-02T17:00:00+08:00');
+  const r = await agent.patch('/api/v1/tickets/' + t.id, { expected_at: '2030-10-03T09:30:00Z' });
+  assert.equal(r.body.expected_at, '2030-10-03T17:30:00+08:00');
+  const h = await agent.get(`/api/v1/tickets/${t.id}/history`);
+  const u = h.body.items.find((e) => e.action === 'updated');
+  assert.deepEqual(u.detail.changes.expected_at, { from: '2030-10-02T17:00:00+08:00', to: '2030-10-03T17:30:00+08:00' });
+  const bad = await agent.patch('/api/v1/tickets/' + t.id, { expected_at: 'tomorrow' });
+  assert.equal(bad.status, 422);
+  assert.equal(bad.body.error.field, 'expected_at');
+});
+
+test('a supervisor reviews a resolved record once; others may not', async () => {
+  const t = await newTicket(agent);
+  const path = '/api/v1/tickets/' + t.id;
+  let r = await sup.post(path + '/review');
+  assert.equal(r.status, 422, 'not before it is resolved');
+  await agent.patch(path, { status: 'in_progress' });
+  r = await agent.patch(path, { status: 'resolved', result: 'solution_provided', measures: '已提供解决方案' });
+  assert.equal((await agent.post(path + '/review')).status, 403);
+  r = await sup.post(path + '/review', undefined, { headers: { 'If-Match': String(r.body.version - 1) } });
+  assert.equal(r.status, 409, 'a stale version');
+  r = await sup.post(path + '/review');
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.body.reviewer.name, 'S1');
+  assert.match(r.body.reviewed_at, /\+08:00$/);
+  assert.equal((await sup.post(path + '/review')).status, 409, 'reviewed already');
+  const h = await sup.get(path + '/history');
+  assert.equal(h.body.items.at(-1).action, 'reviewed');
+});

@@ -203,6 +203,28 @@ test('a supervisor sees the full contact only on request, and the view is logged
   await sup.context().close();
 });
 
+test('a supervisor signs off a resolved record; the promised time is shown', async () => {
+  const t = (await api.post('/api/v1/tickets', {
+    channel: 'TEL', type: 'inquiry', subject: '待审核', expected_at: '2030-10-02T17:00:00+08:00',
+    customer: { name: '钱七', phone: '13522223333' },
+  })).body;
+  await api.patch('/api/v1/tickets/' + t.id, { status: 'in_progress' });
+  await api.patch('/api/v1/tickets/' + t.id, { status: 'resolved', result: 'fixed' });
+  const sup = await signIn(browser, srv.base, 'wangjie', 'password-123');
+  await sup.goto(srv.base + '/tickets/' + t.id);
+  assert.equal(await sup.getByTestId('ticket-expected').innerText(), '2030-10-02 17:00');
+  assert.equal(await sup.getByTestId('ticket-reviewer').innerText(), '—');
+  await sup.getByTestId('review').click();
+  await sup.waitForFunction(() => document.querySelector('[data-testid=ticket-reviewer]').textContent === '王姐');
+  assert.equal(await sup.getByTestId('review').count(), 0, 'a record is reviewed once');
+  const agent = await signIn(browser, srv.base, 'xiaoli', 'password-123');
+  await agent.goto(srv.base + '/tickets/' + t.id);
+  await agent.getByTestId('ticket-number').waitFor();
+  assert.equal(await agent.getByTestId('review').count(), 0);
+  await sup.context().close();
+  await agent.context().close();
+});
+
 test('the seed 004 number format chosen in settings numbers the next ticket', async () => {
   const page = await signIn(browser, srv.base, ADMIN.username, ADMIN.password);
   await page.getByTestId('nav-settings').click();

@@ -67,6 +67,7 @@ export const tickets = {
   history: (id) => call('GET', `/tickets/${id}/history`),
   messages: (id) => call('GET', `/tickets/${id}/messages`),
   post: (id, body) => call('POST', `/tickets/${id}/messages`, body),
+  review: (id, version) => call('POST', `/tickets/${id}/review`, undefined, { headers: { 'If-Match': String(version) } }),
 };
 
 export function uploadAttachment(file) {

@@ -117,6 +117,7 @@ CREATE TABLE tickets (
     accept_by             INTEGER,
     first_response_by     INTEGER,
     resolve_by            INTEGER,
+    expected_at           INTEGER, -- 预计完成时间: promised to the customer by the owner
     result                TEXT,
     measures              TEXT,
     satisfaction          TEXT,
@@ -260,7 +261,7 @@ SELECT t.id, t.number, t.version, t.channel, t.type, c.code AS category, t.subje
        t.result, t.measures, t.satisfaction, t.remarks,
        t.reviewer_id, r.name AS reviewer_name, t.reviewed_at,
        t.created_by, cb.name AS created_by_name, t.created_at, t.updated_at,
-       t.prio_rank, t.category_id
+       t.prio_rank, t.category_id, t.expected_at
 FROM tickets t
 JOIN customers cu ON cu.id = t.customer_id
 LEFT JOIN categories c ON c.id = t.category_id

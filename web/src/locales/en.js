@@ -31,7 +31,7 @@ export default {
     raisedAt: 'Raised', takenOverAt: 'Taken over', firstResponseAt: 'First response',
     processingStartedAt: 'Processing started', resolvedAt: 'Resolved', closedAt: 'Closed',
     firstResponseMinutes: 'First response time', resolutionMinutes: 'Resolution time', totalMinutes: 'Total time',
-    createdBy: 'Registered by', version: 'Version', name: 'Name', phone: 'Phone', email: 'E-mail',
+    createdBy: 'Registered by', expectedAt: 'Promised by', version: 'Version', name: 'Name', phone: 'Phone', email: 'E-mail',
     memberId: 'Member id', attachments: 'Attachments', createdFrom: 'From', createdTo: 'To',
     username: 'Username', password: 'Password', role: 'Role', active: 'Active', code: 'Code',
     supervisor: 'Supervisor', assignment: 'Assignment', members: 'Members', numberFormat: 'Ticket number format',
@@ -46,11 +46,11 @@ export default {
     record: 'Service record', times: 'Time nodes', conversation: 'Conversation', history: 'History',
     customerHistory: "Customer's tickets, last 3 months", showContact: 'Show full contact', contactShown: 'Full contact shown (logged)',
     composer: 'Write a reply or a note', send: 'Send', conflict: 'Someone else changed this ticket; reloaded', minutes: '{n} min',
-    resolveTitle: 'Resolve ticket', edit: 'Classification and handling',
+    resolveTitle: 'Resolve ticket', review: 'Review', reviewed: 'Reviewed', edit: 'Classification and handling',
     action: { accepted: 'Accept', in_progress: 'Start', waiting_customer: 'Wait for customer', resolved: 'Resolve', closed: 'Close', reopen: 'Reopen' },
     historyAction: {
       created: 'Registered', status_changed: 'Status changed', assigned: 'Assigned', reclassified: 'Re-classified',
-      updated: 'Changed', replied: 'Replied', noted: 'Internal note', contact_viewed: 'Viewed full contact',
+      updated: 'Changed', replied: 'Replied', noted: 'Internal note', contact_viewed: 'Viewed full contact', reviewed: 'Reviewed',
     },
   },
   admin: {

@@ -31,7 +31,7 @@ export default {
     raisedAt: '客户提出时间', takenOverAt: '受理人接手时间', firstResponseAt: '首次响应时间',
     processingStartedAt: '问题处理开始时间', resolvedAt: '问题解决时间', closedAt: '记录关闭时间',
     firstResponseMinutes: '首次响应时长', resolutionMinutes: '解决时长', totalMinutes: '总响应时长',
-    createdBy: '登记人', version: '版本', name: '姓名/名称', phone: '电话', email: '邮箱',
+    createdBy: '登记人', expectedAt: '预计完成时间', version: '版本', name: '姓名/名称', phone: '电话', email: '邮箱',
     memberId: '会员号', attachments: '附件', createdFrom: '开始日期', createdTo: '结束日期',
     username: '用户名', password: '密码', role: '角色', active: '启用', code: '代码',
     supervisor: '主管', assignment: '分派方式', members: '成员', numberFormat: '工单编号格式',
@@ -46,11 +46,11 @@ export default {
     record: '服务响应记录', times: '时间节点', conversation: '沟通记录', history: '变更历史',
     customerHistory: '客户近3个月工单', showContact: '查看完整联系方式', contactShown: '已显示完整联系方式(已记录)',
     composer: '写回复或备注', send: '发送', conflict: '其他人已修改此工单,已重新加载', minutes: '{n} 分钟',
-    resolveTitle: '解决工单', edit: '修改分类与处理信息',
+    resolveTitle: '解决工单', review: '审核', reviewed: '已审核', edit: '修改分类与处理信息',
     action: { accepted: '受理', in_progress: '开始处理', waiting_customer: '待客户确认', resolved: '解决', closed: '关闭', reopen: '重新打开' },
     historyAction: {
       created: '登记', status_changed: '状态变更', assigned: '分派', reclassified: '重新分类',
-      updated: '修改', replied: '回复客户', noted: '内部备注', contact_viewed: '查看完整联系方式',
+      updated: '修改', replied: '回复客户', noted: '内部备注', contact_viewed: '查看完整联系方式', reviewed: '审核',
     },
   },
   admin: {
