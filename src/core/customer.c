@@ -93,7 +93,7 @@ int customer_get(struct db *db, int64_t id, struct arena *arena, struct customer
     int rc = st_step(st);
     if (rc == 1)
         read_customer(st, arena, ret);
-    st_exec(st);
+    st_reset(st);
     return rc < 0 ? rc : rc ? 0 : KF_ENOTFOUND;
 }
 
@@ -114,7 +114,7 @@ int customer_search(struct db *db, const char *q, int limit, struct arena *arena
     int rc = 0;
     while (n < (size_t)limit && (rc = st_step(st)) == 1)
         read_customer(st, arena, &v[n++]);
-    st_exec(st);
+    st_reset(st);
     if (rc < 0)
         return rc;
     *ret = v;
@@ -193,7 +193,7 @@ int customer_find_or_create(struct db *db, const struct actor *actor,
         rc = st_step(st);
         if (rc == 1)
             read_customer(st, arena, ret);
-        st_exec(st);
+        st_reset(st);
         if (rc < 0)
             return rc;
     }

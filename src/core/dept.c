@@ -72,11 +72,11 @@ static int get_one(struct db *db, struct stmt *st, struct arena *arena, struct d
 {
     int rc = st_step(st);
     if (rc <= 0) {
-        st_exec(st);
+        st_reset(st);
         return rc < 0 ? rc : KF_ENOTFOUND;
     }
     read_dept(st, arena, ret);
-    st_exec(st);
+    st_reset(st);
     return read_members(db, arena, ret);
 }
 

@@ -261,7 +261,7 @@ int attachment_get(struct db *db, const struct actor *actor, int64_t id, struct 
     st_int(st, 1, id);
     int rc = st_step(st);
     if (rc <= 0) {
-        st_exec(st);
+        st_reset(st);
         return rc < 0 ? rc : KF_ENOTFOUND;
     }
     ret->id = col_int(st, 0);
@@ -277,7 +277,7 @@ int attachment_get(struct db *db, const struct actor *actor, int64_t id, struct 
     ret->message_id = col_int(st, 6);
     ret->ticket_id = col_int(st, 7);
     int64_t uploader = col_int(st, 8);
-    st_exec(st);
+    st_reset(st);
     /* an attachment not yet on a ticket is its uploader's; one on a ticket is seen with it */
     if (!ret->ticket_id)
         return uploader == actor->user_id || actor->role == ROLE_ADMIN ? 0 : KF_ENOTFOUND;

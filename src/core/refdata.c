@@ -27,7 +27,7 @@ int channel_list(struct db *db, struct arena *arena, struct channel **ret, size_
         v[n].enabled = (int)col_int(st, 3);
         n++;
     }
-    st_exec(st);
+    st_reset(st);
     if (rc < 0)
         return rc;
     *ret = v;
@@ -112,7 +112,7 @@ int category_create(struct db *db, const struct actor *actor, const struct categ
         rc = st_step(st);
         int same_type = rc == 1 && !strcmp(col_text(st, 1), in->type);
         parent = rc == 1 ? col_int(st, 0) : 0;
-        st_exec(st);
+        st_reset(st);
         if (rc < 0)
             return rc;
         if (!parent || !same_type)
@@ -174,7 +174,7 @@ int settings_get(struct db *db, struct arena *arena, struct settings *ret)
     int rc = st_step(st);
     ret->ticket_number_format =
         rc == 1 ? arena_strdup(arena, col_text(st, 0)) : "{channel}-{YYYYMMDD}-{serial}";
-    st_exec(st);
+    st_reset(st);
     return rc < 0 ? rc : 0;
 }
 

@@ -151,7 +151,7 @@ static int may_see(struct db *db, const struct actor *actor, const struct ticket
     st_int(st, 1, actor->user_id);
     st_int(st, 2, t->department_id);
     int rc = st_step(st);
-    st_exec(st);
+    st_reset(st);
     return rc == 1;
 }
 
@@ -169,7 +169,7 @@ int ticket_get_id(struct db *db, const struct actor *actor, int64_t id, struct a
     int rc = st_step(st);
     if (rc == 1)
         read_ticket(st, arena, ret);
-    st_exec(st);
+    st_reset(st);
     if (rc < 0)
         return rc;
     if (rc == 0 || !may_see(db, actor, ret))
@@ -189,7 +189,7 @@ int ticket_get(struct db *db, const struct actor *actor, const char *ref, struct
     int rc = st_step(st);
     if (rc == 1)
         read_ticket(st, arena, ret);
-    st_exec(st);
+    st_reset(st);
     if (rc < 0)
         return rc;
     if (rc == 0 || !may_see(db, actor, ret))
@@ -297,7 +297,7 @@ static int setting_get(struct db *db, const char *key, struct arena *arena, cons
     st_text(st, 1, key);
     int rc = st_step(st);
     *ret = rc == 1 ? arena_strdup(arena, col_text(st, 0)) : NULL;
-    st_exec(st);
+    st_reset(st);
     return rc < 0 ? rc : 0;
 }
 
@@ -348,7 +348,7 @@ static int lookup_category(struct db *db, const char *code, const char *type, in
     int rc = st_step(st);
     int ok = rc == 1 && strcmp(col_text(st, 1), type) == 0;
     int64_t id = rc == 1 ? col_int(st, 0) : 0;
-    st_exec(st);
+    st_reset(st);
     if (rc < 0)
         return rc;
     if (rc == 0)
@@ -365,7 +365,7 @@ static int check_channel(struct db *db, const char *code, struct kf_error *e)
     st_text(st, 1, code);
     int rc = st_step(st);
     int enabled = rc == 1 && col_int(st, 0);
-    st_exec(st);
+    st_reset(st);
     if (rc < 0)
         return rc;
     if (!enabled)
@@ -630,7 +630,7 @@ static const char *user_name(struct db *db, int64_t id, struct arena *arena)
     st_int(st, 1, id);
     int rc = st_step(st);
     const char *name = rc == 1 ? arena_strdup(arena, col_text(st, 0)) : NULL;
-    st_exec(st);
+    st_reset(st);
     return name;
 }
 
@@ -1063,7 +1063,7 @@ int ticket_list(struct db *db, const struct actor *actor, const struct ticket_qu
         last_due = col_int(st, 2);
     }
     int more = rc == 1;
-    st_exec(st);
+    st_reset(st);
     if (rc < 0)
         goto out;
     for (size_t i = 0; i < n; i++) {
@@ -1072,7 +1072,7 @@ int ticket_list(struct db *db, const struct actor *actor, const struct ticket_qu
         rc = st_step(one);
         if (rc == 1)
             read_ticket(one, arena, &v[i]);
-        st_exec(one);
+        st_reset(one);
         if (rc != 1) {
             rc = rc < 0 ? rc : KF_EDB;
             goto out;

@@ -68,7 +68,7 @@ int user_get(struct db *db, int64_t id, struct arena *arena, struct user *ret)
         return rc;
     if (rc == 1)
         read_user(st, arena, ret);
-    st_exec(st);
+    st_reset(st);
     return rc ? 0 : KF_ENOTFOUND;
 }
 
@@ -260,7 +260,7 @@ int user_authenticate(struct db *db, const char *username, const char *password,
         read_user(st, arena, &u);
         snprintf(hash, sizeof(hash), "%s", col_text(st, 9));
     }
-    st_exec(st); /* reset: release the read snapshot before the slow part */
+    st_reset(st); /* release the read snapshot before the slow part */
     int ok = crypto_pwhash_str_verify(rc == 1 ? hash : dummy, password, strlen(password)) == 0;
     if (rc != 1 || !ok || !u.active)
         return KF_EAUTH;
@@ -316,7 +316,7 @@ int session_resolve(struct db *db, const char *token, struct arena *arena, struc
     st_int(st, 2, ktime_now());
     int rc = st_step(st);
     if (rc <= 0) {
-        st_exec(st);
+        st_reset(st);
         return rc < 0 ? rc : KF_EAUTH;
     }
     ret->session_id = col_int(st, 0);
@@ -326,7 +326,7 @@ int session_resolve(struct db *db, const char *token, struct arena *arena, struc
     ret->role = role_parse(col_text(st, 4));
     ret->department_id = col_int(st, 5);
     ret->token_id = 0;
-    st_exec(st);
+    st_reset(st);
     return 0;
 }
 
@@ -372,7 +372,7 @@ int token_resolve(struct db *db, const char *token, struct arena *arena, struct 
     st_blob(st, 1, h, sizeof(h));
     int rc = st_step(st);
     if (rc <= 0) {
-        st_exec(st);
+        st_reset(st);
         return rc < 0 ? rc : KF_EAUTH;
     }
     ret->token_id = col_int(st, 0);
@@ -381,7 +381,7 @@ int token_resolve(struct db *db, const char *token, struct arena *arena, struct 
     ret->role = role_parse(col_text(st, 3));
     ret->department_id = col_int(st, 4);
     ret->session_id = 0;
-    st_exec(st);
+    st_reset(st);
     return 0;
 }
 
@@ -421,7 +421,7 @@ int token_revoke(struct db *db, const struct actor *actor, int64_t id, struct kf
     if (rc < 0)
         return rc;
     int64_t owner = rc ? col_int(st, 0) : 0;
-    st_exec(st);
+    st_reset(st);
     if (!owner || (owner != actor->user_id && actor->role != ROLE_ADMIN))
         return kf_fail(e, KF_ENOTFOUND, NULL, "no such token");
     st = db_stmt(db, SQL_token_revoke);

@@ -47,11 +47,17 @@ void st_null(struct stmt *st, int i);
 /* Steps: 1 when a row is ready, 0 when done, or a negative code: KF_ECONFLICT for a
  * uniqueness violation, KF_EBUSY when locked, KF_EDB otherwise. */
 int st_step(struct stmt *st);
+/* Ends the statement's current run (releasing its read snapshot); bindings stay. */
+void st_reset(struct stmt *st);
 /* Steps to the end: 0 or a negative code as st_step. */
 int st_exec(struct stmt *st);
 /* Steps once and resets: 1 and *ret set from column 0 when there is a row, 0 when there is
  * none (*ret untouched), or a negative code as st_step. */
 int st_one_int(struct stmt *st, int64_t *ret);
+/* Fault injection, for tests: the n-th st_step() from now (counting every connection) fails
+ * with KF_EDB as if the database had; 0 turns it off. */
+void db_fail_step(long n);
+
 /* Column values of the current row; text is valid until the next step or reset. */
 int64_t col_int(struct stmt *st, int c);
 const char *col_text(struct stmt *st, int c); /* NULL for NULL */

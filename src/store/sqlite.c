@@ -4,6 +4,7 @@
 #include "store/db.h"
 
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,8 +178,20 @@ static int map_rc(struct db *db, int rc)
     return KF_EDB;
 }
 
+static _Atomic long fail_countdown;
+
+void db_fail_step(long n)
+{
+    atomic_store(&fail_countdown, n);
+}
+
 int st_step(struct stmt *st)
 {
+    if (atomic_load_explicit(&fail_countdown, memory_order_relaxed) > 0 &&
+        atomic_fetch_sub(&fail_countdown, 1) == 1) {
+        sqlite3_reset(st->s);
+        return KF_EDB;
+    }
     int rc = sqlite3_step(st->s);
     if (rc == SQLITE_ROW)
         return 1;
@@ -187,6 +200,11 @@ int st_step(struct stmt *st)
     rc = map_rc(st->db, rc);
     sqlite3_reset(st->s);
     return rc;
+}
+
+void st_reset(struct stmt *st)
+{
+    sqlite3_reset(st->s);
 }
 
 int st_exec(struct stmt *st)

@@ -346,6 +346,51 @@ static void passwords_are_argon2id_and_checked(void **state)
     st_exec(st);
 }
 
+/* Fails each database step of a registration in turn: every failure leaves nothing behind, and
+ * the run that does not fail leaves one whole ticket. */
+static void a_failure_at_any_step_loses_nothing_and_leaves_nothing(void **state)
+{
+    struct fixture *f = *state;
+    const char *tables[] = {"tickets", "customers", "history",
+                            "audit",   "events",    "ticket_counters"};
+    int64_t before[6];
+    for (int i = 0; i < 6; i++) {
+        char sql[64];
+        snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", tables[i]);
+        before[i] = count(f->db, sql);
+    }
+    int failures = 0;
+    for (long n = 1; n < 200; n++) {
+        struct ticket t;
+        struct kf_error e = {0};
+        db_fail_step(n);
+        int rc = create(f, &f->agent, "故障注入", "13600009999", &t, &e);
+        db_fail_step(0);
+        for (int i = 0; i < 6; i++) {
+            char sql[64];
+            snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", tables[i]);
+            int64_t now = count(f->db, sql);
+            if (rc)
+                assert_true(now == before[i]); /* nothing of the failed attempt remains */
+            else
+                assert_true(now > before[i] || !strcmp(tables[i], "ticket_counters") ||
+                            !strcmp(tables[i], "customers"));
+        }
+        if (!rc) {
+            /* the first run that did not fail: the ticket is whole */
+            struct history_entry *h;
+            size_t nh;
+            assert_int_equal(history_list(f->db, &f->agent, t.number, &f->arena, &h, &nh), 0);
+            assert_string_equal(h[0].action, "created");
+            assert_true(failures > 5);
+            return;
+        }
+        assert_int_equal(rc, KF_EDB);
+        failures++;
+    }
+    fail_msg("registration never succeeded");
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -361,6 +406,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(search_finds_two_character_chinese_words, setup, teardown),
         cmocka_unit_test_setup_teardown(the_pool_pages_in_priority_order, setup, teardown),
         cmocka_unit_test_setup_teardown(passwords_are_argon2id_and_checked, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_failure_at_any_step_loses_nothing_and_leaves_nothing,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests_name("core", tests, NULL, NULL);
 }
