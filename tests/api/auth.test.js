@@ -1,25 +1,20 @@
 // Sign-in, sessions with CSRF, API tokens and roles.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ADMIN, Client, Server } from '../lib/server.js';
+import { Client, startWithAdmin } from '../lib/server.js';
 
 let srv;
 let admin;
 
 before(async () => {
-  srv = await new Server().start();
-  admin = await new Client(srv.base).login(ADMIN.username, ADMIN.password);
+  ({ srv, admin } = await startWithAdmin());
   for (const [username, role] of [['agent1', 'agent'], ['super1', 'supervisor'], ['throttled', 'agent']]) {
     const r = await admin.post('/api/v1/users', { username, name: username, role, password: 'password-123' });
     assert.equal(r.status, 201, r.text);
   }
 });
 
-after(async () => {
-  const r = await srv.stop();
-  srv.cleanup();
-  assert.equal(r.code, 0, 'server exit status\n' + srv.log);
-});
+after(() => srv.finish());
 
 test('a good sign-in returns the user, a CSRF token and an HttpOnly cookie', async () => {
   const c = new Client(srv.base);

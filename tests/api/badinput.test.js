@@ -1,7 +1,7 @@
 // Bad input of every kind gets a 4xx JSON error naming the field, and changes nothing.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ADMIN, Client, Server } from '../lib/server.js';
+import { Client, startWithAdmin } from '../lib/server.js';
 
 let srv, admin;
 const good = {
@@ -20,15 +20,10 @@ async function ticketCount() {
 }
 
 before(async () => {
-  srv = await new Server().start();
-  admin = await new Client(srv.base).login(ADMIN.username, ADMIN.password);
+  ({ srv, admin } = await startWithAdmin());
 });
 
-after(async () => {
-  const r = await srv.stop();
-  srv.cleanup();
-  assert.equal(r.code, 0, 'server exit status\n' + srv.log);
-});
+after(() => srv.finish());
 
 test('malformed JSON is 400', async () => {
   const before = await ticketCount();

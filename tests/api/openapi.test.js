@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ADMIN, Client, ROOT, Server } from '../lib/server.js';
+import { ROOT, startWithAdmin } from '../lib/server.js';
 
 const spec = readFileSync(join(ROOT, 'docs/openapi.yaml'), 'utf8');
 
@@ -53,14 +53,9 @@ test('every documented operation is a route of the server', () => {
 
 let srv, admin;
 before(async () => {
-  srv = await new Server().start();
-  admin = await new Client(srv.base).login(ADMIN.username, ADMIN.password);
+  ({ srv, admin } = await startWithAdmin());
 });
-after(async () => {
-  const r = await srv.stop();
-  srv.cleanup();
-  assert.equal(r.code, 0, srv.log);
-});
+after(() => srv.finish());
 
 test('the server answers every documented GET without path parameters', async () => {
   for (const op of documented()) {

@@ -1,7 +1,7 @@
 // Registering, finding, working and closing tickets; the conversation and the record.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ADMIN, Client, Server } from '../lib/server.js';
+import { Client, startWithAdmin } from '../lib/server.js';
 
 let srv, admin, agent, agent2, sup, spec;
 
@@ -22,8 +22,7 @@ async function newTicket(c, extra = {}) {
 }
 
 before(async () => {
-  srv = await new Server().start();
-  admin = await new Client(srv.base).login(ADMIN.username, ADMIN.password);
+  ({ srv, admin } = await startWithAdmin());
   const d = await admin.post('/api/v1/departments', { code: 'tech', name: '技术支持' });
   assert.equal(d.status, 201, d.text);
   for (const [username, role, dep] of [['a1', 'agent'], ['a2', 'agent'], ['s1', 'supervisor'], ['sp1', 'specialist', d.body.id]]) {
@@ -36,11 +35,7 @@ before(async () => {
   spec = await new Client(srv.base).login('sp1', 'password-123');
 });
 
-after(async () => {
-  const r = await srv.stop();
-  srv.cleanup();
-  assert.equal(r.code, 0, 'server exit status\n' + srv.log);
-});
+after(() => srv.finish());
 
 test('a registered phone request gets its number at once, masked contacts and every record field', async () => {
   const t = await newTicket(agent, { raised_at: new Date(Date.now() - 10 * 60000).toISOString(), contact_name: '张先生', mood: 'anxious', mood_note: '语气急促' });

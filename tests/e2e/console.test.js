@@ -1,23 +1,20 @@
 // The web console as a service team uses it: sign in, set up, register, work and close.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ADMIN, Client, Server } from '../lib/server.js';
+import { ADMIN, startWithAdmin } from '../lib/server.js';
 import { choose, launch, signIn } from './browser.js';
 
 let srv, browser, api;
 const day = () => new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10).replaceAll('-', '');
 
 before(async () => {
-  srv = await new Server().start();
+  ({ srv, admin: api } = await startWithAdmin());
   browser = await launch();
-  api = await new Client(srv.base).login(ADMIN.username, ADMIN.password);
 });
 
 after(async () => {
   await browser?.close();
-  const r = await srv.stop();
-  srv.cleanup();
-  assert.equal(r.code, 0, srv.log);
+  await srv.finish();
 });
 
 test('sign-in is in Chinese by default; the English switch is remembered', async () => {

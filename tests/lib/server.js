@@ -91,6 +91,21 @@ export class Server {
   cleanup() {
     if (this.ownDir) rmSync(this.dataDir, { recursive: true, force: true });
   }
+
+  // Stops, removes the data and fails unless the server exited cleanly (a sanitizer report
+  // or a crash on shutdown makes the status non-zero).
+  async finish() {
+    const r = await this.stop();
+    this.cleanup();
+    if (!r || r.code !== 0) throw new Error(`kefu exited with ${JSON.stringify(r)}\n${this.log}`);
+  }
+}
+
+// A fresh server and the admin's session on it.
+export async function startWithAdmin() {
+  const srv = await new Server().start();
+  const admin = await new Client(srv.base).login(ADMIN.username, ADMIN.password);
+  return { srv, admin };
 }
 
 // An HTTP client that keeps a session like a browser (cookie + CSRF header) or uses a token.
