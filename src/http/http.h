@@ -28,6 +28,13 @@ struct request {
     const char *content_type, *if_match, *ip;
     const char *body;
     size_t body_len;
+    /* A JSON body parsed before the request waited for the writer (body_parse_ahead): the
+     * json_t, which body_object_or_reply hands over, or the error it answers with. */
+    struct {
+        int done, status;
+        void *json;
+        const char *code, *message;
+    } ahead;
     struct actor actor;
     const char *csrf_token; /* the session's, for /me and login */
     struct db *db;

@@ -10,28 +10,67 @@
 #include "lib/ktime.h"
 #include "lib/text.h"
 
-int body_object_or_reply(struct request *req, struct response *resp, json_t **ret)
+/* Parses the body as a JSON object: 0 and *ret, or the status of the error with its code and
+ * message. */
+static int parse_body(struct request *req, json_t **ret, const char **code, const char **message)
 {
     const char *ct = req->content_type;
+    *code = "bad_request";
     if (!ct || strncmp(ct, "application/json", 16) != 0 ||
-        (ct[16] && ct[16] != ';' && ct[16] != ' '))
-        return reply_errorf(resp, 415, "unsupported_media_type", NULL,
-                            "send the body as application/json");
-    if (req->body_len && !utf8_valid(req->body, req->body_len))
-        return reply_errorf(resp, 400, "bad_request", NULL, "the body is not valid UTF-8");
+        (ct[16] && ct[16] != ';' && ct[16] != ' ')) {
+        *code = "unsupported_media_type";
+        *message = "send the body as application/json";
+        return 415;
+    }
+    if (req->body_len && !utf8_valid(req->body, req->body_len)) {
+        *message = "the body is not valid UTF-8";
+        return 400;
+    }
     json_error_t err;
     json_t *o = json_loadb(req->body ? req->body : "", req->body_len, JSON_REJECT_DUPLICATES, &err);
     if (!o) {
-        char *msg = arena_printf(req->arena, "malformed JSON at line %d, column %d: %s", err.line,
-                                 err.column, err.text);
-        return reply_errorf(resp, 400, "bad_request", NULL, msg);
+        *message = arena_printf(req->arena, "malformed JSON at line %d, column %d: %s", err.line,
+                                err.column, err.text);
+        return 400;
     }
     if (!json_is_object(o)) {
         json_decref(o);
-        return reply_errorf(resp, 400, "bad_request", NULL, "the body must be a JSON object");
+        *message = "the body must be a JSON object";
+        return 400;
     }
     *ret = o;
     return 0;
+}
+
+void body_parse_ahead(struct request *req)
+{
+    if (req->ahead.done || !req->content_type)
+        return;
+    json_t *o = NULL;
+    req->ahead.status = parse_body(req, &o, &req->ahead.code, &req->ahead.message);
+    req->ahead.json = o;
+    req->ahead.done = 1;
+}
+
+void body_release_ahead(struct request *req)
+{
+    json_decref(req->ahead.json);
+    req->ahead.json = NULL;
+}
+
+int body_object_or_reply(struct request *req, struct response *resp, json_t **ret)
+{
+    const char *code, *message;
+    int status;
+    if (req->ahead.done) {
+        status = req->ahead.status;
+        code = req->ahead.code, message = req->ahead.message;
+        *ret = req->ahead.json;
+        req->ahead.json = NULL; /* the caller's now */
+    } else {
+        status = parse_body(req, ret, &code, &message);
+    }
+    return status ? reply_errorf(resp, status, code, NULL, message) : 0;
 }
 
 int jstr(struct request *req, json_t *o, const char *key, const char **ret, struct kf_error *e)

@@ -20,6 +20,11 @@ struct attachment;
 /* Parses the body as a JSON object. On failure it has replied (400 malformed or not an
  * object, 415 not JSON) and returns that status; on success 0 and *ret (decref it). */
 int body_object_or_reply(struct request *req, struct response *resp, json_t **ret);
+/* Parses a JSON body before the request is queued, so that the executor need not; what
+ * body_object_or_reply would answer is kept in req->ahead. body_release_ahead frees a parse no
+ * handler took. */
+void body_parse_ahead(struct request *req);
+void body_release_ahead(struct request *req);
 
 /* Field readers: 0 when the key is absent, 1 when it has a value, 2 when it is null, or
  * KF_EINVAL with e naming the key when the value has the wrong type. Strings are copied into

@@ -2,9 +2,12 @@
  *
  * Reads run on libmicrohttpd's threads, each with its own read connection. Writes are parked
  * (MHD_suspend_connection) and handed to one writer thread that runs every queued write in
- * one transaction, each in its own savepoint, commits (synchronous=FULL: on disk), and only
- * then resumes the connections, so an answer never promises what a crash could lose.
- * Password hashing runs on two more threads so that logins cannot starve the rest. */
+ * one transaction, each in its own savepoint, and commits. The commit is written to the
+ * write-ahead log but not yet synced: the batch passes to a syncer thread, which flushes the
+ * log with one fdatasync for every batch committed meanwhile and only then resumes the
+ * connections, so an answer never promises what a crash could lose. The writer goes on with
+ * the next batch while the disk syncs the last. Password hashing runs on two more threads so
+ * that logins cannot starve the rest. */
 #define _GNU_SOURCE
 #include "http/server.h"
 
@@ -54,6 +57,10 @@ enum {
     RESPONSE_MAX = 64 * 1024 * 1024,
     BATCH_MAX = 512,
     SLOW_THREADS = 2,
+    SYNC_THREADS = 2, /* a commit need not wait for the sync already under way to end */
+    /* past this many log frames (16 MiB) the writer checkpoints, so the log can start over */
+    WAL_RESTART_FRAMES = 4096,
+    WAL_RESTART_EVERY_MS = 50,
 };
 
 enum conn_state { CS_READING, CS_QUEUED, CS_DONE };
@@ -86,16 +93,27 @@ struct static_file {
     int immutable;
 };
 
+/* Commits waiting for their fdatasync. */
+struct syncer {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct conn_req *head, *tail;
+    struct db *db; /* the writer's connection */
+    int stop;
+    pthread_t threads[SYNC_THREADS];
+};
+
 static struct {
     const struct config *cfg;
     char db_path[600];
     struct executor writer, slow;
+    struct syncer sync;
     pthread_key_t db_key;
     struct static_file *files;
     size_t nfiles;
     const struct static_file *index;
     atomic_long requests[6]; /* by status class 1xx..5xx */
-    atomic_long tickets_created, batches, batched_writes, checkpoints;
+    atomic_long tickets_created, batches, batched_writes, syncs, checkpoints;
     pthread_t checkpointer;
     pthread_mutex_t ckpt_mu;
     pthread_cond_t ckpt_cv;
@@ -195,13 +213,13 @@ static void close_thread_db(void *p)
     db_close(p);
 }
 
-/* The calling thread's own connection, opened on first use. NULL when the file cannot be
- * opened. */
-static struct db *thread_db(void)
+/* The calling thread's own connection, opened on first use with flags besides
+ * DB_NO_CHECKPOINT. NULL when the file cannot be opened. */
+static struct db *thread_db(int flags)
 {
     struct db *db = pthread_getspecific(srv.db_key);
     if (!db) {
-        if (db_open(srv.db_path, DB_NO_CHECKPOINT, &db, NULL)) {
+        if (db_open(srv.db_path, DB_NO_CHECKPOINT | flags, &db, NULL)) {
             fprintf(stderr, "kefu: cannot open \"%s\"\n", srv.db_path);
             return NULL;
         }
@@ -276,10 +294,81 @@ static void run_batch(struct db *db, struct conn_req *jobs)
     atomic_fetch_add(&srv.batched_writes, n);
 }
 
+/* Resumes a list of finished requests. */
+static void finish_all(struct conn_req *jobs)
+{
+    while (jobs) {
+        struct conn_req *next = jobs->next;
+        finish(jobs);
+        jobs = next;
+    }
+}
+
+static void *syncer_main(void *arg)
+{
+    struct syncer *sy = arg;
+    for (;;) {
+        pthread_mutex_lock(&sy->mu);
+        while (!sy->head && !sy->stop)
+            pthread_cond_wait(&sy->cv, &sy->mu);
+        struct conn_req *jobs = sy->head;
+        struct db *db = sy->db;
+        sy->head = sy->tail = NULL;
+        pthread_mutex_unlock(&sy->mu);
+        if (!jobs)
+            break; /* stopped, and nothing is left */
+        if (db && db_sync(db)) {
+            /* what was committed may not be on disk, and some of it is visible already: stop
+             * rather than answer; a restart recovers what the disk holds */
+            fprintf(stderr, "kefu: cannot sync the write-ahead log: %s\n", strerror(errno));
+            abort();
+        }
+        atomic_fetch_add(&srv.syncs, 1);
+        finish_all(jobs);
+    }
+    return NULL;
+}
+
+/* Hands a committed batch to the syncer; its connections resume after the next sync. */
+static void sync_push(struct db *db, struct conn_req *jobs)
+{
+    struct conn_req *last = jobs;
+    while (last->next)
+        last = last->next;
+    pthread_mutex_lock(&srv.sync.mu);
+    srv.sync.db = db;
+    if (srv.sync.tail)
+        srv.sync.tail->next = jobs;
+    else
+        srv.sync.head = jobs;
+    srv.sync.tail = last;
+    pthread_cond_signal(&srv.sync.cv);
+    pthread_mutex_unlock(&srv.sync.mu);
+}
+
+/* The log starts over from its beginning only when a write transaction begins with every frame
+ * copied to the database file. The checkpointer copies them in the background, but under a
+ * steady load new commits always outrun it, so once the log is long the writer copies the
+ * last few itself between two batches. */
+static void restart_log(struct db *db, int64_t *last_ms)
+{
+    if (db_wal_frames(db) < WAL_RESTART_FRAMES)
+        return;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    if (now - *last_ms < WAL_RESTART_EVERY_MS)
+        return;
+    *last_ms = now;
+    if (!db_checkpoint(db))
+        atomic_fetch_add(&srv.checkpoints, 1);
+}
+
 static void *executor_main(void *arg)
 {
     struct executor *ex = arg;
-    struct db *db = thread_db();
+    struct db *db = thread_db(ex->batch ? DB_GROUP_SYNC : 0);
+    int64_t last_restart = 0;
     for (;;) {
         pthread_mutex_lock(&ex->mu);
         while (!ex->head && !ex->stop)
@@ -302,17 +391,16 @@ static void *executor_main(void *arg)
 
         if (ex->batch) {
             run_batch(db, jobs);
-        } else if (!db) {
+            sync_push(db, jobs); /* resumed after the sync, outside our own lock */
+            if (db)
+                restart_log(db, &last_restart);
+            continue;
+        }
+        if (!db)
             reply_error(&jobs->resp, KF_EDB, NULL);
-        } else {
+        else
             run_handler(jobs, db);
-        }
-        /* resume only after COMMIT and after our own lock is released */
-        while (jobs) {
-            struct conn_req *next = jobs->next;
-            finish(jobs);
-            jobs = next;
-        }
+        finish_all(jobs); /* after COMMIT, and after our own lock is released */
     }
     return NULL;
 }
@@ -322,7 +410,7 @@ static void *executor_main(void *arg)
 static void *checkpointer_main(void *arg)
 {
     (void)arg;
-    struct db *db = thread_db();
+    struct db *db = thread_db(0);
     pthread_mutex_lock(&srv.ckpt_mu);
     while (!srv.ckpt_stop) {
         struct timespec until;
@@ -352,6 +440,16 @@ static void executor_start(struct executor *ex, const char *name, int nthreads, 
         pthread_create(&ex->threads[i], NULL, executor_main, ex);
         pthread_setname_np(ex->threads[i], name); /* for top -H and perf */
     }
+}
+
+static void syncer_stop(void)
+{
+    pthread_mutex_lock(&srv.sync.mu);
+    srv.sync.stop = 1;
+    pthread_cond_broadcast(&srv.sync.cv);
+    pthread_mutex_unlock(&srv.sync.mu);
+    for (int i = 0; i < SYNC_THREADS; i++)
+        pthread_join(srv.sync.threads[i], NULL);
 }
 
 static void executor_stop(struct executor *ex)
@@ -650,7 +748,7 @@ static enum MHD_Result dispatch(struct conn_req *cr)
     }
     req->ip = arena_strdup(&cr->arena, ip);
 
-    struct db *db = thread_db();
+    struct db *db = thread_db(0);
     if (!db) {
         reply_error(&cr->resp, KF_EDB, NULL);
         return queue(cr);
@@ -664,6 +762,7 @@ static enum MHD_Result dispatch(struct conn_req *cr)
         run_handler(cr, db);
         return queue(cr);
     }
+    body_parse_ahead(req); /* here, on one of many threads, not on the one writer */
     /* park the connection first, then queue it: the executor may resume it at once */
     cr->state = CS_QUEUED;
     MHD_suspend_connection(cr->conn);
@@ -720,6 +819,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     (void)cls, (void)conn, (void)toe;
     if (!cr)
         return;
+    body_release_ahead(&cr->req);
     strbuf_release(&cr->body);
     strbuf_release(&cr->resp.body);
     arena_release(&cr->arena);
@@ -780,6 +880,12 @@ int server_run(const struct config *cfg)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    pthread_mutex_init(&srv.sync.mu, NULL);
+    pthread_cond_init(&srv.sync.cv, NULL);
+    for (int i = 0; i < SYNC_THREADS; i++) {
+        pthread_create(&srv.sync.threads[i], NULL, syncer_main, &srv.sync);
+        pthread_setname_np(srv.sync.threads[i], "kefu-sync");
+    }
     executor_start(&srv.writer, "kefu-writer", 1, 1);
     executor_start(&srv.slow, "kefu-password", SLOW_THREADS, 0);
     pthread_mutex_init(&srv.ckpt_mu, NULL);
@@ -797,6 +903,7 @@ int server_run(const struct config *cfg)
     if (!d) {
         fprintf(stderr, "kefu: cannot listen on %s: %s\n", cfg->listen, strerror(errno));
         executor_stop(&srv.writer);
+        syncer_stop();
         executor_stop(&srv.slow);
         return 1;
     }
@@ -808,6 +915,7 @@ int server_run(const struct config *cfg)
     fprintf(stderr, "kefu: %s received, shutting down\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     MHD_quiesce_daemon(d);
     executor_stop(&srv.writer); /* drains: every queued write is answered */
+    syncer_stop();
     executor_stop(&srv.slow);
     MHD_stop_daemon(d);
     pthread_mutex_lock(&srv.ckpt_mu);
@@ -841,9 +949,11 @@ int h_metrics(struct request *req, struct response *resp)
                 "# TYPE kefu_tickets_created_total counter\nkefu_tickets_created_total %ld\n"
                 "# TYPE kefu_write_batches_total counter\nkefu_write_batches_total %ld\n"
                 "# TYPE kefu_batched_writes_total counter\nkefu_batched_writes_total %ld\n"
+                "# TYPE kefu_log_syncs_total counter\nkefu_log_syncs_total %ld\n"
                 "# TYPE kefu_checkpoints_total counter\nkefu_checkpoints_total %ld\n",
                 atomic_load(&srv.tickets_created), atomic_load(&srv.batches),
-                atomic_load(&srv.batched_writes), atomic_load(&srv.checkpoints));
+                atomic_load(&srv.batched_writes), atomic_load(&srv.syncs),
+                atomic_load(&srv.checkpoints));
     return 200;
 }
 

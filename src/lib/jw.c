@@ -62,6 +62,13 @@ void jw_arr_end(struct jw *w)
     close_(w, ']');
 }
 
+/* The bytes json_quote must look at: controls, '"', '\\', '<', '>', '&', and 0xE2, which starts
+ * U+2028 and U+2029. Everything else is copied in runs. */
+static int special(unsigned char c)
+{
+    return c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' || c == 0xE2;
+}
+
 void json_quote(struct strbuf *sb, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
@@ -69,6 +76,8 @@ void json_quote(struct strbuf *sb, const char *s, size_t n)
     size_t run = 0; /* start of the pending run of bytes that need no escape */
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
+        if (!special(c))
+            continue;
         const char *esc = NULL;
         char u[7];
         if (c == '"')
@@ -81,11 +90,11 @@ void json_quote(struct strbuf *sb, const char *s, size_t n)
             esc = "\\r";
         else if (c == '\t')
             esc = "\\t";
-        else if (c < 0x20 || c == '<' || c == '>' || c == '&') {
+        else if (c != 0xE2) {
             u[0] = '\\', u[1] = 'u', u[2] = '0', u[3] = '0';
             u[4] = hex[c >> 4], u[5] = hex[c & 15], u[6] = '\0';
             esc = u;
-        } else if (c == 0xE2 && i + 2 < n && (unsigned char)s[i + 1] == 0x80 &&
+        } else if (i + 2 < n && (unsigned char)s[i + 1] == 0x80 &&
                    ((unsigned char)s[i + 2] == 0xA8 || (unsigned char)s[i + 2] == 0xA9)) {
             /* U+2028 and U+2029 end a line in JavaScript source */
             strbuf_add(sb, s + run, i - run);

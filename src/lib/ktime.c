@@ -61,6 +61,14 @@ static int64_t floordiv(int64_t a, int64_t b)
     return a / b - (a % b != 0 && ((a < 0) != (b < 0)));
 }
 
+/* Writes v as exactly n decimal digits (the low ones) and returns the end. */
+static char *put_digits(char *p, long v, int n)
+{
+    for (int i = n - 1; i >= 0; i--, v /= 10)
+        p[i] = (char)('0' + v % 10);
+    return p + n;
+}
+
 void ktime_format(int64_t ms, char *out)
 {
     time_t secs = (time_t)floordiv(ms, 1000);
@@ -71,13 +79,27 @@ void ktime_format(int64_t ms, char *out)
     char sign = off < 0 ? '-' : '+';
     if (off < 0)
         off = -off;
-    int n = snprintf(out, KTIME_RFC3339_LEN, "%04d-%02d-%02dT%02d:%02d:%02d",
-                     (tm.tm_year + 1900) % 10000, (tm.tm_mon + 1) % 100, tm.tm_mday % 100,
-                     tm.tm_hour % 100, tm.tm_min % 100, tm.tm_sec % 100);
-    if (frac)
-        n += snprintf(out + n, (size_t)(KTIME_RFC3339_LEN - n), ".%03d", frac % 1000);
-    snprintf(out + n, (size_t)(KTIME_RFC3339_LEN - n), "%c%02ld:%02ld", sign, (off / 60) % 100,
-             off % 60);
+    /* by hand: this runs for every time in every answer, and snprintf costs ten times more */
+    char *p = put_digits(out, (tm.tm_year + 1900) % 10000, 4);
+    *p++ = '-';
+    p = put_digits(p, tm.tm_mon + 1, 2);
+    *p++ = '-';
+    p = put_digits(p, tm.tm_mday, 2);
+    *p++ = 'T';
+    p = put_digits(p, tm.tm_hour, 2);
+    *p++ = ':';
+    p = put_digits(p, tm.tm_min, 2);
+    *p++ = ':';
+    p = put_digits(p, tm.tm_sec, 2);
+    if (frac) {
+        *p++ = '.';
+        p = put_digits(p, frac, 3);
+    }
+    *p++ = sign;
+    p = put_digits(p, off / 60, 2);
+    *p++ = ':';
+    p = put_digits(p, off % 60, 2);
+    *p = '\0';
 }
 
 int64_t days_from_civil(int64_t y, unsigned m, unsigned d)

@@ -17,6 +17,7 @@ struct kf_error;
 enum db_flags {
     DB_READONLY = 1,      /* a reading connection: queries only */
     DB_NO_CHECKPOINT = 2, /* commits never checkpoint: db_checkpoint() is called elsewhere */
+    DB_GROUP_SYNC = 4,    /* commits are written, not synced: db_sync() makes them durable */
 };
 
 /* Opens (creating if needed) the database file at path with the pragmas Kefu relies on
@@ -29,6 +30,8 @@ void db_close(struct db *db);
 /* Applies the migrations not yet applied, each in its own transaction. Returns 0 or KF_EDB;
  * *ret_applied (may be NULL) counts what it applied. */
 int db_migrate(struct db *db, int *ret_applied, struct kf_error *e);
+/* The same, stopping after version `to` (to test an upgrade from an older schema). */
+int db_migrate_to(struct db *db, int to, int *ret_applied, struct kf_error *e);
 /* The newest migration applied, 0 on an empty database. */
 int db_schema_version(struct db *db);
 
@@ -86,6 +89,14 @@ void db_rollback_to(struct db *db);
 /* Copies committed pages from the write-ahead log into the database file without blocking
  * readers or the writer (a passive checkpoint). Returns 0 or a negative code. */
 int db_checkpoint(struct db *db);
+
+/* On a DB_GROUP_SYNC connection: makes every transaction it has committed so far durable (one
+ * fdatasync of the write-ahead log). Safe to call from another thread while the connection
+ * goes on writing. Returns 0, or KF_EIO when the disk refused: what was committed since the
+ * last good sync may then be lost. */
+int db_sync(struct db *db);
+/* Frames in the write-ahead log after this connection's last commit. */
+long db_wal_frames(struct db *db);
 
 /* Copies the whole database into a new file at path, consistently, while it is in use. */
 int db_backup(struct db *db, const char *path, struct kf_error *e);

@@ -3,11 +3,16 @@
 #define SQL_GEN_TEXT
 #include "store/db.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/banned.h"
@@ -30,11 +35,42 @@ struct dyn_entry {
     uint64_t used;
 };
 
+/* The driver's own statements: transaction control, and filling the search index. */
+enum tx_id {
+    TX_BEGIN,
+    TX_COMMIT,
+    TX_ROLLBACK,
+    TX_SAVEPOINT,
+    TX_RELEASE,
+    TX_ROLLBACK_TO,
+    TX_SEARCH_FLUSH,
+    TX_SEARCH_DONE,
+    TX__COUNT
+};
+
+static const char *const tx_sql[TX__COUNT] = {
+    [TX_BEGIN] = "BEGIN IMMEDIATE",
+    [TX_COMMIT] = "COMMIT",
+    [TX_ROLLBACK] = "ROLLBACK",
+    [TX_SAVEPOINT] = "SAVEPOINT job",
+    [TX_RELEASE] = "RELEASE job",
+    [TX_ROLLBACK_TO] = "ROLLBACK TO job",
+    /* migration 002: the tickets written in this transaction enter the index all at once */
+    [TX_SEARCH_FLUSH] = "INSERT INTO tickets_fts(rowid, number, subject, description) "
+                        "SELECT t.id, t.number, t.subject, t.description "
+                        "FROM search_pending p JOIN tickets t ON t.id = p.ticket_id",
+    [TX_SEARCH_DONE] = "DELETE FROM search_pending",
+};
+
 struct db {
     sqlite3 *h;
+    sqlite3_stmt *tx[TX__COUNT];
     struct stmt named[SQL__COUNT];
     struct dyn_entry dyn[DYN_CACHE];
     uint64_t tick;
+    char *wal_path; /* DB_GROUP_SYNC: the write-ahead log that db_sync flushes */
+    int wal_fd;
+    atomic_long wal_frames;
 };
 
 /* Rewrites $N parameters as SQLite's ?N, so that numbering is positional as in PostgreSQL. */
@@ -56,9 +92,47 @@ static int prepare(struct db *db, const char *sql, struct stmt *st)
     return rc;
 }
 
+static int on_wal_commit(void *arg, sqlite3 *h, const char *schema, int frames)
+{
+    (void)h, (void)schema;
+    struct db *db = arg;
+    atomic_store(&db->wal_frames, frames);
+    return SQLITE_OK;
+}
+
+/* Opens the write-ahead log for db_sync and makes its directory entry durable, since SQLite
+ * itself would do that only at its first sync. */
+static int open_wal(struct db *db)
+{
+    if (db->wal_fd >= 0)
+        close(db->wal_fd);
+    db->wal_fd = open(db->wal_path, O_RDWR | O_CLOEXEC);
+    if (db->wal_fd < 0)
+        return KF_EIO;
+    char *dir = xstrdup(db->wal_path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        slash[slash == dir ? 1 : 0] = '\0'; /* "/x.db" keeps its "/" */
+    int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    free(dir);
+    int rc = dfd >= 0 && fsync(dfd) == 0 ? 0 : KF_EIO;
+    if (dfd >= 0)
+        close(dfd);
+    return rc;
+}
+
+/* Kefu reads no SQLite memory statistics: without them an allocation takes no global lock. */
+static void configure_sqlite(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int db_open(const char *path, int flags, struct db **ret, struct kf_error *e)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, configure_sqlite);
     struct db *db = xcalloc(1, sizeof(*db));
+    db->wal_fd = -1;
     int oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(path, &db->h, oflags, NULL) != SQLITE_OK) {
         kf_fail(e, KF_EIO, NULL, "cannot open the database file");
@@ -81,6 +155,20 @@ int db_open(const char *path, int flags, struct db **ret, struct kf_error *e)
         sqlite3_exec(db->h, "PRAGMA query_only=ON;", NULL, NULL, NULL);
     if (flags & DB_NO_CHECKPOINT)
         sqlite3_wal_autocheckpoint(db->h, 0);
+    if (flags & DB_GROUP_SYNC) {
+        /* in WAL mode NORMAL writes each commit without syncing it; checkpoints still sync */
+        size_t n = strlen(path);
+        db->wal_path = xmalloc(n + 5);
+        memcpy(db->wal_path, path, n);
+        memcpy(db->wal_path + n, "-wal", 5);
+        sqlite3_wal_hook(db->h, on_wal_commit, db);
+        if (sqlite3_exec(db->h, "PRAGMA synchronous=NORMAL;", NULL, NULL, NULL) != SQLITE_OK ||
+            open_wal(db)) {
+            kf_fail(e, KF_EIO, NULL, "cannot open the write-ahead log");
+            db_close(db);
+            return KF_EIO;
+        }
+    }
     *ret = db;
     return 0;
 }
@@ -89,6 +177,8 @@ void db_close(struct db *db)
 {
     if (!db)
         return;
+    for (int i = 0; i < TX__COUNT; i++)
+        sqlite3_finalize(db->tx[i]);
     for (int i = 0; i < SQL__COUNT; i++)
         sqlite3_finalize(db->named[i].s);
     for (int i = 0; i < DYN_CACHE; i++) {
@@ -96,6 +186,9 @@ void db_close(struct db *db)
         free(db->dyn[i].sql);
     }
     sqlite3_close(db->h);
+    if (db->wal_fd >= 0)
+        close(db->wal_fd);
+    free(db->wal_path);
     free(db);
 }
 
@@ -277,46 +370,95 @@ void db_reset_all(struct db *db)
         sqlite3_reset(s);
 }
 
+/* Runs one of the driver's statements, preparing it on first use. Statements made before the
+ * schema existed are prepared again by SQLite itself when it has changed. */
+static int tx(struct db *db, enum tx_id id)
+{
+    if (!db->tx[id]) {
+        int rc =
+            sqlite3_prepare_v3(db->h, tx_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &db->tx[id], NULL);
+        if (rc != SQLITE_OK)
+            return map_rc(db, rc);
+    }
+    int rc = sqlite3_step(db->tx[id]);
+    sqlite3_reset(db->tx[id]);
+    return rc == SQLITE_DONE ? 0 : map_rc(db, rc);
+}
+
 int db_begin(struct db *db)
 {
     db_reset_all(db); /* a finished query's snapshot would make the upgrade fail at once */
-    return exec(db, "BEGIN IMMEDIATE");
+    return tx(db, TX_BEGIN);
+}
+
+/* Indexes the text of the tickets this transaction wrote (see migration 002). Before that
+ * migration has run there is no search_pending table, and nothing to do. */
+static int search_flush(struct db *db)
+{
+    if (!db->tx[TX_SEARCH_FLUSH] &&
+        sqlite3_prepare_v3(db->h, tx_sql[TX_SEARCH_FLUSH], -1, SQLITE_PREPARE_PERSISTENT,
+                           &db->tx[TX_SEARCH_FLUSH], NULL) != SQLITE_OK)
+        return 0;
+    int rc = tx(db, TX_SEARCH_FLUSH);
+    return rc ? rc : tx(db, TX_SEARCH_DONE);
 }
 
 int db_commit(struct db *db)
 {
-    int rc = exec(db, "COMMIT");
+    int rc = search_flush(db);
+    if (!rc)
+        rc = tx(db, TX_COMMIT);
     if (rc)
-        exec(db, "ROLLBACK");
+        tx(db, TX_ROLLBACK);
     return rc;
 }
 
 void db_rollback(struct db *db)
 {
     if (!sqlite3_get_autocommit(db->h))
-        exec(db, "ROLLBACK");
+        tx(db, TX_ROLLBACK);
 }
 
 int db_savepoint(struct db *db)
 {
-    return exec(db, "SAVEPOINT job");
+    return tx(db, TX_SAVEPOINT);
 }
 
 int db_release(struct db *db)
 {
-    return exec(db, "RELEASE job");
+    return tx(db, TX_RELEASE);
 }
 
 void db_rollback_to(struct db *db)
 {
-    exec(db, "ROLLBACK TO job");
-    exec(db, "RELEASE job");
+    tx(db, TX_ROLLBACK_TO);
+    tx(db, TX_RELEASE);
 }
 
 int db_checkpoint(struct db *db)
 {
     int rc = sqlite3_wal_checkpoint_v2(db->h, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     return rc == SQLITE_OK ? 0 : map_rc(db, rc);
+}
+
+int db_sync(struct db *db)
+{
+    /* SQLite removes the log only when its last connection closes; reopen if it ever did */
+    struct stat st;
+    if (fstat(db->wal_fd, &st) || st.st_nlink == 0) {
+        if (open_wal(db))
+            return KF_EIO;
+    }
+    int rc;
+    do
+        rc = fdatasync(db->wal_fd);
+    while (rc && errno == EINTR);
+    return rc ? KF_EIO : 0;
+}
+
+long db_wal_frames(struct db *db)
+{
+    return atomic_load(&db->wal_frames);
 }
 
 int db_schema_version(struct db *db)
@@ -334,6 +476,11 @@ int db_schema_version(struct db *db)
 
 int db_migrate(struct db *db, int *ret_applied, struct kf_error *e)
 {
+    return db_migrate_to(db, INT_MAX, ret_applied, e);
+}
+
+int db_migrate_to(struct db *db, int to, int *ret_applied, struct kf_error *e)
+{
     int applied = 0;
     if (exec(db, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
                  " name TEXT NOT NULL, applied_at INTEGER NOT NULL)"))
@@ -343,6 +490,8 @@ int db_migrate(struct db *db, int *ret_applied, struct kf_error *e)
         const struct migration *m = &migrations[i];
         if (m->version <= have)
             continue;
+        if (m->version > to)
+            break;
         if (db_begin(db))
             return kf_fail(e, KF_EBUSY, NULL, "the database is locked");
         sqlite3_stmt *s = NULL;

@@ -391,6 +391,138 @@ static void a_failure_at_any_step_loses_nothing_and_leaves_nothing(void **state)
     fail_msg("registration never succeeded");
 }
 
+/* How many tickets a text search finds. */
+static size_t found(struct fixture *f, const char *text)
+{
+    struct ticket_query q = {0};
+    struct ticket *v;
+    size_t n;
+    const char *next;
+    q.q = text;
+    assert_int_equal(ticket_list(f->db, &f->admin, &q, &f->arena, &v, &n, &next, NULL), 0);
+    return n;
+}
+
+/* FTS5's own check that the index holds exactly the text of the tickets table. */
+static void assert_index_matches_tickets(struct fixture *f)
+{
+    struct stmt *st =
+        db_stmt_sql(f->db, "INSERT INTO tickets_fts(tickets_fts) VALUES ('integrity-check')");
+    assert_int_equal(st_exec(st), 0);
+}
+
+static int create_in_tx(struct fixture *f, const char *subject, const char *phone, struct ticket *t)
+{
+    struct ticket_input in = {0};
+    in.channel = "WEB";
+    in.type = "fault";
+    in.subject = subject;
+    in.has_customer = 1;
+    in.customer.name = "王五";
+    in.customer.phone = phone;
+    return ticket_create(f->db, &f->agent, &in, &f->arena, t, NULL);
+}
+
+/* As the server's writer does: one transaction, a savepoint per request, one rolled back. */
+static void a_batch_is_indexed_at_commit_without_its_failed_requests(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const subjects[] = {"空调漏水", "申请退款", "补开发票"};
+    struct ticket t;
+    assert_int_equal(db_begin(f->db), 0);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(db_savepoint(f->db), 0);
+        char phone[16];
+        snprintf(phone, sizeof(phone), "1390000010%d", i);
+        assert_int_equal(create_in_tx(f, subjects[i], phone, &t), 0);
+        if (i == 1)
+            db_rollback_to(f->db);
+        else
+            assert_int_equal(db_release(f->db), 0);
+    }
+    assert_int_equal(db_commit(f->db), 0);
+    assert_int_equal(found(f, "漏水"), 1);
+    assert_int_equal(found(f, "退款"), 0);
+    assert_int_equal(found(f, "发票"), 1);
+    assert_int_equal(count(f->db, "SELECT count(*) FROM search_pending"), 0);
+    assert_index_matches_tickets(f);
+}
+
+static void text_changes_reach_the_index_and_other_changes_leave_it(void **state)
+{
+    struct fixture *f = *state;
+    struct ticket t;
+    struct kf_error e = {0};
+    assert_int_equal(create(f, &f->agent, "空调漏水", "13900000201", &t, NULL), 0);
+    struct ticket_patch p = {0};
+    p.set = TF_SUBJECT;
+    p.subject = "冰箱异响";
+    assert_int_equal(update(f, &f->agent, t.number, &p, &t, &e), 0);
+    assert_int_equal(found(f, "漏水"), 0);
+    assert_int_equal(found(f, "异响"), 1);
+    p.set = TF_STATUS;
+    p.status = "accepted";
+    assert_int_equal(update(f, &f->agent, t.number, &p, &t, &e), 0);
+    assert_int_equal(found(f, "异响"), 1);
+    assert_index_matches_tickets(f);
+
+    /* created and changed in one transaction: only the last text is indexed */
+    assert_int_equal(db_begin(f->db), 0);
+    assert_int_equal(create_in_tx(f, "洗衣机漏水", "13900000202", &t), 0);
+    p.set = TF_SUBJECT;
+    p.subject = "洗衣机不转";
+    assert_int_equal(ticket_update(f->db, &f->agent, t.number, &p, &f->arena, &t, &e), 0);
+    assert_int_equal(db_commit(f->db), 0);
+    assert_int_equal(found(f, "不转"), 1);
+    assert_int_equal(found(f, "漏水"), 0);
+    assert_index_matches_tickets(f);
+}
+
+/* A database made by the first schema, with tickets in it, keeps them searchable. */
+static void an_upgraded_database_keeps_its_tickets_searchable(void **state)
+{
+    struct fixture *f = *state;
+    struct ticket t;
+    char path[80];
+    snprintf(path, sizeof(path), "%s.old", f->path);
+    unlink(path);
+    struct db *old;
+    assert_int_equal(db_open(path, 0, &old, NULL), 0);
+    assert_int_equal(db_migrate_to(old, 1, NULL, NULL), 0);
+    struct db *mine = f->db;
+    f->db = old;
+    struct actor sys = {.name = "kefu", .role = ROLE_ADMIN}; /* the old file has no users */
+    assert_int_equal(create(f, &sys, "物流延迟", "13900000301", &t, NULL), 0);
+    int applied = 0;
+    assert_int_equal(db_migrate(old, &applied, NULL), 0);
+    assert_true(applied >= 1);
+    assert_int_equal(found(f, "物流"), 1);
+    assert_int_equal(create(f, &sys, "发票抬头错误", "13900000302", &t, NULL), 0);
+    assert_int_equal(found(f, "发票"), 1);
+    assert_index_matches_tickets(f);
+    f->db = mine;
+    db_close(old);
+    unlink(path);
+}
+
+/* The server's writer commits without syncing and syncs on another thread. */
+static void a_group_sync_connection_commits_then_syncs(void **state)
+{
+    struct fixture *f = *state;
+    struct db *w;
+    assert_int_equal(db_open(f->path, DB_NO_CHECKPOINT | DB_GROUP_SYNC, &w, NULL), 0);
+    struct db *mine = f->db;
+    f->db = w;
+    long before = db_wal_frames(w);
+    struct ticket t;
+    assert_int_equal(create(f, &f->agent, "门店自提", "13900000401", &t, NULL), 0);
+    assert_true(db_wal_frames(w) > before);
+    assert_int_equal(db_sync(w), 0);
+    f->db = mine;
+    db_close(w);
+    assert_int_equal(found(f, "自提"), 1); /* and another connection sees it */
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -404,6 +536,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(every_change_leaves_audit_and_event_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(a_failed_create_writes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(search_finds_two_character_chinese_words, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_batch_is_indexed_at_commit_without_its_failed_requests,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(text_changes_reach_the_index_and_other_changes_leave_it,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(an_upgraded_database_keeps_its_tickets_searchable, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_group_sync_connection_commits_then_syncs, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(the_pool_pages_in_priority_order, setup, teardown),
         cmocka_unit_test_setup_teardown(passwords_are_argon2id_and_checked, setup, teardown),
         cmocka_unit_test_setup_teardown(a_failure_at_any_step_loses_nothing_and_leaves_nothing,
