@@ -518,9 +518,29 @@ static void a_group_sync_connection_commits_then_syncs(void **state)
     assert_int_equal(create(f, &f->agent, "门店自提", "13900000401", &t, NULL), 0);
     assert_true(db_wal_frames(w) > before);
     assert_int_equal(db_sync(w), 0);
+
+    /* a commit of several MiB of log at once; then one from a cache small enough to spill
+     * pages mid-way and read them back from the log */
+    for (int round = 0; round < 2; round++) {
+        if (round == 1)
+            assert_int_equal(st_exec(db_stmt_sql(w, "PRAGMA cache_size=16")), 0);
+        assert_int_equal(db_begin(w), 0);
+        for (int i = 0; i < 600; i++) {
+            char phone[32];
+            snprintf(phone, sizeof(phone), "138%d000%04d", round, i);
+            assert_int_equal(create_in_tx(f, "批量登记", phone, &t), 0);
+        }
+        assert_int_equal(count(w, "SELECT count(*) FROM tickets WHERE subject = '批量登记'"),
+                         600 * (round + 1));
+        assert_int_equal(db_commit(w), 0);
+        assert_int_equal(db_sync(w), 0);
+    }
     f->db = mine;
     db_close(w);
-    assert_int_equal(found(f, "自提"), 1); /* and another connection sees it */
+    assert_int_equal(found(f, "自提"), 1); /* and another connection sees it all */
+    assert_int_equal(count(f->db, "SELECT count(*) FROM tickets WHERE subject = '批量登记'"), 1200);
+    assert_int_equal(found(f, "批量"), 50); /* a page of them */
+    assert_index_matches_tickets(f);
 }
 
 int main(void)
