@@ -364,6 +364,16 @@ static void restart_log(struct db *db, int64_t *last_ms)
         atomic_fetch_add(&srv.checkpoints, 1);
 }
 
+static void syncer_stop(void)
+{
+    pthread_mutex_lock(&srv.sync.mu);
+    srv.sync.stop = 1;
+    pthread_cond_broadcast(&srv.sync.cv);
+    pthread_mutex_unlock(&srv.sync.mu);
+    for (int i = 0; i < SYNC_THREADS; i++)
+        pthread_join(srv.sync.threads[i], NULL);
+}
+
 static void *executor_main(void *arg)
 {
     struct executor *ex = arg;
@@ -402,6 +412,8 @@ static void *executor_main(void *arg)
             run_handler(jobs, db);
         finish_all(jobs); /* after COMMIT, and after our own lock is released */
     }
+    if (ex->batch)
+        syncer_stop(); /* they use this thread's connection, which closes when it ends */
     return NULL;
 }
 
@@ -440,16 +452,6 @@ static void executor_start(struct executor *ex, const char *name, int nthreads, 
         pthread_create(&ex->threads[i], NULL, executor_main, ex);
         pthread_setname_np(ex->threads[i], name); /* for top -H and perf */
     }
-}
-
-static void syncer_stop(void)
-{
-    pthread_mutex_lock(&srv.sync.mu);
-    srv.sync.stop = 1;
-    pthread_cond_broadcast(&srv.sync.cv);
-    pthread_mutex_unlock(&srv.sync.mu);
-    for (int i = 0; i < SYNC_THREADS; i++)
-        pthread_join(srv.sync.threads[i], NULL);
 }
 
 static void executor_stop(struct executor *ex)
@@ -903,7 +905,6 @@ int server_run(const struct config *cfg)
     if (!d) {
         fprintf(stderr, "kefu: cannot listen on %s: %s\n", cfg->listen, strerror(errno));
         executor_stop(&srv.writer);
-        syncer_stop();
         executor_stop(&srv.slow);
         return 1;
     }
@@ -914,8 +915,7 @@ int server_run(const struct config *cfg)
     sigwait(&sigs, &sig);
     fprintf(stderr, "kefu: %s received, shutting down\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     MHD_quiesce_daemon(d);
-    executor_stop(&srv.writer); /* drains: every queued write is answered */
-    syncer_stop();
+    executor_stop(&srv.writer); /* drains: every queued write is synced and answered */
     executor_stop(&srv.slow);
     MHD_stop_daemon(d);
     pthread_mutex_lock(&srv.ckpt_mu);

@@ -1,10 +1,11 @@
-// Nothing acknowledged is lost: SIGKILL in the middle of 16-way ticket creation.
+// Nothing acknowledged is lost: SIGKILL, or SIGTERM, in the middle of 16-way ticket creation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ADMIN, Client, Server } from '../lib/server.js';
 
-test('every ticket that got a 201 survives SIGKILL, whole, and none is half-written', async () => {
-  const srv = await new Server().start();
+/* Creates tickets over 16 connections until `end` (a function returning a promise) has been
+ * called after a while; returns what was acknowledged with a 201. */
+async function createUntil(srv, end) {
   const admin = await new Client(srv.base).login(ADMIN.username, ADMIN.password);
   const acked = [];
   let stop = false;
@@ -26,12 +27,17 @@ test('every ticket that got a 201 survives SIGKILL, whole, and none is half-writ
   const workers = Array.from({ length: 16 }, (_, w) => worker(w));
   const sanitized = !!process.env.KEFU_SANITIZED;
   await new Promise((r) => setTimeout(r, sanitized ? 2500 : 1200));
-  const killed = srv.kill();
+  const ended = end();
   stop = true;
-  await killed;
+  const result = await ended;
   await Promise.all(workers);
-  assert.ok(acked.length > 50, `only ${acked.length} tickets were acknowledged before the kill`);
+  assert.ok(acked.length > 50, `only ${acked.length} tickets were acknowledged before the end`);
+  return { acked, failures, result };
+}
 
+test('every ticket that got a 201 survives SIGKILL, whole, and none is half-written', async () => {
+  const srv = await new Server().start();
+  const { acked, failures } = await createUntil(srv, () => srv.kill());
   await srv.start({ admin: false });
   const c = await new Client(srv.base).login(ADMIN.username, ADMIN.password);
   const all = new Map();
@@ -60,4 +66,21 @@ test('every ticket that got a 201 survives SIGKILL, whole, and none is half-writ
   srv.cleanup();
   assert.equal(r.code, 0, srv.log);
   console.log(`# ${acked.length} acknowledged before SIGKILL, ${all.size} stored, ${failures} connections cut`);
+});
+
+test('SIGTERM under load answers what it took in, syncs it and stops cleanly', async () => {
+  const srv = await new Server().start();
+  const { acked, result } = await createUntil(srv, () => srv.stop());
+  assert.equal(result.code, 0, srv.log); // a sanitizer report would make it non-zero
+  assert.match(srv.log, /stopped/);
+  await srv.start({ admin: false });
+  const c = await new Client(srv.base).login(ADMIN.username, ADMIN.password);
+  for (const t of acked.slice(-32)) {
+    const r = await c.get(`/api/v1/tickets/${t.id}`);
+    assert.equal(r.status, 200, t.number);
+    assert.equal(r.body.subject, t.subject);
+  }
+  const r = await srv.stop();
+  srv.cleanup();
+  assert.equal(r.code, 0, srv.log);
 });
