@@ -3,9 +3,9 @@
  * Reads run on libmicrohttpd's threads, each with its own read connection. Writes are parked
  * (MHD_suspend_connection) and handed to one writer thread that runs every queued write in
  * one transaction, each in its own savepoint, and commits. The commit is written to the
- * write-ahead log but not yet synced: the batch passes to a syncer thread, which flushes the
- * log with one fdatasync for every batch committed meanwhile and only then resumes the
- * connections, so an answer never promises what a crash could lose. The writer goes on with
+ * write-ahead log but not yet synced: the batch passes to one of two syncer threads, which
+ * flush the log with one fdatasync for every batch committed meanwhile and only then resume
+ * the connections, so an answer never promises what a crash could lose. The writer goes on with
  * the next batch while the disk syncs the last. Password hashing runs on two more threads so
  * that logins cannot starve the rest. */
 #define _GNU_SOURCE

@@ -106,8 +106,6 @@ static int on_wal_commit(void *arg, sqlite3 *h, const char *schema, int frames)
  * itself would do that only at its first sync. */
 static int open_wal(struct db *db)
 {
-    if (db->wal_fd >= 0)
-        close(db->wal_fd);
     db->wal_fd = open(db->wal_path, O_RDWR | O_CLOEXEC);
     if (db->wal_fd < 0)
         return KF_EIO;
@@ -454,11 +452,12 @@ int db_checkpoint(struct db *db)
 
 int db_sync(struct db *db)
 {
-    /* SQLite removes the log only when its last connection closes; reopen if it ever did */
+    /* SQLite removes the log only when its last connection closes, and this one is open: a
+     * removed log means someone else removed it, and syncing it would promise nothing */
     struct stat st;
     if (fstat(db->wal_fd, &st) || st.st_nlink == 0) {
-        if (open_wal(db))
-            return KF_EIO;
+        errno = ENOENT;
+        return KF_EIO;
     }
     int rc;
     do
