@@ -764,7 +764,8 @@ static enum MHD_Result dispatch(struct conn_req *cr)
         run_handler(cr, db);
         return queue(cr);
     }
-    body_parse_ahead(req); /* here, on one of many threads, not on the one writer */
+    if (req->body_len <= JSON_BODY_MAX) /* an upload may be larger, and is no JSON */
+        body_parse_ahead(req);          /* here, on one of many threads, not on the writer */
     /* park the connection first, then queue it: the executor may resume it at once */
     cr->state = CS_QUEUED;
     MHD_suspend_connection(cr->conn);
