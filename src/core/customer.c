@@ -252,11 +252,11 @@ int customer_update(struct db *db, const struct actor *actor, int64_t id, struct
     struct customer c = cur;
     if (in->name)
         c.name = in->name;
-    if (in->phone)
+    if (in->phone || (in->clear & CUSTOMER_CLEAR_PHONE))
         c.phone = in->phone;
-    if (in->email)
+    if (in->email || (in->clear & CUSTOMER_CLEAR_EMAIL))
         c.email = in->email;
-    if (in->member_id)
+    if (in->member_id || (in->clear & CUSTOMER_CLEAR_MEMBER_ID))
         c.member_id = in->member_id;
     if (in->tier)
         c.tier = in->tier;

@@ -17,8 +17,16 @@ struct customer {
 };
 
 /* NULL fields are absent (on update: unchanged). */
+/* Contacts a change removes (customer_update). */
+enum customer_clear {
+    CUSTOMER_CLEAR_PHONE = 1,
+    CUSTOMER_CLEAR_EMAIL = 2,
+    CUSTOMER_CLEAR_MEMBER_ID = 4,
+};
+
 struct customer_input {
     const char *name, *phone, *email, *member_id, *tier;
+    unsigned clear; /* enum customer_clear bits */
 };
 
 /* Checks and normalizes in place (phone: digits and a leading '+'; e-mail lower-cased);

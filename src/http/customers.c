@@ -1,4 +1,5 @@
 /* customers.c: handlers of customers and their service history. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,15 +11,30 @@
 #include "lib/jw.h"
 #include "lib/ktime.h"
 
+/* Reads the fields; null removes a contact, and may not remove the name or the tier. */
 static int read_input(struct request *req, json_t *o, struct customer_input *in, struct kf_error *e)
 {
-    int rc;
-    if ((rc = jstr(req, o, "name", &in->name, e)) < 0 ||
-        (rc = jstr(req, o, "phone", &in->phone, e)) < 0 ||
-        (rc = jstr(req, o, "email", &in->email, e)) < 0 ||
-        (rc = jstr(req, o, "member_id", &in->member_id, e)) < 0 ||
-        (rc = jstr(req, o, "tier", &in->tier, e)) < 0)
-        return rc;
+    static const struct {
+        const char *key;
+        size_t offset;
+        unsigned clear; /* 0: may not be null */
+    } fields[] = {
+        {"name", offsetof(struct customer_input, name), 0},
+        {"phone", offsetof(struct customer_input, phone), CUSTOMER_CLEAR_PHONE},
+        {"email", offsetof(struct customer_input, email), CUSTOMER_CLEAR_EMAIL},
+        {"member_id", offsetof(struct customer_input, member_id), CUSTOMER_CLEAR_MEMBER_ID},
+        {"tier", offsetof(struct customer_input, tier), 0},
+    };
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        const char **v = (const char **)((char *)in + fields[i].offset);
+        int rc = jstr(req, o, fields[i].key, v, e);
+        if (rc < 0)
+            return rc;
+        if (rc == 2 && !fields[i].clear)
+            return kf_fail(e, KF_EINVAL, fields[i].key, "this field may not be null");
+        if (rc == 2)
+            in->clear |= fields[i].clear;
+    }
     return 0;
 }
 

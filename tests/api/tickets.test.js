@@ -237,6 +237,27 @@ test('the customer history shows the last months of tickets', async () => {
   assert.equal((await agent.get(`/api/v1/customers/${t.customer.id}/history?months=99`)).status, 422);
 });
 
+test('a customer\'s contact can be changed and removed, the name not', async () => {
+  const r = await agent.post('/api/v1/customers', { name: '赵六', phone: '13922223333', email: 'zhao@example.com' });
+  assert.equal(r.status, 201, r.text);
+  const id = r.body.id;
+  let p = await agent.patch(`/api/v1/customers/${id}`, { email: null, member_id: 'M-77' });
+  assert.equal(p.status, 200, p.text);
+  assert.equal(p.body.email, null);
+  assert.ok(p.body.phone); // untouched (and masked)
+  const c = await sup.get(`/api/v1/customers/${id}?unmask=1`);
+  assert.equal(c.body.email, null);
+  assert.equal(c.body.phone, '13922223333');
+  assert.equal(c.body.member_id, 'M-77');
+  // the address is free for someone else now
+  const other = await agent.post('/api/v1/customers', { name: '孙七', email: 'zhao@example.com' });
+  assert.equal(other.status, 201, other.text);
+  p = await agent.patch(`/api/v1/customers/${id}`, { name: null });
+  assert.equal(p.status, 422);
+  assert.equal(p.body.error.field, 'name');
+  assert.equal((await sup.get(`/api/v1/customers/${id}`)).body.name, '赵六');
+});
+
 test('attachments upload, link to a reply and download unchanged', async () => {
   const t = await newTicket(agent);
   const bytes = Buffer.from('\x89PNG fake image bytes \x00\x01\x02', 'binary');
