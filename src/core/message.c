@@ -287,3 +287,17 @@ int attachment_get(struct db *db, const struct actor *actor, int64_t id, struct 
     arena_release(&tmp);
     return rc;
 }
+
+int attachments_purge_unlinked(struct db *db, int64_t before, int *ret_n)
+{
+    struct stmt *st = db_stmt(db, SQL_attachments_purge_unlinked);
+    st_int(st, 1, before);
+    int rc = st_exec(st);
+    *ret_n = rc ? 0 : db_changes(db);
+    if (rc || !*ret_n)
+        return rc;
+    char detail[64];
+    snprintf(detail, sizeof(detail), "{\"count\":%d}", *ret_n);
+    struct actor kefu = {.name = "kefu", .role = ROLE_ADMIN};
+    return audit_write(db, &kefu, "attachment.purged", "attachment", 0, NULL, detail);
+}

@@ -160,6 +160,9 @@ int attachment_create(struct db *db, const struct actor *actor, const char *file
                       struct attachment *ret, struct kf_error *e);
 int attachment_get(struct db *db, const struct actor *actor, int64_t id, struct arena *arena,
                    struct attachment *ret);
+/* Removes the uploads never linked to a ticket and made before `before`, with one audit row
+ * for all; *ret_n counts them. In the caller's transaction. */
+int attachments_purge_unlinked(struct db *db, int64_t before, int *ret_n);
 
 /* The ticket number format: {channel}, {YYYYMMDD}, {YYMMDD}, {serial} or {serial:N}, and
  * literal text. 0 when fmt is acceptable; KF_EINVAL otherwise. */

@@ -84,6 +84,9 @@ VALUES ($1, $2, $3, $4, $5, $6, $7);
 UPDATE attachments SET ticket_id = $2, message_id = $3
 WHERE id = $1 AND uploaded_by = $4 AND ticket_id IS NULL;
 
+-- name: attachments_purge_unlinked
+DELETE FROM attachments WHERE ticket_id IS NULL AND created_at < $1;
+
 -- name: attachment_by_id
 SELECT id, filename, content_type, size, sha256, data, message_id, ticket_id, uploaded_by
 FROM attachments WHERE id = $1;
