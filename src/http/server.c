@@ -26,11 +26,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/ticket.h"
 #include "core/user.h"
 #include "http/handlers.h"
 #include "http/http.h"
 #include "http/json.h"
+#include "jobs/housekeeping.h"
 #include "lib/banned.h"
 #include "lib/config.h"
 #include "lib/jw.h"
@@ -63,10 +63,6 @@ enum {
     WAL_RESTART_FRAMES = 4096,
     WAL_RESTART_EVERY_MS = 50,
 };
-
-/* An upload not attached to a ticket within a day never will be (the form was abandoned);
- * the checkpointer looks for such uploads every ten minutes. */
-static const int64_t UPLOAD_KEEP_MS = 24LL * 3600 * 1000, UPLOAD_PURGE_EVERY_MS = 10LL * 60 * 1000;
 
 enum conn_state { CS_READING, CS_QUEUED, CS_DONE };
 
@@ -422,27 +418,12 @@ static void *executor_main(void *arg)
     return NULL;
 }
 
-static void purge_uploads(struct db *db)
-{
-    int n = 0;
-    int rc = db_begin(db);
-    if (!rc && !(rc = attachments_purge_unlinked(db, ktime_now() - UPLOAD_KEEP_MS, &n)))
-        rc = db_commit(db);
-    if (rc)
-        db_rollback(db);
-    if (rc)
-        fprintf(stderr, "kefu: cannot remove old unattached uploads: %s\n", db_errmsg(db));
-    else if (n)
-        fprintf(stderr, "kefu: removed %d uploads never attached to a ticket\n", n);
-}
-
 /* Checkpoints the write-ahead log twice a second on its own connection, so that commits
  * seldom stop to copy pages into the database file; removes abandoned uploads now and then. */
 static void *checkpointer_main(void *arg)
 {
     (void)arg;
     struct db *db = thread_db(0);
-    int64_t next_purge = 0;
     pthread_mutex_lock(&srv.ckpt_mu);
     while (!srv.ckpt_stop) {
         struct timespec until;
@@ -454,10 +435,8 @@ static void *checkpointer_main(void *arg)
         pthread_mutex_unlock(&srv.ckpt_mu);
         if (db && !db_checkpoint(db))
             atomic_fetch_add(&srv.checkpoints, 1);
-        if (db && ktime_now() >= next_purge) { /* the test clock can move it, too */
-            purge_uploads(db);
-            next_purge = ktime_now() + UPLOAD_PURGE_EVERY_MS;
-        }
+        if (db)
+            housekeeping_tick(db);
         pthread_mutex_lock(&srv.ckpt_mu);
     }
     pthread_mutex_unlock(&srv.ckpt_mu);

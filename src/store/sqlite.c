@@ -376,17 +376,23 @@ void db_reset_all(struct db *db)
         sqlite3_reset(s);
 }
 
-/* Runs one of the driver's statements, preparing it on first use. Statements made before the
- * schema existed are prepared again by SQLite itself when it has changed. */
+/* Prepares one of the driver's statements on first use. Statements made before the schema
+ * changed are prepared again by SQLite itself. */
+static int tx_prepare(struct db *db, enum tx_id id)
+{
+    if (db->tx[id])
+        return 0;
+    int rc =
+        sqlite3_prepare_v3(db->h, tx_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &db->tx[id], NULL);
+    return rc == SQLITE_OK ? 0 : map_rc(db, rc);
+}
+
 static int tx(struct db *db, enum tx_id id)
 {
-    if (!db->tx[id]) {
-        int rc =
-            sqlite3_prepare_v3(db->h, tx_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &db->tx[id], NULL);
-        if (rc != SQLITE_OK)
-            return map_rc(db, rc);
-    }
-    int rc = sqlite3_step(db->tx[id]);
+    int rc = tx_prepare(db, id);
+    if (rc)
+        return rc;
+    rc = sqlite3_step(db->tx[id]);
     sqlite3_reset(db->tx[id]);
     return rc == SQLITE_DONE ? 0 : map_rc(db, rc);
 }
@@ -401,9 +407,7 @@ int db_begin(struct db *db)
  * migration has run there is no search_pending table, and nothing to do. */
 static int search_flush(struct db *db)
 {
-    if (!db->tx[TX_SEARCH_FLUSH] &&
-        sqlite3_prepare_v3(db->h, tx_sql[TX_SEARCH_FLUSH], -1, SQLITE_PREPARE_PERSISTENT,
-                           &db->tx[TX_SEARCH_FLUSH], NULL) != SQLITE_OK)
+    if (tx_prepare(db, TX_SEARCH_FLUSH))
         return 0;
     int rc = tx(db, TX_SEARCH_FLUSH);
     return rc ? rc : tx(db, TX_SEARCH_DONE);
