@@ -115,9 +115,27 @@ void json_quote(struct strbuf *sb, const char *s, size_t n)
 
 void jw_key(struct jw *w, const char *key)
 {
-    sep(w);
-    json_quote(w->sb, key, strlen(key));
-    strbuf_addch(w->sb, ':');
+    /* keys are nearly always short names that need no escape: written in one piece */
+    char buf[64];
+    size_t n = strlen(key), len = 0;
+    int plain = n + 4 <= sizeof(buf);
+    for (size_t i = 0; plain && i < n; i++)
+        plain = !special((unsigned char)key[i]);
+    if (!plain) {
+        sep(w);
+        json_quote(w->sb, key, n);
+        strbuf_addch(w->sb, ':');
+    } else {
+        if (!w->first[w->depth])
+            buf[len++] = ',';
+        w->first[w->depth] = 0;
+        buf[len++] = '"';
+        memcpy(buf + len, key, n);
+        len += n;
+        buf[len++] = '"';
+        buf[len++] = ':';
+        strbuf_add(w->sb, buf, len);
+    }
     w->after_key = 1;
 }
 
@@ -137,8 +155,15 @@ void jw_str(struct jw *w, const char *s)
 
 void jw_int(struct jw *w, int64_t v)
 {
+    char buf[24], *p = buf + sizeof(buf);
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do
+        *--p = (char)('0' + u % 10);
+    while (u /= 10);
+    if (v < 0)
+        *--p = '-';
     sep(w);
-    strbuf_addf(w->sb, "%" PRId64, v);
+    strbuf_add(w->sb, p, (size_t)(buf + sizeof(buf) - p));
 }
 
 void jw_bool(struct jw *w, int v)

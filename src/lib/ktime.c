@@ -56,6 +56,13 @@ void ktime_set_now(int64_t now)
     atomic_store(&offset_ms, now - real_now());
 }
 
+int64_t ktime_monotonic(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static int64_t floordiv(int64_t a, int64_t b)
 {
     return a / b - (a % b != 0 && ((a < 0) != (b < 0)));

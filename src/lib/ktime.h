@@ -17,6 +17,8 @@ const char *ktime_zone(void);
 int64_t ktime_now(void);
 /* Makes ktime_now() answer `now` from this instant on, running at real speed (test clock). */
 void ktime_set_now(int64_t now);
+/* Milliseconds of CLOCK_MONOTONIC, for intervals: the test clock does not move it. */
+int64_t ktime_monotonic(void);
 
 /* Writes ms as RFC 3339 in the configured zone, e.g. 2023-10-01T09:05:00+08:00 (seconds
  * always, milliseconds when not zero). out must hold KTIME_RFC3339_LEN bytes. */

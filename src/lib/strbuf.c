@@ -47,7 +47,7 @@ static int grow(struct strbuf *sb, size_t extra)
 
 int strbuf_add(struct strbuf *sb, const void *data, size_t len)
 {
-    if (grow(sb, len))
+    if ((sb->overflow || sb->len + len >= sb->alloc) && grow(sb, len))
         return KF_ETOOBIG;
     if (len == 0)
         return 0;
@@ -64,8 +64,11 @@ int strbuf_addstr(struct strbuf *sb, const char *s)
 
 int strbuf_addch(struct strbuf *sb, int c)
 {
-    char ch = (char)c;
-    return strbuf_add(sb, &ch, 1);
+    if ((sb->overflow || sb->len + 1 >= sb->alloc) && grow(sb, 1))
+        return KF_ETOOBIG;
+    sb->buf[sb->len++] = (char)c;
+    sb->buf[sb->len] = '\0';
+    return 0;
 }
 
 int strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap)

@@ -46,9 +46,22 @@ static void jw_escapes_what_json_and_html_need(void **state)
     jw_bool(&w, 1);
     jw_arr_end(&w);
     jw_kstr(&w, "none", NULL);
+    jw_key(&w, "ints");
+    jw_arr_begin(&w);
+    jw_int(&w, 0);
+    jw_int(&w, INT64_MIN);
+    jw_int(&w, INT64_MAX);
+    jw_int(&w, 1696212000000);
+    jw_arr_end(&w);
+    jw_kint(&w, "k\"<", 1);
+    jw_kint(&w, "a-key-of-more-than-sixty-four-bytes-is-written-the-slow-way-too!", 2);
     jw_obj_end(&w);
-    assert_string_equal(sb.buf, "{\"s\":\"a\\\"b\\\\c\\n\\u003cscript\\u003e\\u0026\\u0001\","
-                                "\"n\":-5,\"list\":[\"家电\",null,true],\"none\":null}");
+    assert_string_equal(sb.buf,
+                        "{\"s\":\"a\\\"b\\\\c\\n\\u003cscript\\u003e\\u0026\\u0001\","
+                        "\"n\":-5,\"list\":[\"家电\",null,true],\"none\":null,"
+                        "\"ints\":[0,-9223372036854775808,9223372036854775807,1696212000000],"
+                        "\"k\\\"\\u003c\":1,"
+                        "\"a-key-of-more-than-sixty-four-bytes-is-written-the-slow-way-too!\":2}");
     strbuf_release(&sb);
 }
 
