@@ -13,9 +13,13 @@ WHERE id = $1;
 SELECT id, name, phone, email, member_id, tier, created_at FROM customers WHERE id = $1;
 
 -- name: customer_match
-SELECT id, name, phone, email, member_id, tier, created_at FROM customers
-WHERE phone = $1 OR email = $2 OR member_id = $3
-ORDER BY (phone = $1) DESC, (email = $2) DESC, id LIMIT 1;
+-- by phone, else by e-mail, else by member id: three index lookups, in that order
+SELECT id, name, phone, email, member_id, tier, created_at FROM customers WHERE phone = $1
+UNION ALL
+SELECT id, name, phone, email, member_id, tier, created_at FROM customers WHERE email = $2
+UNION ALL
+SELECT id, name, phone, email, member_id, tier, created_at FROM customers WHERE member_id = $3
+LIMIT 1;
 
 -- name: customer_search
 SELECT id, name, phone, email, member_id, tier, created_at FROM customers
