@@ -901,7 +901,7 @@ struct binds {
         int is_text;
         int64_t i;
         const char *s;
-    } v[64];
+    } v[96]; /* filter lists stop at 52; the rest adds at most 16 */
 };
 
 static int bind_int(struct binds *b, int64_t v)
@@ -998,9 +998,16 @@ int ticket_list(struct db *db, const struct actor *actor, const struct ticket_qu
             int64_t matches = 0;
             if ((rc = st_one_int(st, &matches)) < 0)
                 goto out;
-            strbuf_addf(
-                &sql, " AND %sid IN (SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH $%d)",
-                matches > FTS_FEW_MATCHES ? "+" : "", bind_text(&b, arena_strdup(arena, match)));
+            /* the tickets written since the index was last filled are matched one by one
+             * (see db_commit): at most a few hundred */
+            int m = bind_text(&b, arena_strdup(arena, match));
+            int t = bind_text(&b, q->q);
+            strbuf_addf(&sql,
+                        " AND %sid IN (SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH $%d"
+                        " UNION ALL SELECT sp.ticket_id FROM search_pending sp"
+                        " JOIN tickets st ON st.id = sp.ticket_id"
+                        " WHERE kefu_match($%d, st.number, st.subject, st.description))",
+                        matches > FTS_FEW_MATCHES ? "+" : "", m, t);
         }
     }
 

@@ -1,6 +1,7 @@
 /* user.c: accounts, passwords, sessions, API tokens and departments. */
 #include "core/user.h"
 
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -364,10 +365,71 @@ int token_create(struct db *db, const struct actor *actor, const char *name, str
     return audit_write(db, actor, "token.created", "api_token", ret->id, NULL, NULL);
 }
 
+/* ---- who an API token is, remembered ----
+ *
+ * An integration sends its token with every request, and reading it costs a read transaction.
+ * What was read is kept for TOKEN_CACHE_MS, and only while no commit of this process has
+ * changed users, departments, sessions or tokens since it was read (db_identity_generation):
+ * a revoked token or a deactivated user is refused at once. A change made by another process
+ * is seen within TOKEN_CACHE_MS. */
+enum { TOKEN_CACHE_SLOTS = 64, TOKEN_CACHE_MS = 1000 };
+
+struct token_slot {
+    unsigned char hash[32];
+    long generation;
+    int64_t until; /* ktime_monotonic(); 0: empty */
+    int64_t token_id, user_id, department_id;
+    enum role role;
+    char name[NAME_MAX_CHARS * 4 + 1];
+};
+
+static struct token_slot token_cache[TOKEN_CACHE_SLOTS];
+static pthread_mutex_t token_cache_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int token_cached(const unsigned char h[32], long generation, struct arena *arena,
+                        struct actor *ret)
+{
+    struct token_slot *s = &token_cache[h[0] % TOKEN_CACHE_SLOTS];
+    int hit = 0;
+    pthread_mutex_lock(&token_cache_mu);
+    if (s->until && s->generation == generation && ktime_monotonic() < s->until &&
+        sodium_memcmp(s->hash, h, 32) == 0) {
+        ret->token_id = s->token_id;
+        ret->user_id = s->user_id;
+        ret->name = arena_strdup(arena, s->name);
+        ret->role = s->role;
+        ret->department_id = s->department_id;
+        ret->session_id = 0;
+        hit = 1;
+    }
+    pthread_mutex_unlock(&token_cache_mu);
+    return hit;
+}
+
+static void token_remember(const unsigned char h[32], long generation, const struct actor *a)
+{
+    if (strlen(a->name) >= sizeof(token_cache[0].name))
+        return;
+    struct token_slot *s = &token_cache[h[0] % TOKEN_CACHE_SLOTS];
+    pthread_mutex_lock(&token_cache_mu);
+    memcpy(s->hash, h, 32);
+    s->generation = generation;
+    s->until = ktime_monotonic() + TOKEN_CACHE_MS;
+    s->token_id = a->token_id;
+    s->user_id = a->user_id;
+    s->department_id = a->department_id;
+    s->role = a->role;
+    memcpy(s->name, a->name, strlen(a->name) + 1);
+    pthread_mutex_unlock(&token_cache_mu);
+}
+
 int token_resolve(struct db *db, const char *token, struct arena *arena, struct actor *ret)
 {
     unsigned char h[32];
     token_hash(token, h);
+    long generation = db_identity_generation(); /* before reading: a change after it shows */
+    if (token_cached(h, generation, arena, ret))
+        return 0;
     struct stmt *st = db_stmt(db, SQL_token_resolve);
     st_blob(st, 1, h, sizeof(h));
     int rc = st_step(st);
@@ -382,6 +444,8 @@ int token_resolve(struct db *db, const char *token, struct arena *arena, struct 
     ret->department_id = col_int(st, 4);
     ret->session_id = 0;
     st_reset(st);
+    if (ret->name)
+        token_remember(h, generation, ret);
     return 0;
 }
 

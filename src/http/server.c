@@ -70,6 +70,7 @@ struct conn_req {
     struct arena arena;
     struct strbuf body;
     int too_big;
+    int parked; /* suspended and counted in srv.parked, until libmicrohttpd takes it back */
     enum conn_state state;
     const struct route *route;
     struct request req;
@@ -115,6 +116,8 @@ static struct {
     const struct static_file *index;
     atomic_long requests[6]; /* by status class 1xx..5xx */
     atomic_long tickets_created, batches, batched_writes, syncs, checkpoints;
+    atomic_long parked; /* connections suspended: libmicrohttpd may not stop while any are */
+    atomic_int stopping;
     pthread_t checkpointer;
     pthread_mutex_t ckpt_mu;
     pthread_cond_t ckpt_cv;
@@ -243,9 +246,18 @@ static void run_handler(struct conn_req *cr, struct db *db)
         db_reset_all(db);
 }
 
+static void finish(struct conn_req *cr);
+
 static void executor_push(struct executor *ex, struct conn_req *cr)
 {
     pthread_mutex_lock(&ex->mu);
+    if (ex->stop) { /* a request on a kept-alive connection, after shutdown began */
+        pthread_mutex_unlock(&ex->mu);
+        reply_errorf(&cr->resp, 503, "shutting_down", NULL, "the server is stopping");
+        resp_header(&cr->resp, "Connection", "close");
+        finish(cr);
+        return;
+    }
     cr->next = NULL;
     if (ex->tail)
         ex->tail->next = cr;
@@ -355,9 +367,7 @@ static void restart_log(struct db *db, int64_t *last_ms)
 {
     if (db_wal_frames(db) < WAL_RESTART_FRAMES)
         return;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    int64_t now = ktime_monotonic();
     if (now - *last_ms < WAL_RESTART_EVERY_MS)
         return;
     *last_ms = now;
@@ -378,15 +388,33 @@ static void syncer_stop(void)
 static void *executor_main(void *arg)
 {
     struct executor *ex = arg;
-    struct db *db = thread_db(ex->batch ? DB_GROUP_SYNC : 0);
+    struct db *db = thread_db(ex->batch ? DB_GROUP_SYNC | DB_BATCH_SEARCH : 0);
     int64_t last_restart = 0;
     for (;;) {
         pthread_mutex_lock(&ex->mu);
-        while (!ex->head && !ex->stop)
-            pthread_cond_wait(&ex->cv, &ex->mu);
-        if (!ex->head && ex->stop) {
+        int64_t due = 0;
+        while (!ex->head && !ex->stop) {
+            /* idle: the search text still waiting is indexed when it is due */
+            due = ex->batch && db ? db_search_due(db) : 0;
+            if (!due) {
+                pthread_cond_wait(&ex->cv, &ex->mu);
+            } else if (ktime_monotonic() < due) {
+                struct timespec until = {(time_t)(due / 1000), (long)(due % 1000) * 1000000L};
+                pthread_cond_timedwait(&ex->cv, &ex->mu, &until);
+            } else {
+                break;
+            }
+        }
+        if (!ex->head) {
+            int stop = ex->stop;
             pthread_mutex_unlock(&ex->mu);
-            break;
+            if (stop && ex->batch && db) /* before the connection closes */
+                due = db_search_due(db);
+            if (due && db_search_flush(db))
+                fprintf(stderr, "kefu: cannot index the search text: %s\n", db_errmsg(db));
+            if (stop)
+                break;
+            continue;
         }
         struct conn_req *jobs = ex->head, *last = jobs;
         if (ex->batch) {
@@ -448,7 +476,11 @@ static void *checkpointer_main(void *arg)
 static void executor_start(struct executor *ex, const char *name, int nthreads, int batch)
 {
     pthread_mutex_init(&ex->mu, NULL);
-    pthread_cond_init(&ex->cv, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC); /* waits end at ktime_monotonic() times */
+    pthread_cond_init(&ex->cv, &attr);
+    pthread_condattr_destroy(&attr);
     ex->batch = batch;
     ex->nthreads = nthreads;
     for (int i = 0; i < nthreads; i++) {
@@ -770,10 +802,27 @@ static enum MHD_Result dispatch(struct conn_req *cr)
     if (req->body_len <= JSON_BODY_MAX) /* an upload may be larger, and is no JSON */
         body_parse_ahead(req);          /* here, on one of many threads, not on the writer */
     /* park the connection first, then queue it: the executor may resume it at once */
+    atomic_fetch_add(&srv.parked, 1); /* counted before the check: see serve() */
+    if (atomic_load(&srv.stopping)) {
+        atomic_fetch_sub(&srv.parked, 1);
+        resp_header(&cr->resp, "Connection", "close");
+        reply_errorf(&cr->resp, 503, "shutting_down", NULL, "the server is stopping");
+        return queue(cr);
+    }
     cr->state = CS_QUEUED;
+    cr->parked = 1;
     MHD_suspend_connection(cr->conn);
     executor_push(exec == EXEC_SLOW ? &srv.slow : &srv.writer, cr);
     return MHD_YES;
+}
+
+/* libmicrohttpd has taken a parked connection back (or closed it). */
+static void unpark(struct conn_req *cr)
+{
+    if (cr->parked) {
+        cr->parked = 0;
+        atomic_fetch_sub(&srv.parked, 1);
+    }
 }
 
 static size_t body_limit(const char *method, const char *url)
@@ -805,8 +854,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *req_cls = cr;
         return MHD_YES;
     }
-    if (cr->state == CS_DONE)
+    if (cr->state == CS_DONE) {
+        unpark(cr);
         return queue(cr);
+    }
     if (cr->state == CS_QUEUED)
         return MHD_YES; /* a spurious call while parked */
     if (*upload_data_size) {
@@ -825,6 +876,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     (void)cls, (void)conn, (void)toe;
     if (!cr)
         return;
+    unpark(cr);
     body_release_ahead(&cr->req);
     strbuf_release(&cr->body);
     strbuf_release(&cr->resp.body);
@@ -921,6 +973,13 @@ int server_run(const struct config *cfg)
     MHD_quiesce_daemon(d);
     executor_stop(&srv.writer); /* drains: every queued write is synced and answered */
     executor_stop(&srv.slow);
+    /* No connection parks from now on (a request on a kept-alive one is refused with 503), and
+     * every parked one has been resumed: wait until libmicrohttpd has taken each back. A
+     * request thread counts itself in srv.parked before it looks at srv.stopping, so that
+     * either it sees the flag or this loop sees it. */
+    atomic_store(&srv.stopping, 1);
+    for (int i = 0; i < 10000 && atomic_load(&srv.parked) > 0; i++)
+        usleep(1000);
     MHD_stop_daemon(d);
     pthread_mutex_lock(&srv.ckpt_mu);
     srv.ckpt_stop = 1;

@@ -18,6 +18,7 @@ enum db_flags {
     DB_READONLY = 1,      /* a reading connection: queries only */
     DB_NO_CHECKPOINT = 2, /* commits never checkpoint: db_checkpoint() is called elsewhere */
     DB_GROUP_SYNC = 4,    /* commits are written, not synced: db_sync() makes them durable */
+    DB_BATCH_SEARCH = 8,  /* the search index is filled every few hundred tickets, not per commit */
 };
 
 /* Opens (creating if needed) the database file at path with the pragmas Kefu relies on
@@ -85,6 +86,21 @@ void db_rollback(struct db *db);
 int db_savepoint(struct db *db);
 int db_release(struct db *db);
 void db_rollback_to(struct db *db);
+
+/* Search text waits in search_pending until it is indexed; searches match what waits there
+ * one ticket at a time, so results are the same either way. A connection without
+ * DB_BATCH_SEARCH indexes at every commit. With it, a commit indexes once SEARCH_BATCH tickets
+ * wait or the oldest has waited SEARCH_DELAY_MS; db_search_due() tells when that is (a
+ * CLOCK_MONOTONIC time in milliseconds, 0 when nothing is known to wait) and
+ * db_search_flush() indexes what waits in a transaction of its own. */
+enum { SEARCH_BATCH = 512, SEARCH_DELAY_MS = 100 };
+int64_t db_search_due(struct db *db);
+int db_search_flush(struct db *db);
+
+/* A number that grows after every commit in this process that wrote users, departments,
+ * department members, sessions or API tokens: what was read of callers' identities before it
+ * may be stale. */
+long db_identity_generation(void);
 
 /* Copies committed pages from the write-ahead log into the database file without blocking
  * readers or the writer (a passive checkpoint). Returns 0 or a negative code. */

@@ -149,30 +149,44 @@ static fts5_api *get_api(sqlite3 *db)
     return api;
 }
 
-int fts_cjk_register(struct sqlite3 *db)
+/* Whether a term of the user's text holds anything to search for: a term without one would
+ * make its phrase fail to parse, and is skipped. */
+static int searchable(const char *t, size_t n)
 {
-    static fts5_tokenizer tok = {tok_create, tok_delete, tok_tokenize};
-    fts5_api *api = get_api(db);
-    if (!api)
-        return SQLITE_ERROR;
-    return api->xCreateTokenizer(api, "kefu", NULL, &tok, NULL);
+    for (size_t i = 0; i < n;) {
+        unsigned cp;
+        i += (size_t)decode((const unsigned char *)t + i, (int)(n - i), &cp);
+        if (is_word(cp) || is_cjk(cp))
+            return 1;
+    }
+    return 0;
+}
+
+static int single_cjk(const char *t, size_t n)
+{
+    unsigned cp;
+    return (size_t)decode((const unsigned char *)t, (int)n, &cp) == n && is_cjk(cp);
+}
+
+/* The next whitespace-separated term of *p, advancing *p; returns 0 at the end. */
+static int next_term(const char **p, const char **start, size_t *n)
+{
+    const char *s = *p;
+    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+        s++;
+    const char *b = s;
+    while (*s && *s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
+        s++;
+    *p = s;
+    *start = b;
+    *n = (size_t)(s - b);
+    return s > b;
 }
 
 /* One term of the user's text as a quoted phrase ("" doubled), or "X"* for one CJK character. */
 static int add_term(const char *t, size_t n, char *out, size_t outsz, size_t *pos)
 {
-    unsigned cp;
-    int len = decode((const unsigned char *)t, (int)n, &cp);
-    int single_cjk = (size_t)len == n && is_cjk(cp);
-    /* a term with nothing to search for would make the phrase fail to parse: skip it */
-    int searchable = 0;
-    for (size_t i = 0; i < n;) {
-        int l = decode((const unsigned char *)t + i, (int)(n - i), &cp);
-        if (is_word(cp) || is_cjk(cp))
-            searchable = 1;
-        i += (size_t)l;
-    }
-    if (!searchable)
+    if (!searchable(t, n))
         return 0;
     size_t need = n * 2 + 6;
     if (*pos + need >= outsz)
@@ -186,7 +200,7 @@ static int add_term(const char *t, size_t n, char *out, size_t outsz, size_t *po
         out[(*pos)++] = t[i];
     }
     out[(*pos)++] = '"';
-    if (single_cjk)
+    if (single_cjk(t, n))
         out[(*pos)++] = '*';
     out[*pos] = '\0';
     return 0;
@@ -194,19 +208,205 @@ static int add_term(const char *t, size_t n, char *out, size_t outsz, size_t *po
 
 int fts_cjk_query(const char *text, char *out, size_t outsz)
 {
-    size_t pos = 0;
+    size_t pos = 0, n;
     if (!outsz)
         return -1;
     out[0] = '\0';
-    const char *p = text;
-    while (*p) {
-        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-            p++;
-        const char *start = p;
-        while (*p && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
-            p++;
-        if (p > start && add_term(start, (size_t)(p - start), out, outsz, &pos))
+    const char *p = text, *term;
+    while (next_term(&p, &term, &n))
+        if (add_term(term, n, out, outsz, &pos))
             return -1;
-    }
     return (int)pos;
+}
+
+/* ---- kefu_match: the same search without the index ----
+ *
+ * Text that the index does not hold yet is searched by tokenizing it here with the same
+ * tokenizer and applying FTS5's rules for the expression fts_cjk_query makes: every phrase
+ * must occur in some column as tokens at consecutive positions; the token of a one-character
+ * CJK phrase is a prefix. */
+
+struct toklist {
+    int n, cap;
+    int *off, *len; /* into buf */
+    char *buf;
+    size_t used, size;
+    int failed;
+};
+
+static int collect(void *ctx, int flags, const char *token, int ntoken, int start, int end)
+{
+    (void)flags, (void)start, (void)end;
+    struct toklist *l = ctx;
+    if (l->n == l->cap) {
+        int cap = l->cap ? l->cap * 2 : 32;
+        int *off = sqlite3_realloc64(l->off, (sqlite3_uint64)cap * sizeof(int));
+        if (off)
+            l->off = off;
+        int *len = sqlite3_realloc64(l->len, (sqlite3_uint64)cap * sizeof(int));
+        if (len)
+            l->len = len;
+        if (!off || !len)
+            return l->failed = 1, SQLITE_NOMEM;
+        l->cap = cap;
+    }
+    if (l->used + (size_t)ntoken > l->size) {
+        size_t size = l->size ? l->size * 2 : 512;
+        while (size < l->used + (size_t)ntoken)
+            size *= 2;
+        char *buf = sqlite3_realloc64(l->buf, size);
+        if (!buf)
+            return l->failed = 1, SQLITE_NOMEM;
+        l->buf = buf, l->size = size;
+    }
+    memcpy(l->buf + l->used, token, (size_t)ntoken);
+    l->off[l->n] = (int)l->used;
+    l->len[l->n++] = ntoken;
+    l->used += (size_t)ntoken;
+    return SQLITE_OK;
+}
+
+static void toklist_free(struct toklist *l)
+{
+    sqlite3_free(l->off);
+    sqlite3_free(l->len);
+    sqlite3_free(l->buf);
+}
+
+/* A query: its phrases, each a range of tokens in one list. */
+struct query {
+    struct toklist toks;
+    int nphrase;
+    int *first, *count, *prefix;
+    char *found;         /* per call: which phrases a column held */
+    struct toklist cell; /* per call: the tokens of one column */
+};
+
+static void query_free(void *p)
+{
+    struct query *q = p;
+    if (!q)
+        return;
+    toklist_free(&q->toks);
+    toklist_free(&q->cell);
+    sqlite3_free(q->found);
+    sqlite3_free(q->first);
+    sqlite3_free(q->count);
+    sqlite3_free(q->prefix);
+    sqlite3_free(q);
+}
+
+static struct query *query_parse(const char *text)
+{
+    struct query *q = sqlite3_malloc(sizeof(*q));
+    if (!q)
+        return NULL;
+    memset(q, 0, sizeof(*q));
+    const char *p = text, *term;
+    size_t n, terms = 0;
+    while (next_term(&p, &term, &n))
+        terms++;
+    q->first = sqlite3_malloc64((terms + 1) * sizeof(int));
+    q->count = sqlite3_malloc64((terms + 1) * sizeof(int));
+    q->prefix = sqlite3_malloc64((terms + 1) * sizeof(int));
+    q->found = sqlite3_malloc64(terms + 1);
+    if (!q->first || !q->count || !q->prefix || !q->found) {
+        query_free(q);
+        return NULL;
+    }
+    p = text;
+    while (next_term(&p, &term, &n)) {
+        if (!searchable(term, n))
+            continue;
+        int before = q->toks.n;
+        tok_tokenize(NULL, &q->toks, FTS5_TOKENIZE_QUERY, term, (int)n, collect);
+        if (q->toks.failed) {
+            query_free(q);
+            return NULL;
+        }
+        q->first[q->nphrase] = before;
+        q->count[q->nphrase] = q->toks.n - before;
+        q->prefix[q->nphrase++] = single_cjk(term, n);
+    }
+    return q;
+}
+
+static int token_eq(const struct toklist *d, int i, const struct toklist *q, int j, int prefix)
+{
+    int dl = d->len[i], ql = q->len[j];
+    if (prefix ? dl < ql : dl != ql)
+        return 0;
+    return memcmp(d->buf + d->off[i], q->buf + q->off[j], (size_t)ql) == 0;
+}
+
+/* Whether phrase k of q occurs in the tokens d. */
+static int phrase_in(const struct query *q, int k, const struct toklist *d)
+{
+    int first = q->first[k], count = q->count[k];
+    for (int i = 0; i + count <= d->n; i++) {
+        int j = 0;
+        while (j < count && token_eq(d, i + j, &q->toks, first + j, q->prefix[k] && j == count - 1))
+            j++;
+        if (j == count)
+            return 1;
+    }
+    return 0;
+}
+
+/* Whether the columns argv[0..argc) hold every phrase of q; -1 when out of memory. */
+static int match_columns(struct query *q, int argc, sqlite3_value **argv)
+{
+    if (!q->nphrase)
+        return 0;
+    memset(q->found, 0, (size_t)q->nphrase);
+    struct toklist *d = &q->cell;
+    int nfound = 0;
+    for (int c = 0; c < argc && nfound < q->nphrase; c++) {
+        const char *text = (const char *)sqlite3_value_text(argv[c]);
+        if (!text)
+            continue;
+        d->n = 0, d->used = 0;
+        tok_tokenize(NULL, d, 0, text, sqlite3_value_bytes(argv[c]), collect);
+        if (d->failed)
+            return d->failed = 0, -1;
+        for (int k = 0; k < q->nphrase; k++)
+            if (!q->found[k] && phrase_in(q, k, d))
+                q->found[k] = 1, nfound++;
+    }
+    return nfound == q->nphrase;
+}
+
+/* kefu_match(text, column, ...): 1 when the user's search text matches the columns as the
+ * index would match them, else 0. The parsed text is kept for the statement's next rows. */
+static void match_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    struct query *q = sqlite3_get_auxdata(ctx, 0), *parsed = NULL;
+    if (!q) {
+        const char *text = (const char *)sqlite3_value_text(argv[0]);
+        if (!(q = parsed = query_parse(text ? text : ""))) {
+            sqlite3_result_error_nomem(ctx);
+            return;
+        }
+    }
+    int rc = match_columns(q, argc - 1, argv + 1);
+    if (rc < 0)
+        sqlite3_result_error_nomem(ctx);
+    else
+        sqlite3_result_int(ctx, rc);
+    if (parsed)
+        sqlite3_set_auxdata(ctx, 0, parsed, query_free); /* may free it at once */
+}
+
+int fts_cjk_register(struct sqlite3 *db)
+{
+    static fts5_tokenizer tok = {tok_create, tok_delete, tok_tokenize};
+    fts5_api *api = get_api(db);
+    if (!api)
+        return SQLITE_ERROR;
+    int rc = api->xCreateTokenizer(api, "kefu", NULL, &tok, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_create_function(db, "kefu_match", -1,
+                                     SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+                                     match_func, NULL, NULL);
+    return rc;
 }

@@ -17,6 +17,7 @@
 
 #include "lib/banned.h"
 #include "lib/err.h"
+#include "lib/ktime.h"
 #include "lib/strbuf.h"
 #include "lib/xalloc.h"
 #include "migrations_gen.h"
@@ -46,6 +47,7 @@ enum tx_id {
     TX_ROLLBACK_TO,
     TX_SEARCH_FLUSH,
     TX_SEARCH_DONE,
+    TX_SEARCH_COUNT,
     TX__COUNT
 };
 
@@ -61,6 +63,7 @@ static const char *const tx_sql[TX__COUNT] = {
                         "SELECT t.id, t.number, t.subject, t.description "
                         "FROM search_pending p JOIN tickets t ON t.id = p.ticket_id",
     [TX_SEARCH_DONE] = "DELETE FROM search_pending",
+    [TX_SEARCH_COUNT] = "SELECT count(*) FROM search_pending",
 };
 
 struct db {
@@ -70,7 +73,10 @@ struct db {
     struct dyn_entry dyn[DYN_CACHE];
     uint64_t tick;
     int group_sync;
-    char *wal_path; /* DB_GROUP_SYNC: the write-ahead log that db_sync flushes */
+    int identity_changed; /* this transaction wrote a table that says who a caller is */
+    int batch_search;
+    int64_t search_due; /* DB_BATCH_SEARCH: when the waiting search text must be indexed */
+    char *wal_path;     /* DB_GROUP_SYNC: the write-ahead log that db_sync flushes */
     int wal_fd;
     atomic_long wal_frames;
 };
@@ -92,6 +98,37 @@ static int prepare(struct db *db, const char *sql, struct stmt *st)
     free(text);
     st->db = db;
     return rc;
+}
+
+static atomic_long identity_generation;
+
+long db_identity_generation(void)
+{
+    return atomic_load(&identity_generation);
+}
+
+static void on_row_change(void *arg, int op, const char *schema, const char *table,
+                          sqlite3_int64 rowid)
+{
+    (void)op, (void)schema, (void)rowid;
+    static const char *const identity[] = {"users", "api_tokens", "sessions", "departments",
+                                           "department_members"};
+    struct db *db = arg;
+    if (db->identity_changed || !strchr("uasd", table[0]))
+        return;
+    for (size_t i = 0; i < sizeof(identity) / sizeof(identity[0]); i++)
+        if (!strcmp(table, identity[i]))
+            db->identity_changed = 1;
+}
+
+/* After a commit (or a statement outside a transaction) that wrote those tables: cached
+ * identities read before it are stale. */
+static void identity_committed(struct db *db)
+{
+    if (db->identity_changed) {
+        db->identity_changed = 0;
+        atomic_fetch_add(&identity_generation, 1);
+    }
 }
 
 static int on_wal_commit(void *arg, sqlite3 *h, const char *schema, int frames)
@@ -137,6 +174,7 @@ int db_open(const char *path, int flags, struct db **ret, struct kf_error *e)
     db->wal_fd = -1;
     int oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     db->group_sync = (flags & DB_GROUP_SYNC) != 0;
+    db->batch_search = (flags & DB_BATCH_SEARCH) != 0;
     if (sqlite3_open_v2(path, &db->h, oflags, db->group_sync ? WALBUF_VFS : NULL) != SQLITE_OK) {
         kf_fail(e, KF_EIO, NULL, "cannot open the database file");
         db_close(db);
@@ -156,6 +194,7 @@ int db_open(const char *path, int flags, struct db **ret, struct kf_error *e)
     }
     if (flags & DB_READONLY)
         sqlite3_exec(db->h, "PRAGMA query_only=ON;", NULL, NULL, NULL);
+    sqlite3_update_hook(db->h, on_row_change, db);
     if (flags & DB_NO_CHECKPOINT)
         sqlite3_wal_autocheckpoint(db->h, 0);
     if (flags & DB_GROUP_SYNC) {
@@ -374,6 +413,8 @@ void db_reset_all(struct db *db)
 {
     for (sqlite3_stmt *s = sqlite3_next_stmt(db->h, NULL); s; s = sqlite3_next_stmt(db->h, s))
         sqlite3_reset(s);
+    if (sqlite3_get_autocommit(db->h))
+        identity_committed(db);
 }
 
 /* Prepares one of the driver's statements on first use. Statements made before the schema
@@ -403,33 +444,79 @@ int db_begin(struct db *db)
     return tx(db, TX_BEGIN);
 }
 
-/* Indexes the text of the tickets this transaction wrote (see migration 002). Before that
- * migration has run there is no search_pending table, and nothing to do. */
-static int search_flush(struct db *db)
+/* Whether the search text waiting now should be indexed in this transaction. */
+static int search_now(struct db *db)
 {
-    if (tx_prepare(db, TX_SEARCH_FLUSH))
+    if (!db->batch_search)
+        return 1;
+    sqlite3_stmt *st = tx_prepare(db, TX_SEARCH_COUNT) ? NULL : db->tx[TX_SEARCH_COUNT];
+    int64_t waiting = st && sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    if (st)
+        sqlite3_reset(st);
+    int64_t now = ktime_monotonic();
+    if (!waiting) {
+        db->search_due = 0;
         return 0;
-    int rc = tx(db, TX_SEARCH_FLUSH);
-    return rc ? rc : tx(db, TX_SEARCH_DONE);
+    }
+    if (!db->search_due)
+        db->search_due = now + SEARCH_DELAY_MS;
+    return waiting >= SEARCH_BATCH || now >= db->search_due;
 }
 
-int db_commit(struct db *db)
+/* Indexes the text of the tickets that wait in search_pending (see migration 002). Before that
+ * migration has run there is no such table, and nothing to do. */
+static int search_flush(struct db *db, int force)
 {
-    int rc = search_flush(db);
+    if (tx_prepare(db, TX_SEARCH_FLUSH) || (!force && !search_now(db)))
+        return 0;
+    int rc = tx(db, TX_SEARCH_FLUSH);
+    if (!rc)
+        rc = tx(db, TX_SEARCH_DONE);
+    if (!rc)
+        db->search_due = 0;
+    return rc;
+}
+
+static int commit(struct db *db, int force_search)
+{
+    int rc = search_flush(db, force_search);
     if (!rc) {
         walbuf_defer_syncs(db->group_sync); /* db_sync makes it durable */
         rc = tx(db, TX_COMMIT);
         walbuf_defer_syncs(0);
     }
-    if (rc)
+    if (!rc)
+        identity_committed(db);
+    if (rc) {
         tx(db, TX_ROLLBACK);
+        db->identity_changed = 0;
+        if (db->batch_search) /* what this rolled back may have been indexed: try again */
+            db->search_due = ktime_monotonic() + SEARCH_DELAY_MS;
+    }
     return rc;
+}
+
+int db_commit(struct db *db)
+{
+    return commit(db, 0);
+}
+
+int64_t db_search_due(struct db *db)
+{
+    return db->search_due;
+}
+
+int db_search_flush(struct db *db)
+{
+    int rc = db_begin(db);
+    return rc ? rc : commit(db, 1);
 }
 
 void db_rollback(struct db *db)
 {
     if (!sqlite3_get_autocommit(db->h))
         tx(db, TX_ROLLBACK);
+    db->identity_changed = 0;
 }
 
 int db_savepoint(struct db *db)

@@ -121,11 +121,22 @@ test('an API token works as Bearer without CSRF, is shown once, and stops workin
   assert.equal((await bot.get('/api/v1/tickets')).status, 401);
 });
 
-test('a deactivated user is signed out at once', async () => {
+test('a deactivated user is signed out at once, API tokens too', async () => {
   const r = await admin.post('/api/v1/users', { username: 'leaver', role: 'agent', password: 'password-123' });
   const c = await new Client(srv.base).login('leaver', 'password-123');
+  const bot = new Client(srv.base);
+  bot.token = (await c.post('/api/v1/tokens', { name: 'leaver-bot' })).body.token;
+  const t = await bot.post('/api/v1/tickets', {
+    channel: 'TEL', type: 'inquiry', subject: '离职交接', customer: { name: '周七', phone: '13600000077' },
+  });
+  assert.equal(t.status, 201, t.text);
+  const unmask = '/api/v1/tickets/' + t.body.number + '?unmask=1';
+  assert.equal((await bot.get(unmask)).status, 403); // an agent's token
+  assert.equal((await admin.patch('/api/v1/users/' + r.body.id, { role: 'supervisor' })).status, 200);
+  assert.equal((await bot.get(unmask)).status, 200); // the new role counts at once
   assert.equal((await admin.patch('/api/v1/users/' + r.body.id, { active: false })).status, 200);
   assert.equal((await c.get('/api/v1/me')).status, 401);
+  assert.equal((await bot.get('/api/v1/me')).status, 401);
   const again = await new Client(srv.base).post('/api/v1/auth/login', { username: 'leaver', password: 'password-123' });
   assert.equal(again.status, 401);
 });

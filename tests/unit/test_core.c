@@ -448,18 +448,25 @@ static void a_batch_is_indexed_at_commit_without_its_failed_requests(void **stat
     assert_index_matches_tickets(f);
 }
 
+static void change_subject(struct fixture *f, const char *number, const char *subject)
+{
+    struct ticket_patch p = {0};
+    struct ticket t;
+    p.set = TF_SUBJECT;
+    p.subject = subject;
+    assert_int_equal(update(f, &f->agent, number, &p, &t, NULL), 0);
+}
+
 static void text_changes_reach_the_index_and_other_changes_leave_it(void **state)
 {
     struct fixture *f = *state;
     struct ticket t;
     struct kf_error e = {0};
     assert_int_equal(create(f, &f->agent, "空调漏水", "13900000201", &t, NULL), 0);
-    struct ticket_patch p = {0};
-    p.set = TF_SUBJECT;
-    p.subject = "冰箱异响";
-    assert_int_equal(update(f, &f->agent, t.number, &p, &t, &e), 0);
+    change_subject(f, t.number, "冰箱异响");
     assert_int_equal(found(f, "漏水"), 0);
     assert_int_equal(found(f, "异响"), 1);
+    struct ticket_patch p = {0};
     p.set = TF_STATUS;
     p.status = "accepted";
     assert_int_equal(update(f, &f->agent, t.number, &p, &t, &e), 0);
@@ -505,14 +512,21 @@ static void an_upgraded_database_keeps_its_tickets_searchable(void **state)
     unlink(path);
 }
 
+/* Opens another connection to the fixture's database, with the flags the server's writer
+ * uses, and makes it the one the helpers use; the caller puts the old one back. */
+static struct db *use_connection(struct fixture *f, int flags)
+{
+    struct db *w;
+    assert_int_equal(db_open(f->path, flags, &w, NULL), 0);
+    f->db = w;
+    return w;
+}
+
 /* The server's writer commits without syncing and syncs on another thread. */
 static void a_group_sync_connection_commits_then_syncs(void **state)
 {
     struct fixture *f = *state;
-    struct db *w;
-    assert_int_equal(db_open(f->path, DB_NO_CHECKPOINT | DB_GROUP_SYNC, &w, NULL), 0);
-    struct db *mine = f->db;
-    f->db = w;
+    struct db *mine = f->db, *w = use_connection(f, DB_NO_CHECKPOINT | DB_GROUP_SYNC);
     long before = db_wal_frames(w);
     struct ticket t;
     assert_int_equal(create(f, &f->agent, "门店自提", "13900000401", &t, NULL), 0);
@@ -543,6 +557,60 @@ static void a_group_sync_connection_commits_then_syncs(void **state)
     assert_index_matches_tickets(f);
 }
 
+/* The server's writer indexes search text every few hundred tickets; until then a search
+ * still finds it, as the index would. */
+static void waiting_search_text_is_found_before_it_is_indexed(void **state)
+{
+    struct fixture *f = *state;
+    struct db *mine = f->db, *w = use_connection(f, DB_NO_CHECKPOINT | DB_BATCH_SEARCH);
+    struct ticket t, first;
+    assert_int_equal(create(f, &f->agent, "空调漏水", "13900000501", &t, NULL), 0);
+    assert_int_equal(db_search_flush(w), 0);
+    assert_int_equal(count(w, "SELECT count(*) FROM search_pending"), 0);
+    assert_int_equal(db_search_due(w), 0);
+
+    /* one transaction of three: the first commit with text waiting leaves it waiting */
+    static const char *const subjects[] = {"申请退款", "补开发票", "冰箱漏水"};
+    assert_int_equal(db_begin(w), 0);
+    for (int i = 0; i < 3; i++) {
+        char phone[32];
+        snprintf(phone, sizeof(phone), "1390000051%d", i);
+        assert_int_equal(create_in_tx(f, subjects[i], phone, i ? &t : &first), 0);
+    }
+    assert_int_equal(db_commit(w), 0);
+    assert_int_equal(count(w, "SELECT count(*) FROM search_pending"), 3);
+    assert_true(db_search_due(w) > 0);
+    assert_int_equal(found(f, "退款"), 1);
+    assert_int_equal(found(f, "漏水"), 2); /* one indexed, one waiting */
+    assert_int_equal(found(f, "漏水 冰箱"), 1);
+    assert_int_equal(found(f, first.number), 1);
+    assert_int_equal(found(f, "退款 发票"), 0);
+
+    /* a waiting ticket whose text changes is found by its new text only */
+    change_subject(f, first.number, "申请换货");
+    assert_int_equal(found(f, "退款"), 0);
+    assert_int_equal(found(f, "换货"), 1);
+
+    assert_int_equal(db_search_flush(w), 0);
+    assert_int_equal(count(w, "SELECT count(*) FROM search_pending"), 0);
+    assert_int_equal(found(f, "换货"), 1);
+    assert_int_equal(found(f, "漏水"), 2);
+    assert_index_matches_tickets(f);
+
+    /* SEARCH_BATCH tickets waiting are indexed by the commit that makes them so many */
+    assert_int_equal(db_begin(w), 0);
+    for (int i = 0; i < SEARCH_BATCH; i++) {
+        char phone[32];
+        snprintf(phone, sizeof(phone), "1370000%04d", i);
+        assert_int_equal(create_in_tx(f, "批量登记", phone, &t), 0);
+    }
+    assert_int_equal(db_commit(w), 0);
+    assert_int_equal(count(w, "SELECT count(*) FROM search_pending"), 0);
+    assert_index_matches_tickets(f);
+    f->db = mine;
+    db_close(w);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -563,6 +631,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(an_upgraded_database_keeps_its_tickets_searchable, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(a_group_sync_connection_commits_then_syncs, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(waiting_search_text_is_found_before_it_is_indexed, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(the_pool_pages_in_priority_order, setup, teardown),
         cmocka_unit_test_setup_teardown(passwords_are_argon2id_and_checked, setup, teardown),

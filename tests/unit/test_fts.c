@@ -16,7 +16,10 @@ static const char *const rows[][2] = {
     {"申请退款", "refund requested for order TEL-20231002-001"},
     {"APP无法登录", "提示“验证码错误”,已尝试重启无效"},
     {"空调不制冷", "家里的空调坏了"},
+    {"Übergabe fehlgeschlagen", "café crème, x-ray 3.5mm; 日本語テキスト (Ａ４)"},
+    {"会员积分没有到账", "订单号 A123-b456 已处理。REFUNDED? 没有"},
 };
+enum { NROWS = sizeof(rows) / sizeof(rows[0]) };
 
 static int setup(void **state)
 {
@@ -31,7 +34,7 @@ static int setup(void **state)
     sqlite3_stmt *st;
     sqlite3_prepare_v2(db, "INSERT INTO t(rowid, subject, body) VALUES (?1, ?2, ?3)", -1, &st,
                        NULL);
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < NROWS; i++) {
         sqlite3_bind_int(st, 1, i + 1);
         sqlite3_bind_text(st, 2, rows[i][0], -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, rows[i][1], -1, SQLITE_STATIC);
@@ -49,17 +52,14 @@ static int teardown(void **state)
     return 0;
 }
 
-/* The rowids matching the user's text, as "1,3" ("" for none, "error" for a bad query). */
-static const char *search(sqlite3 *db, const char *text)
+/* The rowids sql finds with ?1 bound to arg, as "1,3" ("" for none, "error" on failure). */
+static const char *rowids(sqlite3 *db, const char *sql, const char *arg)
 {
     static char out[64];
-    char match[512];
     out[0] = '\0';
-    if (fts_cjk_query(text, match, sizeof(match)) <= 0)
-        return "";
     sqlite3_stmt *st;
-    sqlite3_prepare_v2(db, "SELECT rowid FROM t WHERE t MATCH ?1 ORDER BY rowid", -1, &st, NULL);
-    sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
+    sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         size_t n = strlen(out);
@@ -67,6 +67,22 @@ static const char *search(sqlite3 *db, const char *text)
     }
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? out : "error";
+}
+
+/* The rows the index finds for the user's text. */
+static const char *search(sqlite3 *db, const char *text)
+{
+    char match[512];
+    if (fts_cjk_query(text, match, sizeof(match)) <= 0)
+        return "";
+    return rowids(db, "SELECT rowid FROM t WHERE t MATCH ?1 ORDER BY rowid", match);
+}
+
+/* The same through kefu_match, the matcher for text the index does not hold yet. */
+static const char *scan(sqlite3 *db, const char *text)
+{
+    return rowids(db, "SELECT rowid FROM t WHERE kefu_match(?1, subject, body) ORDER BY rowid",
+                  text);
 }
 
 static void two_character_chinese_words_are_found(void **state)
@@ -123,6 +139,63 @@ static void query_syntax_cannot_be_injected(void **state)
     assert_int_equal(fts_cjk_query("a-very-long-query-text", out, sizeof(out)), -1);
 }
 
+static void assert_same_rows(sqlite3 *db, const char *text)
+{
+    char indexed[64];
+    snprintf(indexed, sizeof(indexed), "%s", search(db, text));
+    const char *scanned = scan(db, text);
+    if (strcmp(indexed, scanned))
+        fail_msg("\"%s\": the index finds \"%s\", the matcher \"%s\"", text, indexed, scanned);
+}
+
+/* Every piece of 1 to 5 characters of every row, alone, in other case and after another
+ * term, finds the same rows through the matcher as through the index. */
+static void the_matcher_finds_what_the_index_finds(void **state)
+{
+    sqlite3 *db = *state;
+    int checked = 0;
+    for (int r = 0; r < NROWS; r++) {
+        for (int c = 0; c < 2; c++) {
+            const char *text = rows[r][c];
+            size_t n = strlen(text);
+            for (size_t i = 0; i < n; i++) {
+                if ((text[i] & 0xC0) == 0x80)
+                    continue; /* not the start of a character */
+                size_t end = i;
+                for (int len = 1; len <= 5 && end < n; len++) {
+                    end++;
+                    while (end < n && (text[end] & 0xC0) == 0x80)
+                        end++;
+                    char q[128];
+                    snprintf(q, sizeof(q), "%.*s", (int)(end - i), text + i);
+                    assert_same_rows(db, q);
+                    for (char *p = q; *p; p++)
+                        if (*p >= 'a' && *p <= 'z')
+                            *p = (char)(*p - 'a' + 'A');
+                    assert_same_rows(db, q);
+                    char two[160];
+                    snprintf(two, sizeof(two), "%s %s", rows[(r + 1) % NROWS][0], q);
+                    assert_same_rows(db, two);
+                    snprintf(two, sizeof(two), "空调 %s", q);
+                    assert_same_rows(db, two);
+                    checked += 4;
+                }
+            }
+        }
+    }
+    static const char *const odd[] = {
+        "",          " ",          "\"",       "\"\"",     "*",       "家 电",
+        "家电 家电", "3.5mm",      "x-ray",    "X-RAY",    "crème",   "CAFÉ",
+        "ａ４",      "Ａ４",       "テキ",     "語テ",     "号 A123", "b456-a123",
+        "refund OR", "NEAR(家电)", "\xff\xfe", "家\xff电", "。",      "??",
+    };
+    for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++)
+        assert_same_rows(db, odd[i]);
+    assert_true(checked > 1000);
+    assert_string_equal(scan(db, "退款"), "2"); /* and it does find things */
+    assert_string_equal(scan(db, "家"), "1,4");
+}
+
 static void offsets_allow_highlighting(void **state)
 {
     sqlite3 *db = *state;
@@ -138,6 +211,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(two_character_chinese_words_are_found, setup, teardown),
+        cmocka_unit_test_setup_teardown(the_matcher_finds_what_the_index_finds, setup, teardown),
         cmocka_unit_test_setup_teardown(longer_words_match_as_phrases, setup, teardown),
         cmocka_unit_test_setup_teardown(one_character_finds_every_use, setup, teardown),
         cmocka_unit_test_setup_teardown(english_words_and_numbers, setup, teardown),
