@@ -315,11 +315,24 @@ static int next_number(struct db *db, const char *channel, int64_t now, struct a
     int day = ktime_day(now);
     if ((rc = ticket_number_expand(fmt, channel, day, -1, scope, sizeof(scope))))
         return rc;
-    struct stmt *st = db_stmt(db, SQL_counter_next);
+    /* the day's first ticket starts the counter; the rest bump it (cheaper than an upsert
+     * with RETURNING, which SQLite runs through a temporary table) */
+    struct stmt *st = db_stmt(db, SQL_counter_bump);
     st_text(st, 1, scope);
-    int64_t serial = 0;
-    if ((rc = st_one_int(st, &serial)) < 0)
+    if ((rc = st_exec(st)))
         return rc;
+    int64_t serial = 1;
+    if (db_changes(db)) {
+        st = db_stmt(db, SQL_counter_last);
+        st_text(st, 1, scope);
+        if ((rc = st_one_int(st, &serial)) < 0)
+            return rc;
+    } else {
+        st = db_stmt(db, SQL_counter_start);
+        st_text(st, 1, scope);
+        if ((rc = st_exec(st)))
+            return rc;
+    }
     return ticket_number_expand(fmt, channel, day, serial, out, outsz);
 }
 

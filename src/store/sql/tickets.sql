@@ -7,10 +7,14 @@ SELECT value FROM settings WHERE key = $1;
 INSERT INTO settings(key, value) VALUES ($1, $2)
 ON CONFLICT(key) DO UPDATE SET value = excluded.value;
 
--- name: counter_next
-INSERT INTO ticket_counters(scope, last) VALUES ($1, 1)
-ON CONFLICT(scope) DO UPDATE SET last = last + 1
-RETURNING last;
+-- name: counter_bump
+UPDATE ticket_counters SET last = last + 1 WHERE scope = $1;
+
+-- name: counter_last
+SELECT last FROM ticket_counters WHERE scope = $1;
+
+-- name: counter_start
+INSERT INTO ticket_counters(scope, last) VALUES ($1, 1);
 
 -- name: channel_enabled
 SELECT enabled FROM channels WHERE code = $1;
