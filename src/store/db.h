@@ -93,7 +93,7 @@ void db_rollback_to(struct db *db);
  * wait or the oldest has waited SEARCH_DELAY_MS; db_search_due() tells when that is (a
  * CLOCK_MONOTONIC time in milliseconds, 0 when nothing is known to wait) and
  * db_search_flush() indexes what waits in a transaction of its own. */
-enum { SEARCH_BATCH = 512, SEARCH_DELAY_MS = 100 };
+enum { SEARCH_BATCH = 256, SEARCH_DELAY_MS = 100 };
 int64_t db_search_due(struct db *db);
 int db_search_flush(struct db *db);
 
