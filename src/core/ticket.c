@@ -1014,14 +1014,13 @@ int ticket_list(struct db *db, const struct actor *actor, const struct ticket_qu
             /* the tickets written since the index was last filled are matched one by one
              * (see db_commit): at most a few hundred. CROSS JOIN keeps search_pending the
              * outer loop; otherwise SQLite, knowing no sizes, may scan every ticket */
-            int m = bind_text(&b, arena_strdup(arena, match));
-            int t = bind_text(&b, q->q);
+            int m = bind_text(&b, arena_strdup(arena, match)), raw = bind_text(&b, q->q);
             strbuf_addf(&sql,
                         " AND %sid IN (SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH $%d"
                         " UNION ALL SELECT sp.ticket_id FROM search_pending sp"
                         " CROSS JOIN tickets st ON st.id = sp.ticket_id"
                         " WHERE kefu_match($%d, st.number, st.subject, st.description))",
-                        matches > FTS_FEW_MATCHES ? "+" : "", m, t);
+                        matches > FTS_FEW_MATCHES ? "+" : "", m, raw);
         }
     }
 

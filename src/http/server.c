@@ -802,7 +802,7 @@ static enum MHD_Result dispatch(struct conn_req *cr)
     if (req->body_len <= JSON_BODY_MAX) /* an upload may be larger, and is no JSON */
         body_parse_ahead(req);          /* here, on one of many threads, not on the writer */
     /* park the connection first, then queue it: the executor may resume it at once */
-    atomic_fetch_add(&srv.parked, 1); /* counted before the check: see serve() */
+    atomic_fetch_add(&srv.parked, 1); /* counted before the check: see server_run() */
     if (atomic_load(&srv.stopping)) {
         atomic_fetch_sub(&srv.parked, 1);
         resp_header(&cr->resp, "Connection", "close");
