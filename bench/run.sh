@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# run.sh: Kefu's benchmark: ticket creation through the API at concurrency 1 and 16 up to
+# run.sh: Kefu's benchmark: ticket creation through the API at concurrency 1, 128 and 16 up to
 # 100,000 tickets, then list, search and read latencies at that size, and the peak RSS.
 # Usage: bench/run.sh [TOTAL]   (default 100000). Results: bench/out/results.txt
 set -euo pipefail
@@ -31,9 +31,10 @@ run() { # label, loadgen args...
     printf '%-34s %s\n' "$label" "$line" | tee -a "$out/raw.txt"
 }
 
-c1=3000
+c1=3000 c128=$((total / 5))
 run "create, concurrency 1" create $port "$token" 1 $c1
-run "create, concurrency 16" create $port "$token" 16 $((total - c1))
+run "create, concurrency 128" create $port "$token" 128 $c128
+run "create, concurrency 16" create $port "$token" 16 $((total - c1 - c128))
 
 # a sample of ids, and searches for two-character words the tickets contain
 seq 1 $total | shuf -n 2000 --random-source=<(yes) | sed 's|^|/api/v1/tickets/|' > "$out/read.txt"
