@@ -380,6 +380,10 @@ static int match_columns(struct query *q, int argc, sqlite3_value **argv)
  * index would match them, else 0. The parsed text is kept for the statement's next rows. */
 static void match_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
+    if (argc < 1) {
+        sqlite3_result_error(ctx, "kefu_match needs the search text", -1);
+        return;
+    }
     struct query *q = sqlite3_get_auxdata(ctx, 0), *parsed = NULL;
     if (!q) {
         const char *text = (const char *)sqlite3_value_text(argv[0]);

@@ -6,7 +6,10 @@
 
 struct sqlite3;
 
-/* Registers the tokenizer named "kefu" on db. Returns SQLITE_OK or an SQLite error code. */
+/* Registers the tokenizer named "kefu" on db, and the SQL function kefu_match(text, column,
+ * ...): 1 when the columns match the user's search text as an index with this tokenizer would
+ * match the expression fts_cjk_query makes of it, for text the index does not hold yet.
+ * Returns SQLITE_OK or an SQLite error code. */
 int fts_cjk_register(struct sqlite3 *db);
 
 /* Turns a user's search text into an FTS5 MATCH expression in out (outsz bytes, always

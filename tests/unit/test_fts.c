@@ -192,6 +192,7 @@ static void the_matcher_finds_what_the_index_finds(void **state)
     for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++)
         assert_same_rows(db, odd[i]);
     assert_true(checked > 1000);
+    assert_string_equal(rowids(db, "SELECT kefu_match() FROM t", NULL), "error");
     assert_string_equal(scan(db, "退款"), "2"); /* and it does find things */
     assert_string_equal(scan(db, "家"), "1,4");
 }
