@@ -248,13 +248,19 @@ static void run_handler(struct conn_req *cr, struct db *db)
 
 static void finish(struct conn_req *cr);
 
+/* The answer to a write that arrives once the server is stopping: it did not happen. */
+static void refuse_stopping(struct response *resp)
+{
+    reply_errorf(resp, 503, "shutting_down", NULL, "the server is stopping");
+    resp_header(resp, "Connection", "close");
+}
+
 static void executor_push(struct executor *ex, struct conn_req *cr)
 {
     pthread_mutex_lock(&ex->mu);
     if (ex->stop) { /* a request on a kept-alive connection, after shutdown began */
         pthread_mutex_unlock(&ex->mu);
-        reply_errorf(&cr->resp, 503, "shutting_down", NULL, "the server is stopping");
-        resp_header(&cr->resp, "Connection", "close");
+        refuse_stopping(&cr->resp);
         finish(cr);
         return;
     }
@@ -805,8 +811,7 @@ static enum MHD_Result dispatch(struct conn_req *cr)
     atomic_fetch_add(&srv.parked, 1); /* counted before the check: see server_run() */
     if (atomic_load(&srv.stopping)) {
         atomic_fetch_sub(&srv.parked, 1);
-        resp_header(&cr->resp, "Connection", "close");
-        reply_errorf(&cr->resp, 503, "shutting_down", NULL, "the server is stopping");
+        refuse_stopping(&cr->resp);
         return queue(cr);
     }
     cr->state = CS_QUEUED;

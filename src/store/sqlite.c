@@ -58,7 +58,7 @@ static const char *const tx_sql[TX__COUNT] = {
     [TX_SAVEPOINT] = "SAVEPOINT job",
     [TX_RELEASE] = "RELEASE job",
     [TX_ROLLBACK_TO] = "ROLLBACK TO job",
-    /* migration 002: the tickets written in this transaction enter the index all at once */
+    /* migration 002: the tickets waiting in search_pending enter the index all at once */
     [TX_SEARCH_FLUSH] = "INSERT INTO tickets_fts(rowid, number, subject, description) "
                         "SELECT t.id, t.number, t.subject, t.description "
                         "FROM search_pending p JOIN tickets t ON t.id = p.ticket_id",
@@ -485,9 +485,9 @@ static int commit(struct db *db, int force_search)
         rc = tx(db, TX_COMMIT);
         walbuf_defer_syncs(0);
     }
-    if (!rc)
+    if (!rc) {
         identity_committed(db);
-    if (rc) {
+    } else {
         tx(db, TX_ROLLBACK);
         db->identity_changed = 0;
         if (db->batch_search) /* what this rolled back may have been indexed: try again */

@@ -1,11 +1,12 @@
 -- 002: fewer pages written for each new ticket.
 --
--- The search index is filled once per transaction, at commit, instead of once per ticket.
--- FTS5 writes its pending terms out as a new index segment at every savepoint and at the end of
--- every statement that writes it; with one savepoint per request in a write batch, each new
--- ticket cost a segment of its own and the merges that follow. Now the triggers only note which
--- tickets need indexing, and db_commit indexes all of them in one statement just before COMMIT,
--- so the index stays exact (readers never see a ticket the index lacks) at one segment a batch.
+-- The search index is filled in batches instead of once per ticket. FTS5 writes its pending
+-- terms out as a new index segment at every savepoint and at the end of every statement that
+-- writes it; with one savepoint per request in a write batch, each new ticket cost a segment of
+-- its own and the merges that follow. Now the triggers only note which tickets need indexing,
+-- and db_commit indexes the waiting ones in one statement before COMMIT (at every commit, or
+-- every few hundred tickets on a DB_BATCH_SEARCH connection; searches match the waiting ones
+-- one by one, see db.h).
 CREATE TABLE search_pending (
     ticket_id INTEGER PRIMARY KEY -- a ticket whose text the index does not hold yet
 );
@@ -18,7 +19,7 @@ CREATE TRIGGER tickets_fts_insert AFTER INSERT ON tickets BEGIN
     INSERT OR IGNORE INTO search_pending(ticket_id) VALUES (new.id);
 END;
 
--- the old text leaves the index at once (unless it never got there); the new one at commit
+-- the old text leaves the index at once (unless it never got there); the new one waits
 CREATE TRIGGER tickets_fts_update AFTER UPDATE OF number, subject, description ON tickets
 WHEN old.number IS NOT new.number OR old.subject IS NOT new.subject
      OR old.description IS NOT new.description
