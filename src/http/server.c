@@ -258,7 +258,7 @@ static void refuse_stopping(struct response *resp)
 static void executor_push(struct executor *ex, struct conn_req *cr)
 {
     pthread_mutex_lock(&ex->mu);
-    if (ex->stop) { /* a request on a kept-alive connection, after shutdown began */
+    if (ex->stop) { /* a write that arrived after shutdown began */
         pthread_mutex_unlock(&ex->mu);
         refuse_stopping(&cr->resp);
         finish(cr);
@@ -975,10 +975,13 @@ int server_run(const struct config *cfg)
     int sig;
     sigwait(&sigs, &sig);
     fprintf(stderr, "kefu: %s received, shutting down\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-    MHD_quiesce_daemon(d);
+    /* No MHD_quiesce_daemon: with a pool of epoll threads, libmicrohttpd 0.9.75 (Debian 12)
+     * takes the listening socket out of each thread's epoll set there while the threads may
+     * do the same, and aborts when it loses that race. New connections are accepted until
+     * MHD_stop_daemon; writes on them are answered 503 once the writer has stopped. */
     executor_stop(&srv.writer); /* drains: every queued write is synced and answered */
     executor_stop(&srv.slow);
-    /* No connection parks from now on (a request on a kept-alive one is refused with 503), and
+    /* No connection parks from now on (a write is refused with 503), and
      * every parked one has been resumed: wait until libmicrohttpd has taken each back. A
      * request thread counts itself in srv.parked before it looks at srv.stopping, so that
      * either it sees the flag or this loop sees it. */
