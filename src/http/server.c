@@ -3,11 +3,11 @@
  * Reads run on libmicrohttpd's threads, each with its own read connection. Writes are parked
  * (MHD_suspend_connection) and handed to one writer thread that runs every queued write in
  * one transaction, each in its own savepoint, and commits. The commit is written to the
- * write-ahead log but not yet synced: the batch passes to one of two syncer threads, which
- * flush the log with one fdatasync for every batch committed meanwhile and only then resume
- * the connections, so an answer never promises what a crash could lose. The writer goes on with
- * the next batch while the disk syncs the last. Password hashing runs on two more threads so
- * that logins cannot starve the rest. */
+ * write-ahead log but not yet synced: the syncer thread flushes the log with one fdatasync and
+ * only then resumes the connections, so an answer never promises what a crash could lose. While
+ * the disk syncs, the writer runs the writes that come meanwhile in its next transaction and
+ * commits that the moment the sync ends: each sync covers one commit, as large as the load
+ * makes it. Password hashing runs on two more threads so that logins cannot starve the rest. */
 #define _GNU_SOURCE
 #include "http/server.h"
 
@@ -58,9 +58,9 @@ enum {
     RESPONSE_MAX = 64 * 1024 * 1024,
     BATCH_MAX = 512,
     SLOW_THREADS = 2,
-    SYNC_THREADS = 2, /* a commit need not wait for the sync already under way to end */
-    /* past this many log frames (16 MiB) the writer checkpoints, so the log can start over */
-    WAL_RESTART_FRAMES = 4096,
+    /* past this many log frames (64 MiB) the writer checkpoints, so the log can start over;
+     * a longer log means fewer checkpoints, each of which holds the writer up for milliseconds */
+    WAL_RESTART_FRAMES = 16384,
     WAL_RESTART_EVERY_MS = 50,
 };
 
@@ -95,14 +95,15 @@ struct static_file {
     int immutable;
 };
 
-/* Commits waiting for their fdatasync. */
+/* The commit waiting for its fdatasync. */
 struct syncer {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     struct conn_req *head, *tail;
-    struct db *db; /* the writer's connection */
+    struct db *db;   /* the writer's connection */
+    atomic_int busy; /* from the writer's hand-over to the end of the sync */
     int stop;
-    pthread_t threads[SYNC_THREADS];
+    pthread_t thread;
 };
 
 static struct {
@@ -280,11 +281,15 @@ static void finish(struct conn_req *cr)
     MHD_resume_connection(cr->conn);
 }
 
-/* Runs a batch of writes in one transaction, a savepoint each. */
-static void run_batch(struct db *db, struct conn_req *jobs)
+/* Runs writes in the writer's transaction, which it begins if none is open (*open), each in a
+ * savepoint of its own so that one failure rolls back only itself. Returns how many ran. */
+static int run_writes(struct db *db, struct conn_req *jobs, int *open)
 {
-    int rc = db ? db_begin(db) : KF_EDB;
-    int n = 0;
+    int rc = 0, n = 0;
+    if (!*open) {
+        rc = db ? db_begin(db) : KF_EDB;
+        *open = !rc;
+    }
     for (struct conn_req *cr = jobs; cr; cr = cr->next) {
         n++;
         if (rc) {
@@ -303,14 +308,7 @@ static void run_batch(struct db *db, struct conn_req *jobs)
             reply_error(&cr->resp, KF_EDB, NULL);
         }
     }
-    if (!rc && db_commit(db)) {
-        fprintf(stderr, "kefu: commit of %d writes failed: %s\n", n, db_errmsg(db));
-        for (struct conn_req *cr = jobs; cr; cr = cr->next)
-            if (cr->resp.status < 400)
-                reply_error(&cr->resp, KF_EDB, NULL);
-    }
-    atomic_fetch_add(&srv.batches, 1);
-    atomic_fetch_add(&srv.batched_writes, n);
+    return n;
 }
 
 /* Resumes a list of finished requests. */
@@ -343,18 +341,29 @@ static void *syncer_main(void *arg)
             abort();
         }
         atomic_fetch_add(&srv.syncs, 1);
+        /* the writer commits what waited for this sync, and the disk starts on it while these
+         * connections resume; the flag changes before the writer's lock is taken, so the writer
+         * either sees it or is already waiting for the signal. (A commit may already wait here:
+         * the writer commits early when another connection wants the write lock.) */
+        pthread_mutex_lock(&sy->mu);
+        atomic_store(&sy->busy, sy->head != NULL);
+        pthread_mutex_unlock(&sy->mu);
+        pthread_mutex_lock(&srv.writer.mu);
+        pthread_cond_signal(&srv.writer.cv);
+        pthread_mutex_unlock(&srv.writer.mu);
         finish_all(jobs);
     }
     return NULL;
 }
 
-/* Hands a committed batch to the syncer; its connections resume after the next sync. */
+/* Hands a commit to the syncer; its connections resume after the sync that covers it. */
 static void sync_push(struct db *db, struct conn_req *jobs)
 {
     struct conn_req *last = jobs;
     while (last->next)
         last = last->next;
     pthread_mutex_lock(&srv.sync.mu);
+    atomic_store(&srv.sync.busy, 1);
     srv.sync.db = db;
     if (srv.sync.tail)
         srv.sync.tail->next = jobs;
@@ -387,68 +396,129 @@ static void syncer_stop(void)
     srv.sync.stop = 1;
     pthread_cond_broadcast(&srv.sync.cv);
     pthread_mutex_unlock(&srv.sync.mu);
-    for (int i = 0; i < SYNC_THREADS; i++)
-        pthread_join(srv.sync.threads[i], NULL);
+    pthread_join(srv.sync.thread, NULL);
 }
 
+/* Commits the writer's transaction (if one is open) and hands its writes to the syncer. */
+static void commit_writes(struct db *db, struct conn_req *jobs, int open, int n)
+{
+    if (open && db_commit(db)) {
+        fprintf(stderr, "kefu: commit of %d writes failed: %s\n", n, db_errmsg(db));
+        for (struct conn_req *cr = jobs; cr; cr = cr->next)
+            if (cr->resp.status < 400)
+                reply_error(&cr->resp, KF_EDB, NULL);
+    }
+    atomic_fetch_add(&srv.batches, 1);
+    atomic_fetch_add(&srv.batched_writes, n);
+    sync_push(db, jobs); /* resumed after the sync, outside our own lock */
+}
+
+/* The writer: runs every queued write as it comes, in one open transaction, and commits it
+ * whenever the syncer is idle; when nothing is queued, indexes the search text that is due. */
+static void *writer_main(void *arg)
+{
+    struct executor *ex = arg;
+    struct db *db = thread_db(DB_GROUP_SYNC | DB_BATCH_SEARCH);
+    struct conn_req *ran = NULL, *ran_tail = NULL; /* in the open transaction */
+    int open = 0, nran = 0;
+    int64_t last_restart = 0;
+    pthread_mutex_lock(&ex->mu);
+    for (;;) {
+        /* another connection (a sign-in, housekeeping) waits for the write lock: commit, and
+         * begin no new transaction until it has the lock */
+        int wanted = db_write_wanted();
+        if (ran && (wanted || !atomic_load(&srv.sync.busy))) {
+            struct conn_req *jobs = ran;
+            int was_open = open, n = nran;
+            ran = ran_tail = NULL, open = 0, nran = 0;
+            pthread_mutex_unlock(&ex->mu);
+            commit_writes(db, jobs, was_open, n);
+            if (db)
+                restart_log(db, &last_restart);
+            pthread_mutex_lock(&ex->mu);
+            continue;
+        }
+        if (ex->head && !wanted) {
+            struct conn_req *jobs = ex->head, *last = jobs;
+            for (int n = 1; last->next && n < BATCH_MAX; n++)
+                last = last->next;
+            ex->head = last->next;
+            if (!ex->head)
+                ex->tail = NULL;
+            last->next = NULL;
+            pthread_mutex_unlock(&ex->mu);
+            nran += run_writes(db, jobs, &open);
+            if (ran_tail)
+                ran_tail->next = jobs;
+            else
+                ran = jobs;
+            ran_tail = last;
+            pthread_mutex_lock(&ex->mu);
+            continue;
+        }
+        if (wanted && ex->head) {
+            struct timespec until;
+            clock_gettime(CLOCK_MONOTONIC, &until);
+            until.tv_nsec += 500 * 1000;
+            if (until.tv_nsec >= 1000000000L)
+                until.tv_sec++, until.tv_nsec -= 1000000000L;
+            pthread_cond_timedwait(&ex->cv, &ex->mu, &until);
+            continue;
+        }
+        if (ran) { /* the sync under way ends with a signal */
+            pthread_cond_wait(&ex->cv, &ex->mu);
+            continue;
+        }
+        /* idle: the search text still waiting is indexed when it is due, and before the
+         * connection closes at stop */
+        int64_t due = db ? db_search_due(db) : 0;
+        if (!ex->stop && (!due || ktime_monotonic() < due)) {
+            if (!due) {
+                pthread_cond_wait(&ex->cv, &ex->mu);
+            } else {
+                struct timespec until = {(time_t)(due / 1000), (long)(due % 1000) * 1000000L};
+                pthread_cond_timedwait(&ex->cv, &ex->mu, &until);
+            }
+            continue;
+        }
+        int stop = ex->stop;
+        pthread_mutex_unlock(&ex->mu);
+        if (due && db_search_flush(db))
+            fprintf(stderr, "kefu: cannot index the search text: %s\n", db_errmsg(db));
+        pthread_mutex_lock(&ex->mu);
+        if (stop)
+            break;
+    }
+    pthread_mutex_unlock(&ex->mu);
+    syncer_stop(); /* it uses this thread's connection, which closes when the thread ends */
+    return NULL;
+}
+
+/* Runs slow requests (password hashing) one at a time per thread. */
 static void *executor_main(void *arg)
 {
     struct executor *ex = arg;
-    struct db *db = thread_db(ex->batch ? DB_GROUP_SYNC | DB_BATCH_SEARCH : 0);
-    int64_t last_restart = 0;
+    struct db *db = thread_db(0);
     for (;;) {
         pthread_mutex_lock(&ex->mu);
-        int64_t due = 0;
-        while (!ex->head && !ex->stop) {
-            /* idle: the search text still waiting is indexed when it is due */
-            due = ex->batch && db ? db_search_due(db) : 0;
-            if (!due) {
-                pthread_cond_wait(&ex->cv, &ex->mu);
-            } else if (ktime_monotonic() < due) {
-                struct timespec until = {(time_t)(due / 1000), (long)(due % 1000) * 1000000L};
-                pthread_cond_timedwait(&ex->cv, &ex->mu, &until);
-            } else {
-                break;
-            }
-        }
-        if (!ex->head) {
-            int stop = ex->stop;
+        while (!ex->head && !ex->stop)
+            pthread_cond_wait(&ex->cv, &ex->mu);
+        struct conn_req *jobs = ex->head;
+        if (!jobs) { /* stopped, and nothing is left */
             pthread_mutex_unlock(&ex->mu);
-            if (stop && ex->batch && db) /* before the connection closes */
-                due = db_search_due(db);
-            if (due && db_search_flush(db))
-                fprintf(stderr, "kefu: cannot index the search text: %s\n", db_errmsg(db));
-            if (stop)
-                break;
-            continue;
+            break;
         }
-        struct conn_req *jobs = ex->head, *last = jobs;
-        if (ex->batch) {
-            int n = 1;
-            while (last->next && n < BATCH_MAX)
-                last = last->next, n++;
-        }
-        ex->head = last->next;
+        ex->head = jobs->next;
         if (!ex->head)
             ex->tail = NULL;
-        last->next = NULL;
+        jobs->next = NULL;
         pthread_mutex_unlock(&ex->mu);
-
-        if (ex->batch) {
-            run_batch(db, jobs);
-            sync_push(db, jobs); /* resumed after the sync, outside our own lock */
-            if (db)
-                restart_log(db, &last_restart);
-            continue;
-        }
         if (!db)
             reply_error(&jobs->resp, KF_EDB, NULL);
         else
             run_handler(jobs, db);
-        finish_all(jobs); /* after COMMIT, and after our own lock is released */
+        finish(jobs); /* after COMMIT, and after our own lock is released */
     }
-    if (ex->batch)
-        syncer_stop(); /* they use this thread's connection, which closes when it ends */
     return NULL;
 }
 
@@ -490,7 +560,7 @@ static void executor_start(struct executor *ex, const char *name, int nthreads, 
     ex->batch = batch;
     ex->nthreads = nthreads;
     for (int i = 0; i < nthreads; i++) {
-        pthread_create(&ex->threads[i], NULL, executor_main, ex);
+        pthread_create(&ex->threads[i], NULL, batch ? writer_main : executor_main, ex);
         pthread_setname_np(ex->threads[i], name); /* for top -H and perf */
     }
 }
@@ -945,10 +1015,8 @@ int server_run(const struct config *cfg)
 
     pthread_mutex_init(&srv.sync.mu, NULL);
     pthread_cond_init(&srv.sync.cv, NULL);
-    for (int i = 0; i < SYNC_THREADS; i++) {
-        pthread_create(&srv.sync.threads[i], NULL, syncer_main, &srv.sync);
-        pthread_setname_np(srv.sync.threads[i], "kefu-sync");
-    }
+    pthread_create(&srv.sync.thread, NULL, syncer_main, &srv.sync);
+    pthread_setname_np(srv.sync.thread, "kefu-sync");
     executor_start(&srv.writer, "kefu-writer", 1, 1);
     executor_start(&srv.slow, "kefu-password", SLOW_THREADS, 0);
     pthread_mutex_init(&srv.ckpt_mu, NULL);

@@ -81,6 +81,9 @@ void db_reset_all(struct db *db);
 /* Transactions. db_begin resets every statement and takes the write lock at once. Savepoints nest
  * inside one. */
 int db_begin(struct db *db);
+/* Whether a connection of this process other than the group-sync writer is waiting in db_begin
+ * for the write lock: the writer, which may hold its transaction open for long, lets it go. */
+int db_write_wanted(void);
 int db_commit(struct db *db);
 void db_rollback(struct db *db);
 int db_savepoint(struct db *db);

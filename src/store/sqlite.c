@@ -438,10 +438,23 @@ static int tx(struct db *db, enum tx_id id)
     return rc == SQLITE_DONE ? 0 : map_rc(db, rc);
 }
 
+/* Connections waiting in db_begin, the writer's aside. */
+static atomic_int write_waiters;
+
 int db_begin(struct db *db)
 {
     db_reset_all(db); /* a finished query's snapshot would make the upgrade fail at once */
-    return tx(db, TX_BEGIN);
+    if (db->group_sync)
+        return tx(db, TX_BEGIN);
+    atomic_fetch_add(&write_waiters, 1);
+    int rc = tx(db, TX_BEGIN);
+    atomic_fetch_sub(&write_waiters, 1);
+    return rc;
+}
+
+int db_write_wanted(void)
+{
+    return atomic_load(&write_waiters) > 0;
 }
 
 /* Whether the search text waiting now should be indexed in this transaction. */

@@ -1,11 +1,13 @@
-// Nothing acknowledged is lost: SIGKILL, or SIGTERM, in the middle of 16-way ticket creation.
+// Nothing acknowledged is lost: SIGKILL, or SIGTERM, in the middle of 16-way ticket creation;
+// and that load does not keep sign-ins (which write outside the group-commit writer) waiting.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ADMIN, Client, Server } from '../lib/server.js';
 
-/* Creates tickets over 16 connections until `end` (a function returning a promise) has been
- * called after a while; returns what was acknowledged with a 201. */
-async function createUntil(srv, end) {
+/* Creates tickets over 16 connections until `end(acked)` (a function returning a promise) has
+ * been called after a while, or with `loaded` until its promise has settled; returns what was
+ * acknowledged with a 201 and what `end` returned. */
+async function createUntil(srv, end, { loaded = false } = {}) {
   const admin = await new Client(srv.base).login(ADMIN.username, ADMIN.password);
   const acked = [];
   let stop = false;
@@ -27,7 +29,8 @@ async function createUntil(srv, end) {
   const workers = Array.from({ length: 16 }, (_, w) => worker(w));
   const sanitized = !!process.env.KEFU_SANITIZED;
   await new Promise((r) => setTimeout(r, sanitized ? 2500 : 1200));
-  const ended = end();
+  const ended = end(acked);
+  if (loaded) await ended.catch(() => {});
   stop = true;
   const result = await ended;
   await Promise.all(workers);
@@ -80,6 +83,28 @@ test('SIGTERM under load answers what it took in, syncs it and stops cleanly', a
     assert.equal(r.status, 200, t.number);
     assert.equal(r.body.subject, t.subject);
   }
+  const r = await srv.stop();
+  srv.cleanup();
+  assert.equal(r.code, 0, srv.log);
+});
+
+test('sign-ins go through while 16 clients keep creating tickets, and their sessions work', async () => {
+  const srv = await new Server().start();
+  const { result } = await createUntil(srv, async (acked) => {
+    const out = [];
+    for (let i = 0; i < 3; i++) {
+      const before = acked.length;
+      const c = await new Client(srv.base).login(ADMIN.username, ADMIN.password);
+      const r = await c.post('/api/v1/tickets', {
+        channel: 'TEL', type: 'inquiry', subject: `登录后受理 ${i}`,
+        customer: { name: '登录客户', phone: '13900009999' },
+      });
+      out.push({ status: r.status, during: acked.length - before });
+    }
+    return out;
+  }, { loaded: true });
+  for (const s of result) assert.equal(s.status, 201, 'a ticket created with the new session');
+  assert.ok(result.some((s) => s.during > 0), 'tickets were created while signing in');
   const r = await srv.stop();
   srv.cleanup();
   assert.equal(r.code, 0, srv.log);

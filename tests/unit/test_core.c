@@ -1,5 +1,6 @@
 /* test_core.c: tickets, customers and users against a real SQLite database. */
 #define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -557,6 +559,46 @@ static void a_group_sync_connection_commits_then_syncs(void **state)
     assert_index_matches_tickets(f);
 }
 
+struct begin_arg {
+    struct db *db;
+    int rc;
+};
+
+static void *begin_and_commit(void *p)
+{
+    struct begin_arg *a = p;
+    a->rc = db_begin(a->db);
+    if (!a->rc)
+        a->rc = db_commit(a->db);
+    return NULL;
+}
+
+/* The writer may hold its transaction open while the disk syncs; another connection that waits
+ * for the write lock (a sign-in, housekeeping) says so, and gets the lock when the writer lets
+ * it go. */
+static void a_connection_waiting_for_the_write_lock_is_seen(void **state)
+{
+    struct fixture *f = *state;
+    struct db *mine = f->db, *w = use_connection(f, DB_NO_CHECKPOINT | DB_GROUP_SYNC);
+    assert_false(db_write_wanted());
+    assert_int_equal(db_begin(w), 0);
+    assert_false(db_write_wanted()); /* the writer itself does not count */
+
+    struct begin_arg other = {mine, -1};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, begin_and_commit, &other), 0);
+    int seen = 0;
+    for (int i = 0; i < 5000 && !(seen = db_write_wanted()); i++)
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
+    assert_true(seen);
+    assert_int_equal(db_commit(w), 0);
+    pthread_join(th, NULL);
+    assert_int_equal(other.rc, 0);
+    assert_false(db_write_wanted());
+    f->db = mine;
+    db_close(w);
+}
+
 /* The server's writer indexes search text every few hundred tickets; until then a search
  * still finds it, as the index would. */
 static void waiting_search_text_is_found_before_it_is_indexed(void **state)
@@ -631,6 +673,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(an_upgraded_database_keeps_its_tickets_searchable, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(a_group_sync_connection_commits_then_syncs, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_connection_waiting_for_the_write_lock_is_seen, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(waiting_search_text_is_found_before_it_is_indexed, setup,
                                         teardown),
