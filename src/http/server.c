@@ -95,13 +95,13 @@ struct static_file {
     int immutable;
 };
 
-/* The commit waiting for its fdatasync. */
+/* Commits waiting for their fdatasync: one, unless the writer let another connection in. */
 struct syncer {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     struct conn_req *head, *tail;
     struct db *db;   /* the writer's connection */
-    atomic_int busy; /* from the writer's hand-over to the end of the sync */
+    atomic_int busy; /* from a hand-over to the end of the sync that covers it */
     int stop;
     pthread_t thread;
 };
