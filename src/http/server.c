@@ -390,6 +390,24 @@ static void restart_log(struct db *db, int64_t *last_ms)
         atomic_fetch_add(&srv.checkpoints, 1);
 }
 
+/* The timed waits here end at ktime_monotonic() times: their condition variables are made on
+ * that clock. */
+static void cond_init_monotonic(pthread_cond_t *cv)
+{
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(cv, &attr);
+    pthread_condattr_destroy(&attr);
+}
+
+/* Waits for a signal on cv, or until ktime_monotonic() reaches due_ms. */
+static void wait_until(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t due_ms)
+{
+    struct timespec until = {(time_t)(due_ms / 1000), (long)(due_ms % 1000) * 1000000L};
+    pthread_cond_timedwait(cv, mu, &until);
+}
+
 static void syncer_stop(void)
 {
     pthread_mutex_lock(&srv.sync.mu);
@@ -456,13 +474,8 @@ static void *writer_main(void *arg)
             pthread_mutex_lock(&ex->mu);
             continue;
         }
-        if (wanted && ex->head) {
-            struct timespec until;
-            clock_gettime(CLOCK_MONOTONIC, &until);
-            until.tv_nsec += 500 * 1000;
-            if (until.tv_nsec >= 1000000000L)
-                until.tv_sec++, until.tv_nsec -= 1000000000L;
-            pthread_cond_timedwait(&ex->cv, &ex->mu, &until);
+        if (wanted && ex->head) { /* look again soon: it may have the lock by then */
+            wait_until(&ex->cv, &ex->mu, ktime_monotonic() + 1);
             continue;
         }
         if (ran) { /* the sync under way ends with a signal */
@@ -473,12 +486,10 @@ static void *writer_main(void *arg)
          * connection closes at stop */
         int64_t due = db ? db_search_due(db) : 0;
         if (!ex->stop && (!due || ktime_monotonic() < due)) {
-            if (!due) {
+            if (!due)
                 pthread_cond_wait(&ex->cv, &ex->mu);
-            } else {
-                struct timespec until = {(time_t)(due / 1000), (long)(due % 1000) * 1000000L};
-                pthread_cond_timedwait(&ex->cv, &ex->mu, &until);
-            }
+            else
+                wait_until(&ex->cv, &ex->mu, due);
             continue;
         }
         int stop = ex->stop;
@@ -530,12 +541,7 @@ static void *checkpointer_main(void *arg)
     struct db *db = thread_db(0);
     pthread_mutex_lock(&srv.ckpt_mu);
     while (!srv.ckpt_stop) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += 500L * 1000 * 1000;
-        if (until.tv_nsec >= 1000000000L)
-            until.tv_sec++, until.tv_nsec -= 1000000000L;
-        pthread_cond_timedwait(&srv.ckpt_cv, &srv.ckpt_mu, &until);
+        wait_until(&srv.ckpt_cv, &srv.ckpt_mu, ktime_monotonic() + 500);
         pthread_mutex_unlock(&srv.ckpt_mu);
         if (db && !db_checkpoint(db))
             atomic_fetch_add(&srv.checkpoints, 1);
@@ -552,11 +558,7 @@ static void *checkpointer_main(void *arg)
 static void executor_start(struct executor *ex, const char *name, int nthreads, int batch)
 {
     pthread_mutex_init(&ex->mu, NULL);
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC); /* waits end at ktime_monotonic() times */
-    pthread_cond_init(&ex->cv, &attr);
-    pthread_condattr_destroy(&attr);
+    cond_init_monotonic(&ex->cv);
     ex->batch = batch;
     ex->nthreads = nthreads;
     for (int i = 0; i < nthreads; i++) {
@@ -1020,7 +1022,7 @@ int server_run(const struct config *cfg)
     executor_start(&srv.writer, "kefu-writer", 1, 1);
     executor_start(&srv.slow, "kefu-password", SLOW_THREADS, 0);
     pthread_mutex_init(&srv.ckpt_mu, NULL);
-    pthread_cond_init(&srv.ckpt_cv, NULL);
+    cond_init_monotonic(&srv.ckpt_cv);
     pthread_create(&srv.checkpointer, NULL, checkpointer_main, NULL);
     pthread_setname_np(srv.checkpointer, "kefu-checkpoint");
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
