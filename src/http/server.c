@@ -83,7 +83,7 @@ struct executor {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     struct conn_req *head, *tail;
-    int stop, batch, nthreads;
+    int stop, nthreads;
     pthread_t threads[SLOW_THREADS];
 };
 
@@ -555,14 +555,15 @@ static void *checkpointer_main(void *arg)
     return NULL;
 }
 
-static void executor_start(struct executor *ex, const char *name, int nthreads, int batch)
+/* Starts nthreads threads on ex: the writer's loop when writer is set, else one request at a
+ * time. */
+static void executor_start(struct executor *ex, const char *name, int nthreads, int writer)
 {
     pthread_mutex_init(&ex->mu, NULL);
     cond_init_monotonic(&ex->cv);
-    ex->batch = batch;
     ex->nthreads = nthreads;
     for (int i = 0; i < nthreads; i++) {
-        pthread_create(&ex->threads[i], NULL, batch ? writer_main : executor_main, ex);
+        pthread_create(&ex->threads[i], NULL, writer ? writer_main : executor_main, ex);
         pthread_setname_np(ex->threads[i], name); /* for top -H and perf */
     }
 }
