@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/dept.h"
 #include "core/user.h"
 #include "http/server.h"
 #include "lib/arena.h"
@@ -15,6 +16,7 @@
 #include "lib/err.h"
 #include "lib/ktime.h"
 #include "store/db.h"
+#include "store/writer.h"
 
 static const char usage[] =
     "usage: kefu <command> [options]\n"
@@ -119,8 +121,27 @@ static int open_db(const struct config *cfg, struct db **ret, int *ret_applied)
     return 0;
 }
 
-static int create_user(struct db *db, struct user_input *in, const char *dept_code)
+struct new_user {
+    struct user_input *in;
+    struct arena *arena;
+    struct user *user;
+    struct kf_error *e;
+};
+
+static int new_user_run(struct db *db, void *arg)
 {
+    struct new_user *nu = arg;
+    struct actor system = {0};
+    return user_create(db, &system, nu->in, nu->arena, nu->user, nu->e);
+}
+
+/* Creates an account through a writer of its own (the server, if it runs, is another process:
+ * SQLite's lock keeps the two apart). */
+static int create_user(struct db *db, const struct config *cfg, struct user_input *in,
+                       const char *dept_code)
+{
+    char path[600];
+    config_db_path(cfg, path, sizeof(path));
     struct arena a = ARENA_INIT;
     struct kf_error e = {0};
     struct user u;
@@ -133,13 +154,13 @@ static int create_user(struct db *db, struct user_input *in, const char *dept_co
         in->department_id = d.id;
         in->has_department = 1;
     }
-    if (!rc && !(rc = user_hash_password(in, &e)) && !(rc = db_begin(db))) {
-        struct actor system = {0};
-        rc = user_create(db, &system, in, &a, &u, &e);
-        if (!rc)
-            rc = db_commit(db);
-        if (rc)
-            db_rollback(db);
+    if (!rc && !(rc = user_hash_password(in, &e))) {
+        struct new_user nu = {in, &a, &u, &e};
+        struct writer *w = NULL;
+        if (!(rc = writer_start(path, &w, &e)))
+            rc = writer_run(w, new_user_run, &nu);
+        writer_stop(w);
+        writer_free(w);
     }
     arena_release(&a);
     if (rc) {
@@ -172,7 +193,7 @@ static int cmd_user(int argc, char **argv)
     in.name = o.name ? o.name : o.username;
     in.role = o.role;
     in.password = pw;
-    int rc = create_user(db, &in, o.department);
+    int rc = create_user(db, &cfg, &in, o.department);
     sodium_memzero(pw, sizeof(pw));
     db_close(db);
     if (!rc)
@@ -181,7 +202,7 @@ static int cmd_user(int argc, char **argv)
 }
 
 /* A fresh install gets an admin with a random password, printed once. */
-static int bootstrap_admin(struct db *db)
+static int bootstrap_admin(struct db *db, const struct config *cfg)
 {
     int64_t n;
     if (user_count(db, &n))
@@ -197,7 +218,7 @@ static int bootstrap_admin(struct db *db)
     in.name = "管理员";
     in.role = "admin";
     in.password = pw;
-    if (create_user(db, &in, NULL))
+    if (create_user(db, cfg, &in, NULL))
         return 1;
     printf("\n  Kefu demo admin created: username admin, password %s\n"
            "  (shown only this once; change it under 用户 / Users)\n\n",
@@ -242,7 +263,7 @@ int main(int argc, char **argv)
         else
             fprintf(stderr, "kefu: backup written to \"%s\"\n", o.positional[0]);
     } else {
-        rc = bootstrap_admin(db);
+        rc = bootstrap_admin(db, &cfg);
         db_close(db);
         db = NULL;
         if (!rc)

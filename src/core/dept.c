@@ -1,4 +1,6 @@
 /* dept.c: departments and their members. */
+#include "core/dept.h"
+
 #include <stdio.h>
 #include <string.h>
 

@@ -4,8 +4,9 @@
 #include <string.h>
 
 #include "core/audit.h"
+#include "core/dept.h"
 #include "core/enums.h"
-#include "core/ticket.h"
+#include "core/ticket_number.h"
 #include "core/user.h"
 #include "lib/arena.h"
 #include "lib/banned.h"
@@ -212,4 +213,23 @@ int settings_update(struct db *db, const struct actor *actor, const struct setti
     }
     arena_release(&a);
     return rc;
+}
+
+int category_resolve(struct db *db, const char *code, const char *type, int64_t *ret_id,
+                     struct kf_error *e)
+{
+    struct stmt *st = db_stmt(db, SQL_category_by_code);
+    st_text(st, 1, code);
+    int rc = st_step(st);
+    int ok = rc == 1 && strcmp(col_text(st, 1), type) == 0;
+    int64_t id = rc == 1 ? col_int(st, 0) : 0;
+    st_reset(st);
+    if (rc < 0)
+        return rc;
+    if (rc == 0)
+        return kf_fail(e, KF_EINVAL, "category", "no such category");
+    if (!ok)
+        return kf_fail(e, KF_EINVAL, "category", "the category belongs to another type");
+    *ret_id = id;
+    return 0;
 }

@@ -1,4 +1,6 @@
-/* ticket.h: tickets: registration, the record, status moves, conversation and history. */
+/* ticket.h: tickets: registration, the record, changes and the pending pool.
+ * Numbers are in ticket_number.h, status rules in ticket_status.h, the conversation and
+ * attachments in message.h. */
 #ifndef KEFU_TICKET_H
 #define KEFU_TICKET_H
 
@@ -12,7 +14,12 @@ struct arena;
 struct actor;
 struct kf_error;
 
-enum { TICKET_MAX_ATTACHMENTS = 20 };
+enum {
+    TICKET_MAX_ATTACHMENTS = 20,
+    SUBJECT_MAX = 200,       /* characters */
+    DESCRIPTION_MAX = 20000, /* characters */
+    SHORT_TEXT_MAX = 2000,   /* measures, remarks, mood notes */
+};
 
 /* Times are UTC ms, 0 when not set; ids 0 when none. */
 struct ticket {
@@ -100,9 +107,6 @@ int ticket_update(struct db *db, const struct actor *actor, const char *ref,
 int ticket_review(struct db *db, const struct actor *actor, const char *ref, int64_t if_version,
                   struct arena *arena, struct ticket *ret, struct kf_error *e);
 
-/* The statuses the actor may move t to, NULL-terminated, static strings. */
-size_t ticket_next_statuses(const struct ticket *t, const struct actor *actor, const char *out[8]);
-
 struct ticket_query {
     const char *status, *type, *channel, *priority, *urgency; /* comma-separated lists */
     int64_t assignee_id;                                      /* -1: unassigned */
@@ -114,61 +118,9 @@ struct ticket_query {
     const char *cursor;
 };
 
-/* Lists tickets the actor may see. *ret_cursor (arena) is NULL on the last page. */
+/* Lists tickets the actor may see (ticket_pool.c). *ret_cursor (arena) is NULL on the last page. */
 int ticket_list(struct db *db, const struct actor *actor, const struct ticket_query *q,
                 struct arena *arena, struct ticket **ret, size_t *ret_n, const char **ret_cursor,
                 struct kf_error *e);
-
-struct attachment {
-    int64_t id, size;
-    const char *filename, *content_type, *sha256;
-    const void *data; /* only from attachment_get */
-    int64_t message_id, ticket_id;
-};
-
-struct message {
-    int64_t id, ticket_id;
-    const char *kind, *body;
-    int64_t author_id;
-    const char *author_name;
-    int64_t created_at;
-    struct attachment *attachments;
-    size_t nattachments;
-};
-
-/* Adds a reply (to the customer) or an internal note; the first reply sets first_response_at. */
-int message_add(struct db *db, const struct actor *actor, const char *ref, const char *kind,
-                const char *body, const int64_t *attachments, int nattachments, struct arena *arena,
-                struct message *ret, struct kf_error *e);
-int message_list(struct db *db, const struct actor *actor, const char *ref, struct arena *arena,
-                 struct message **ret, size_t *ret_n);
-/* The attachments given with the ticket itself (not with a message). */
-int ticket_attachments(struct db *db, int64_t ticket_id, struct arena *arena,
-                       struct attachment **ret, size_t *ret_n);
-
-struct history_entry {
-    int64_t id, at, actor_id;
-    const char *actor_name, *action, *detail; /* detail: JSON text */
-};
-
-int history_list(struct db *db, const struct actor *actor, const char *ref, struct arena *arena,
-                 struct history_entry **ret, size_t *ret_n);
-
-/* Stores an uploaded file, not yet linked to a ticket. */
-int attachment_create(struct db *db, const struct actor *actor, const char *filename,
-                      const char *content_type, const void *data, size_t size, struct arena *arena,
-                      struct attachment *ret, struct kf_error *e);
-int attachment_get(struct db *db, const struct actor *actor, int64_t id, struct arena *arena,
-                   struct attachment *ret);
-/* Removes the uploads never linked to a ticket and made before `before`, with one audit row
- * for all; *ret_n counts them. In the caller's transaction. */
-int attachments_purge_unlinked(struct db *db, int64_t before, int *ret_n);
-
-/* The ticket number format: {channel}, {YYYYMMDD}, {YYMMDD}, {serial} or {serial:N}, and
- * literal text. 0 when fmt is acceptable; KF_EINVAL otherwise. */
-int ticket_number_format_check(const char *fmt, struct kf_error *e);
-/* Expands fmt for channel, day and serial into out (outsz bytes). */
-int ticket_number_expand(const char *fmt, const char *channel, int day, int64_t serial, char *out,
-                         size_t outsz);
 
 #endif

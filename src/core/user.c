@@ -1,4 +1,4 @@
-/* user.c: accounts, passwords, sessions, API tokens and departments. */
+/* user.c: accounts, passwords, sessions and API tokens. */
 #include "core/user.h"
 
 #include <pthread.h>
@@ -106,15 +106,31 @@ int user_count(struct db *db, int64_t *ret)
     return rc < 0 ? rc : 0;
 }
 
+/* A department is looked up by its row alone: user.c stays below dept.c, which reads users. */
 static int check_department(struct db *db, int64_t id, struct kf_error *e)
 {
-    struct arena a = ARENA_INIT;
-    struct department d;
-    int rc = dept_get(db, id, &a, &d);
-    arena_release(&a);
-    if (rc == KF_ENOTFOUND)
+    struct stmt *st = db_stmt(db, SQL_dept_by_id);
+    st_int(st, 1, id);
+    int rc = st_step(st);
+    st_reset(st);
+    if (rc == 0)
         return kf_fail(e, KF_EINVAL, "department_id", "no such department");
-    return rc;
+    return rc < 0 ? rc : 0;
+}
+
+/* A user's own department makes them a member of it too (the department checked already). */
+static int join_department(struct db *db, const struct actor *actor, int64_t dept_id,
+                           int64_t user_id)
+{
+    struct stmt *st = db_stmt(db, SQL_dept_member_add);
+    st_int(st, 1, dept_id);
+    st_int(st, 2, user_id);
+    int rc = st_exec(st);
+    if (rc || !db_changes(db))
+        return rc;
+    char after[64];
+    snprintf(after, sizeof(after), "{\"user_id\":%lld}", (long long)user_id);
+    return audit_write(db, actor, "department.member_added", "department", dept_id, NULL, after);
 }
 
 static void user_json(struct strbuf *sb, const struct user_input *in)
@@ -185,7 +201,7 @@ int user_create(struct db *db, const struct actor *actor, struct user_input *in,
         return rc;
     int64_t id = db_last_id(db);
     if (in->has_department && in->department_id &&
-        (rc = dept_member_add(db, actor, in->department_id, id, e)))
+        (rc = join_department(db, actor, in->department_id, id)))
         return rc;
     struct strbuf sb = STRBUF_INIT(64 * 1024);
     user_json(&sb, in);
@@ -222,7 +238,7 @@ int user_update(struct db *db, const struct actor *actor, int64_t id, struct use
     if ((rc = st_exec(st)))
         return rc;
     if (in->has_department && in->department_id &&
-        (rc = dept_member_add(db, actor, in->department_id, id, e)))
+        (rc = join_department(db, actor, in->department_id, id)))
         return rc;
     /* a new password or a deactivation ends every session of the account */
     if (in->password || (in->has_active && !in->active)) {

@@ -1,4 +1,4 @@
-/* user.h: accounts, passwords, sessions, API tokens and departments. */
+/* user.h: accounts, passwords, sessions and API tokens. */
 #ifndef KEFU_USER_H
 #define KEFU_USER_H
 
@@ -82,39 +82,5 @@ int token_list(struct db *db, int64_t user_id, struct arena *arena, struct api_t
                size_t *ret_n);
 /* The owner or an admin revokes. */
 int token_revoke(struct db *db, const struct actor *actor, int64_t id, struct kf_error *e);
-
-struct member {
-    int64_t id;
-    const char *name;
-    enum role role;
-};
-
-struct department {
-    int64_t id;
-    const char *code, *name;
-    int64_t supervisor_id;
-    const char *assignment;
-    struct member *members;
-    size_t nmembers;
-};
-
-struct department_input {
-    const char *code, *name, *assignment;
-    int64_t supervisor_id;
-    int has_supervisor;
-};
-
-int dept_create(struct db *db, const struct actor *actor, const struct department_input *in,
-                struct arena *arena, struct department *ret, struct kf_error *e);
-int dept_update(struct db *db, const struct actor *actor, int64_t id,
-                const struct department_input *in, struct arena *arena, struct department *ret,
-                struct kf_error *e);
-int dept_get(struct db *db, int64_t id, struct arena *arena, struct department *ret);
-int dept_by_code(struct db *db, const char *code, struct arena *arena, struct department *ret);
-int dept_list(struct db *db, struct arena *arena, struct department **ret, size_t *ret_n);
-int dept_member_add(struct db *db, const struct actor *actor, int64_t dept_id, int64_t user_id,
-                    struct kf_error *e);
-int dept_member_remove(struct db *db, const struct actor *actor, int64_t dept_id, int64_t user_id,
-                       struct kf_error *e);
 
 #endif

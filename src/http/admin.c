@@ -1,6 +1,7 @@
 /* admin.c: handlers of users, departments, channels, categories and settings. */
 #include <string.h>
 
+#include "core/dept.h"
 #include "core/refdata.h"
 #include "core/user.h"
 #include "http/handlers.h"
@@ -10,6 +11,7 @@
 #include "lib/jw.h"
 #include "lib/ktime.h"
 #include "store/db.h"
+#include "store/writer.h"
 
 /* ---- users ---- */
 
@@ -31,7 +33,23 @@ static int read_user_input(struct request *req, json_t *o, struct user_input *in
     return 0;
 }
 
-/* Runs on a password thread: hashes first, then writes in a short transaction. */
+struct user_write {
+    struct request *req;
+    int64_t id; /* 0: a new account */
+    struct user_input *in;
+    struct user user;
+    struct kf_error *e;
+};
+
+static int user_write_run(struct db *db, void *arg)
+{
+    struct user_write *uw = arg;
+    struct request *req = uw->req;
+    return uw->id ? user_update(db, &req->actor, uw->id, uw->in, req->arena, &uw->user, uw->e)
+                  : user_create(db, &req->actor, uw->in, req->arena, &uw->user, uw->e);
+}
+
+/* Runs on a password thread: hashes there, then has the writer write. */
 static int user_write(struct request *req, struct response *resp, int64_t id)
 {
     json_t *o;
@@ -46,20 +64,12 @@ static int user_write(struct request *req, struct response *resp, int64_t id)
         rc = user_hash_password(&in, &e);
     if (rc)
         return reply_error(resp, rc, &e);
-    struct user u;
-    if ((rc = db_begin(req->db)))
-        return reply_error(resp, rc, NULL);
-    rc = id ? user_update(req->db, &req->actor, id, &in, req->arena, &u, &e)
-            : user_create(req->db, &req->actor, &in, req->arena, &u, &e);
-    if (!rc)
-        rc = db_commit(req->db);
-    if (rc) {
-        db_rollback(req->db);
+    struct user_write uw = {.req = req, .id = id, .in = &in, .e = &e};
+    if ((rc = writer_run(req->writer, user_write_run, &uw)))
         return reply_error(resp, rc, &e);
-    }
     struct jw w;
     jw_init(&w, &resp->body);
-    render_user(&w, &u);
+    render_user(&w, &uw.user);
     return id ? 200 : 201;
 }
 

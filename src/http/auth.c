@@ -13,6 +13,7 @@
 #include "lib/jw.h"
 #include "lib/ktime.h"
 #include "store/db.h"
+#include "store/writer.h"
 
 /* ---- throttle: failures per username and per address within a window ---- */
 
@@ -123,6 +124,20 @@ static void me_json(struct response *resp, const struct user *u, const char *csr
     jw_obj_end(&w);
 }
 
+struct new_session {
+    int64_t user_id;
+    const char *ip;
+    int64_t ttl_ms;
+    char token[TOKEN_TEXT_MAX], csrf[TOKEN_TEXT_MAX];
+};
+
+static int session_run(struct db *db, void *arg)
+{
+    struct new_session *ns = arg;
+    return session_create(db, ns->user_id, ns->ip, ns->ttl_ms, ns->token, ns->csrf);
+}
+
+/* Runs on a password thread: checks the password there, then has the writer make the session. */
 int h_login(struct request *req, struct response *resp)
 {
     json_t *o;
@@ -156,21 +171,16 @@ int h_login(struct request *req, struct response *resp)
     if (rc)
         return reply_error(resp, rc, NULL);
     login_succeeded(username);
-    char token[TOKEN_TEXT_MAX], csrf[TOKEN_TEXT_MAX];
-    int64_t ttl = (int64_t)req->cfg->session_hours * 3600 * 1000;
-    if ((rc = db_begin(req->db)))
+    struct new_session ns = {
+        .user_id = u.id, .ip = req->ip, .ttl_ms = (int64_t)req->cfg->session_hours * 3600 * 1000};
+    if ((rc = writer_run(req->writer, session_run, &ns)))
         return reply_error(resp, rc, NULL);
-    rc = session_create(req->db, u.id, req->ip, ttl, token, csrf);
-    if (rc || (rc = db_commit(req->db))) {
-        db_rollback(req->db);
-        return reply_error(resp, rc, NULL);
-    }
     resp_header(resp, "Set-Cookie",
                 arena_printf(req->arena,
                              "kefu_session=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d%s",
-                             token, req->cfg->session_hours * 3600,
+                             ns.token, req->cfg->session_hours * 3600,
                              req->cfg->cookie_secure ? "; Secure" : ""));
-    me_json(resp, &u, csrf);
+    me_json(resp, &u, ns.csrf);
     return 200;
 }
 

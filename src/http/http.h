@@ -12,6 +12,7 @@
 
 struct db;
 struct config;
+struct writer;
 
 enum { REQ_MAX_PARAMS = 4, REQ_MAX_QUERY = 32, RESP_MAX_HEADERS = 8 };
 
@@ -37,7 +38,11 @@ struct request {
     } ahead;
     struct actor actor;
     const char *csrf_token; /* the session's, for /me and login */
+    /* the writer's connection inside its transaction for a write (EXEC_WRITE); the thread's own
+     * reading connection otherwise */
     struct db *db;
+    /* where a handler that runs off the writer (EXEC_SLOW) submits what it writes */
+    struct writer *writer;
     const struct config *cfg;
 };
 

@@ -3,7 +3,11 @@
 
 #include <string.h>
 
+#include "core/attachment.h"
+#include "core/dept.h"
+#include "core/message.h"
 #include "core/ticket.h"
+#include "core/ticket_status.h"
 #include "core/user.h"
 #include "lib/banned.h"
 #include "lib/jw.h"

@@ -1,13 +1,10 @@
-/* server.c: HTTP on libmicrohttpd: routing, sessions, executors and static files.
+/* server.c: HTTP on libmicrohttpd: routing, sessions, parking writes, static files.
  *
- * Reads run on libmicrohttpd's threads, each with its own read connection. Writes are parked
- * (MHD_suspend_connection) and handed to one writer thread that runs every queued write in
- * one transaction, each in its own savepoint, and commits. The commit is written to the
- * write-ahead log but not yet synced: the syncer thread flushes the log with one fdatasync and
- * only then resumes the connections, so an answer never promises what a crash could lose. While
- * the disk syncs, the writer runs the writes that come meanwhile in its next transaction and
- * commits that the moment the sync ends: each sync covers one commit, as large as the load
- * makes it. Password hashing runs on two more threads so that logins cannot starve the rest. */
+ * Reads run on libmicrohttpd's threads, each with its own read connection. A write is parked
+ * (MHD_suspend_connection) and submitted to the store's writer as a job: its handler runs in
+ * the writer's transaction, and the connection resumes once that is durable (store/writer.h).
+ * Password hashing runs on two more threads so that logins cannot starve the rest; what they
+ * write goes to the writer too. */
 #define _GNU_SOURCE
 #include "http/server.h"
 
@@ -30,13 +27,14 @@
 #include "http/handlers.h"
 #include "http/http.h"
 #include "http/json.h"
-#include "jobs/housekeeping.h"
+#include "jobs/scheduler.h"
 #include "lib/banned.h"
 #include "lib/config.h"
 #include "lib/jw.h"
 #include "lib/ktime.h"
 #include "lib/xalloc.h"
 #include "store/db.h"
+#include "store/writer.h"
 
 enum exec { EXEC_READ, EXEC_WRITE, EXEC_SLOW, EXEC_AUDITED };
 
@@ -56,12 +54,7 @@ static const struct route routes[] = {
 enum {
     JSON_BODY_MAX = 1024 * 1024,
     RESPONSE_MAX = 64 * 1024 * 1024,
-    BATCH_MAX = 512,
     SLOW_THREADS = 2,
-    /* past this many log frames (64 MiB) the writer checkpoints, so the log can start over;
-     * a longer log means fewer checkpoints, each of which holds the writer up for milliseconds */
-    WAL_RESTART_FRAMES = 16384,
-    WAL_RESTART_EVERY_MS = 50,
 };
 
 enum conn_state { CS_READING, CS_QUEUED, CS_DONE };
@@ -75,6 +68,7 @@ struct conn_req {
     const struct route *route;
     struct request req;
     struct response resp;
+    struct write_job job; /* a write, as the writer runs it */
     struct MHD_Connection *conn;
     struct conn_req *next;
 };
@@ -95,116 +89,21 @@ struct static_file {
     int immutable;
 };
 
-/* Commits waiting for their fdatasync: one, unless the writer let another connection in. */
-struct syncer {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    struct conn_req *head, *tail;
-    struct db *db;   /* the writer's connection */
-    atomic_int busy; /* from a hand-over to the end of the sync that covers it */
-    int stop;
-    pthread_t thread;
-};
-
 static struct {
     const struct config *cfg;
     char db_path[600];
-    struct executor writer, slow;
-    struct syncer sync;
+    struct writer *writer;
+    struct scheduler *scheduler;
+    struct executor slow;
     pthread_key_t db_key;
     struct static_file *files;
     size_t nfiles;
     const struct static_file *index;
     atomic_long requests[6]; /* by status class 1xx..5xx */
-    atomic_long tickets_created, batches, batched_writes, syncs, checkpoints;
+    atomic_long tickets_created;
     atomic_long parked; /* connections suspended: libmicrohttpd may not stop while any are */
     atomic_int stopping;
-    pthread_t checkpointer;
-    pthread_mutex_t ckpt_mu;
-    pthread_cond_t ckpt_cv;
-    int ckpt_stop;
 } srv;
-
-/* ---- helpers for handlers ---- */
-
-const char *req_query(const struct request *req, const char *key)
-{
-    for (int i = 0; i < req->nquery; i++)
-        if (!strcmp(req->query[i].key, key))
-            return req->query[i].value;
-    return NULL;
-}
-
-int query_flag(const struct request *req, const char *key)
-{
-    const char *v = req_query(req, key);
-    return v && (!strcmp(v, "1") || !strcmp(v, "true"));
-}
-
-int64_t parse_id(const char *s)
-{
-    char *end;
-    long long v = s ? strtoll(s, &end, 10) : 0;
-    return s && *s && !*end && v > 0 ? v : 0;
-}
-
-int64_t param_id(const struct request *req, int i)
-{
-    return parse_id(req->params[i]);
-}
-
-void resp_header(struct response *resp, const char *key, const char *value)
-{
-    if (resp->nheaders < RESP_MAX_HEADERS) {
-        resp->headers[resp->nheaders].key = key;
-        resp->headers[resp->nheaders].value = value;
-        resp->nheaders++;
-    }
-}
-
-int reply_errorf(struct response *resp, int status, const char *code, const char *field,
-                 const char *message)
-{
-    struct jw w;
-    strbuf_reset(&resp->body);
-    resp->data = NULL;
-    resp->content_type = "application/json";
-    jw_init(&w, &resp->body);
-    jw_obj_begin(&w);
-    jw_key(&w, "error");
-    jw_obj_begin(&w);
-    jw_kstr(&w, "code", code);
-    jw_kstr(&w, "message", message);
-    if (field)
-        jw_kstr(&w, "field", field);
-    jw_obj_end(&w);
-    jw_obj_end(&w);
-    resp->status = status;
-    return status;
-}
-
-int reply_error(struct response *resp, int rc, const struct kf_error *e)
-{
-    static const struct {
-        int rc, status;
-        const char *code, *message;
-    } map[] = {
-        {KF_EINVAL, 422, "validation_failed", "a value is not acceptable"},
-        {KF_ENOTFOUND, 404, "not_found", "no such resource"},
-        {KF_ECONFLICT, 409, "conflict", "the resource changed or exists already"},
-        {KF_EFORBIDDEN, 403, "forbidden", "your role does not allow this"},
-        {KF_EAUTH, 401, "unauthorized", "sign in first"},
-        {KF_ETOOBIG, 413, "too_large", "the request is too large"},
-        {KF_EBADREQ, 400, "bad_request", "the request is malformed"},
-        {KF_ELIMIT, 429, "too_many_requests", "too many requests; wait and try again"},
-        {KF_EBUSY, 503, "unavailable", "the database is busy; try again"},
-    };
-    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-        if (map[i].rc == rc)
-            return reply_errorf(resp, map[i].status, map[i].code, e ? e->field : NULL,
-                                e && e->message ? e->message : map[i].message);
-    return reply_errorf(resp, 500, "internal", NULL, "the server failed; try again later");
-}
 
 void metrics_count_ticket(void)
 {
@@ -247,19 +146,46 @@ static void run_handler(struct conn_req *cr, struct db *db)
         db_reset_all(db);
 }
 
-static void finish(struct conn_req *cr);
-
 /* The answer to a write that arrives once the server is stopping: it did not happen. */
 static void refuse_stopping(struct response *resp)
 {
-    reply_errorf(resp, 503, "shutting_down", NULL, "the server is stopping");
+    reply_error(resp, KF_ESHUTDOWN, NULL);
     resp_header(resp, "Connection", "close");
+}
+
+static void finish(struct conn_req *cr)
+{
+    cr->state = CS_DONE;
+    MHD_resume_connection(cr->conn);
+}
+
+static struct conn_req *job_conn(struct write_job *job)
+{
+    return (struct conn_req *)((char *)job - offsetof(struct conn_req, job));
+}
+
+/* A write request as a job of the writer: the handler runs in the writer's transaction, and an
+ * answer of 400 or more undoes what it wrote. */
+static int http_job_run(struct db *db, struct write_job *job)
+{
+    struct conn_req *cr = job_conn(job);
+    run_handler(cr, db);
+    return cr->resp.status >= 400;
+}
+
+/* The write is durable or failed: the parked connection resumes with its answer. */
+static void http_job_done(struct write_job *job, int status)
+{
+    struct conn_req *cr = job_conn(job);
+    if (status && cr->resp.status < 400)
+        reply_error(&cr->resp, status == KF_EBUSY ? KF_EBUSY : KF_EDB, NULL);
+    finish(cr);
 }
 
 static void executor_push(struct executor *ex, struct conn_req *cr)
 {
     pthread_mutex_lock(&ex->mu);
-    if (ex->stop) { /* a write that arrived after shutdown began */
+    if (ex->stop) { /* a request that arrived after shutdown began */
         pthread_mutex_unlock(&ex->mu);
         refuse_stopping(&cr->resp);
         finish(cr);
@@ -275,237 +201,8 @@ static void executor_push(struct executor *ex, struct conn_req *cr)
     pthread_mutex_unlock(&ex->mu);
 }
 
-static void finish(struct conn_req *cr)
-{
-    cr->state = CS_DONE;
-    MHD_resume_connection(cr->conn);
-}
-
-/* Runs writes in the writer's transaction, which it begins if none is open (*open), each in a
- * savepoint of its own so that one failure rolls back only itself. Returns how many ran. */
-static int run_writes(struct db *db, struct conn_req *jobs, int *open)
-{
-    int rc = 0, n = 0;
-    if (!*open) {
-        rc = db ? db_begin(db) : KF_EDB;
-        *open = !rc;
-    }
-    for (struct conn_req *cr = jobs; cr; cr = cr->next) {
-        n++;
-        if (rc) {
-            reply_error(&cr->resp, KF_EBUSY, NULL);
-            continue;
-        }
-        if (db_savepoint(db)) {
-            reply_error(&cr->resp, KF_EBUSY, NULL);
-            continue;
-        }
-        run_handler(cr, db);
-        if (cr->resp.status >= 400) {
-            db_rollback_to(db);
-        } else if (db_release(db)) {
-            db_rollback_to(db);
-            reply_error(&cr->resp, KF_EDB, NULL);
-        }
-    }
-    return n;
-}
-
-/* Resumes a list of finished requests. */
-static void finish_all(struct conn_req *jobs)
-{
-    while (jobs) {
-        struct conn_req *next = jobs->next;
-        finish(jobs);
-        jobs = next;
-    }
-}
-
-static void *syncer_main(void *arg)
-{
-    struct syncer *sy = arg;
-    for (;;) {
-        pthread_mutex_lock(&sy->mu);
-        while (!sy->head && !sy->stop)
-            pthread_cond_wait(&sy->cv, &sy->mu);
-        struct conn_req *jobs = sy->head;
-        struct db *db = sy->db;
-        sy->head = sy->tail = NULL;
-        pthread_mutex_unlock(&sy->mu);
-        if (!jobs)
-            break; /* stopped, and nothing is left */
-        if (db && db_sync(db)) {
-            /* what was committed may not be on disk, and some of it is visible already: stop
-             * rather than answer; a restart recovers what the disk holds */
-            fprintf(stderr, "kefu: cannot sync the write-ahead log: %s\n", strerror(errno));
-            abort();
-        }
-        atomic_fetch_add(&srv.syncs, 1);
-        /* the writer commits what waited for this sync, and the disk starts on it while these
-         * connections resume; the flag changes before the writer's lock is taken, so the writer
-         * either sees it or is already waiting for the signal. (A commit may already wait here:
-         * the writer commits early when another connection wants the write lock.) */
-        pthread_mutex_lock(&sy->mu);
-        atomic_store(&sy->busy, sy->head != NULL);
-        pthread_mutex_unlock(&sy->mu);
-        pthread_mutex_lock(&srv.writer.mu);
-        pthread_cond_signal(&srv.writer.cv);
-        pthread_mutex_unlock(&srv.writer.mu);
-        finish_all(jobs);
-    }
-    return NULL;
-}
-
-/* Hands a commit to the syncer; its connections resume after the sync that covers it. */
-static void sync_push(struct db *db, struct conn_req *jobs)
-{
-    struct conn_req *last = jobs;
-    while (last->next)
-        last = last->next;
-    pthread_mutex_lock(&srv.sync.mu);
-    atomic_store(&srv.sync.busy, 1);
-    srv.sync.db = db;
-    if (srv.sync.tail)
-        srv.sync.tail->next = jobs;
-    else
-        srv.sync.head = jobs;
-    srv.sync.tail = last;
-    pthread_cond_signal(&srv.sync.cv);
-    pthread_mutex_unlock(&srv.sync.mu);
-}
-
-/* The log starts over from its beginning only when a write transaction begins with every frame
- * copied to the database file. The checkpointer copies them in the background, but under a
- * steady load new commits always outrun it, so once the log is long the writer copies the
- * last few itself between two batches. */
-static void restart_log(struct db *db, int64_t *last_ms)
-{
-    if (db_wal_frames(db) < WAL_RESTART_FRAMES)
-        return;
-    int64_t now = ktime_monotonic();
-    if (now - *last_ms < WAL_RESTART_EVERY_MS)
-        return;
-    *last_ms = now;
-    if (!db_checkpoint(db))
-        atomic_fetch_add(&srv.checkpoints, 1);
-}
-
-/* The timed waits here end at ktime_monotonic() times: their condition variables are made on
- * that clock. */
-static void cond_init_monotonic(pthread_cond_t *cv)
-{
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(cv, &attr);
-    pthread_condattr_destroy(&attr);
-}
-
-/* Waits for a signal on cv, or until ktime_monotonic() reaches due_ms. */
-static void wait_until(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t due_ms)
-{
-    struct timespec until = {(time_t)(due_ms / 1000), (long)(due_ms % 1000) * 1000000L};
-    pthread_cond_timedwait(cv, mu, &until);
-}
-
-static void syncer_stop(void)
-{
-    pthread_mutex_lock(&srv.sync.mu);
-    srv.sync.stop = 1;
-    pthread_cond_broadcast(&srv.sync.cv);
-    pthread_mutex_unlock(&srv.sync.mu);
-    pthread_join(srv.sync.thread, NULL);
-}
-
-/* Commits the writer's transaction (if one is open) and hands its writes to the syncer. */
-static void commit_writes(struct db *db, struct conn_req *jobs, int open, int n)
-{
-    if (open && db_commit(db)) {
-        fprintf(stderr, "kefu: commit of %d writes failed: %s\n", n, db_errmsg(db));
-        for (struct conn_req *cr = jobs; cr; cr = cr->next)
-            if (cr->resp.status < 400)
-                reply_error(&cr->resp, KF_EDB, NULL);
-    }
-    atomic_fetch_add(&srv.batches, 1);
-    atomic_fetch_add(&srv.batched_writes, n);
-    sync_push(db, jobs); /* resumed after the sync, outside our own lock */
-}
-
-/* The writer: runs every queued write as it comes, in one open transaction, and commits it
- * whenever the syncer is idle; when nothing is queued, indexes the search text that is due. */
-static void *writer_main(void *arg)
-{
-    struct executor *ex = arg;
-    struct db *db = thread_db(DB_GROUP_SYNC | DB_BATCH_SEARCH);
-    struct conn_req *ran = NULL, *ran_tail = NULL; /* in the open transaction */
-    int open = 0, nran = 0;
-    int64_t last_restart = 0;
-    pthread_mutex_lock(&ex->mu);
-    for (;;) {
-        /* another connection (a sign-in, housekeeping) waits for the write lock: commit, and
-         * begin no new transaction until it has the lock */
-        int wanted = db_write_wanted();
-        if (ran && (wanted || !atomic_load(&srv.sync.busy))) {
-            struct conn_req *jobs = ran;
-            int was_open = open, n = nran;
-            ran = ran_tail = NULL, open = 0, nran = 0;
-            pthread_mutex_unlock(&ex->mu);
-            commit_writes(db, jobs, was_open, n);
-            if (db)
-                restart_log(db, &last_restart);
-            pthread_mutex_lock(&ex->mu);
-            continue;
-        }
-        if (ex->head && !wanted) {
-            struct conn_req *jobs = ex->head, *last = jobs;
-            for (int n = 1; last->next && n < BATCH_MAX; n++)
-                last = last->next;
-            ex->head = last->next;
-            if (!ex->head)
-                ex->tail = NULL;
-            last->next = NULL;
-            pthread_mutex_unlock(&ex->mu);
-            nran += run_writes(db, jobs, &open);
-            if (ran_tail)
-                ran_tail->next = jobs;
-            else
-                ran = jobs;
-            ran_tail = last;
-            pthread_mutex_lock(&ex->mu);
-            continue;
-        }
-        if (wanted && ex->head) { /* look again soon: it may have the lock by then */
-            wait_until(&ex->cv, &ex->mu, ktime_monotonic() + 1);
-            continue;
-        }
-        if (ran) { /* the sync under way ends with a signal */
-            pthread_cond_wait(&ex->cv, &ex->mu);
-            continue;
-        }
-        /* idle: the search text still waiting is indexed when it is due, and before the
-         * connection closes at stop */
-        int64_t due = db ? db_search_due(db) : 0;
-        if (!ex->stop && (!due || ktime_monotonic() < due)) {
-            if (!due)
-                pthread_cond_wait(&ex->cv, &ex->mu);
-            else
-                wait_until(&ex->cv, &ex->mu, due);
-            continue;
-        }
-        int stop = ex->stop;
-        pthread_mutex_unlock(&ex->mu);
-        if (due && db_search_flush(db))
-            fprintf(stderr, "kefu: cannot index the search text: %s\n", db_errmsg(db));
-        pthread_mutex_lock(&ex->mu);
-        if (stop)
-            break;
-    }
-    pthread_mutex_unlock(&ex->mu);
-    syncer_stop(); /* it uses this thread's connection, which closes when the thread ends */
-    return NULL;
-}
-
-/* Runs slow requests (password hashing) one at a time per thread. */
+/* Runs slow requests (password hashing) one at a time per thread; what they write goes to the
+ * writer (writer_run), on which they may wait. */
 static void *executor_main(void *arg)
 {
     struct executor *ex = arg;
@@ -528,42 +225,18 @@ static void *executor_main(void *arg)
             reply_error(&jobs->resp, KF_EDB, NULL);
         else
             run_handler(jobs, db);
-        finish(jobs); /* after COMMIT, and after our own lock is released */
+        finish(jobs); /* after our own lock is released */
     }
     return NULL;
 }
 
-/* Checkpoints the write-ahead log twice a second on its own connection, so that commits
- * seldom stop to copy pages into the database file; removes abandoned uploads now and then. */
-static void *checkpointer_main(void *arg)
-{
-    (void)arg;
-    struct db *db = thread_db(0);
-    pthread_mutex_lock(&srv.ckpt_mu);
-    while (!srv.ckpt_stop) {
-        wait_until(&srv.ckpt_cv, &srv.ckpt_mu, ktime_monotonic() + 500);
-        pthread_mutex_unlock(&srv.ckpt_mu);
-        if (db && !db_checkpoint(db))
-            atomic_fetch_add(&srv.checkpoints, 1);
-        if (db)
-            housekeeping_tick(db);
-        pthread_mutex_lock(&srv.ckpt_mu);
-    }
-    pthread_mutex_unlock(&srv.ckpt_mu);
-    if (db)
-        db_checkpoint(db);
-    return NULL;
-}
-
-/* Starts nthreads threads on ex: the writer's loop when writer is set, else one request at a
- * time. */
-static void executor_start(struct executor *ex, const char *name, int nthreads, int writer)
+static void executor_start(struct executor *ex, const char *name, int nthreads)
 {
     pthread_mutex_init(&ex->mu, NULL);
-    cond_init_monotonic(&ex->cv);
+    pthread_cond_init(&ex->cv, NULL);
     ex->nthreads = nthreads;
     for (int i = 0; i < nthreads; i++) {
-        pthread_create(&ex->threads[i], NULL, writer ? writer_main : executor_main, ex);
+        pthread_create(&ex->threads[i], NULL, executor_main, ex);
         pthread_setname_np(ex->threads[i], name); /* for top -H and perf */
     }
 }
@@ -890,7 +563,16 @@ static enum MHD_Result dispatch(struct conn_req *cr)
     cr->state = CS_QUEUED;
     cr->parked = 1;
     MHD_suspend_connection(cr->conn);
-    executor_push(exec == EXEC_SLOW ? &srv.slow : &srv.writer, cr);
+    if (exec == EXEC_SLOW) {
+        executor_push(&srv.slow, cr);
+    } else {
+        cr->job.run = http_job_run;
+        cr->job.done = http_job_done;
+        if (writer_submit(srv.writer, &cr->job)) { /* the writer has begun to stop */
+            refuse_stopping(&cr->resp);
+            finish(cr);
+        }
+    }
     return MHD_YES;
 }
 
@@ -925,6 +607,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         cr->req.method = arena_strdup(&cr->arena, method);
         cr->req.path = arena_strdup(&cr->arena, url);
         cr->req.cfg = srv.cfg;
+        cr->req.writer = srv.writer;
         cr->resp.status = 200;
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         if (cl && strtoull(cl, NULL, 10) > cr->body.max)
@@ -1016,16 +699,13 @@ int server_run(const struct config *cfg)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    pthread_mutex_init(&srv.sync.mu, NULL);
-    pthread_cond_init(&srv.sync.cv, NULL);
-    pthread_create(&srv.sync.thread, NULL, syncer_main, &srv.sync);
-    pthread_setname_np(srv.sync.thread, "kefu-sync");
-    executor_start(&srv.writer, "kefu-writer", 1, 1);
-    executor_start(&srv.slow, "kefu-password", SLOW_THREADS, 0);
-    pthread_mutex_init(&srv.ckpt_mu, NULL);
-    cond_init_monotonic(&srv.ckpt_cv);
-    pthread_create(&srv.checkpointer, NULL, checkpointer_main, NULL);
-    pthread_setname_np(srv.checkpointer, "kefu-checkpoint");
+    struct kf_error e = {0};
+    if (writer_start(srv.db_path, &srv.writer, &e)) {
+        fprintf(stderr, "kefu: cannot open \"%s\": %s\n", srv.db_path, e.message);
+        return 1;
+    }
+    executor_start(&srv.slow, "kefu-password", SLOW_THREADS);
+    srv.scheduler = scheduler_start(srv.db_path, srv.writer);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = cfg->threads ? (unsigned)cfg->threads : (unsigned)(cores > 0 ? cores : 2);
     struct MHD_Daemon *d = MHD_start_daemon(
@@ -1036,8 +716,10 @@ int server_run(const struct config *cfg)
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)4000, MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "kefu: cannot listen on %s: %s\n", cfg->listen, strerror(errno));
-        executor_stop(&srv.writer);
+        scheduler_stop(srv.scheduler);
         executor_stop(&srv.slow);
+        writer_stop(srv.writer);
+        writer_free(srv.writer);
         return 1;
     }
     fprintf(stderr, "kefu: serving http://%s/ (%u threads, data in \"%s\")\n", cfg->listen, threads,
@@ -1050,8 +732,9 @@ int server_run(const struct config *cfg)
      * takes the listening socket out of each thread's epoll set there while the threads may
      * do the same, and aborts when it loses that race. New connections are accepted until
      * MHD_stop_daemon; writes on them are answered 503 once the writer has stopped. */
-    executor_stop(&srv.writer); /* drains: every queued write is synced and answered */
-    executor_stop(&srv.slow);
+    scheduler_stop(srv.scheduler);
+    executor_stop(&srv.slow); /* what it writes is still taken */
+    writer_stop(srv.writer);  /* drains: every queued write is synced and answered */
     /* No connection parks from now on (a write is refused with 503), and
      * every parked one has been resumed: wait until libmicrohttpd has taken each back. A
      * request thread counts itself in srv.parked before it looks at srv.stopping, so that
@@ -1060,11 +743,7 @@ int server_run(const struct config *cfg)
     for (int i = 0; i < 10000 && atomic_load(&srv.parked) > 0; i++)
         usleep(1000);
     MHD_stop_daemon(d);
-    pthread_mutex_lock(&srv.ckpt_mu);
-    srv.ckpt_stop = 1;
-    pthread_cond_signal(&srv.ckpt_cv);
-    pthread_mutex_unlock(&srv.ckpt_mu);
-    pthread_join(srv.checkpointer, NULL);
+    writer_free(srv.writer);
     free_static();
     fprintf(stderr, "kefu: stopped\n");
     return 0;
@@ -1081,7 +760,8 @@ int h_healthz(struct request *req, struct response *resp)
 
 int h_metrics(struct request *req, struct response *resp)
 {
-    (void)req;
+    struct writer_stats ws;
+    writer_get_stats(req->writer, &ws);
     resp->content_type = "text/plain; version=0.0.4";
     strbuf_addstr(&resp->body, "# TYPE kefu_http_responses_total counter\n");
     for (int i = 1; i < 6; i++)
@@ -1093,9 +773,7 @@ int h_metrics(struct request *req, struct response *resp)
                 "# TYPE kefu_batched_writes_total counter\nkefu_batched_writes_total %ld\n"
                 "# TYPE kefu_log_syncs_total counter\nkefu_log_syncs_total %ld\n"
                 "# TYPE kefu_checkpoints_total counter\nkefu_checkpoints_total %ld\n",
-                atomic_load(&srv.tickets_created), atomic_load(&srv.batches),
-                atomic_load(&srv.batched_writes), atomic_load(&srv.syncs),
-                atomic_load(&srv.checkpoints));
+                atomic_load(&srv.tickets_created), ws.commits, ws.jobs, ws.syncs, ws.checkpoints);
     return 200;
 }
 

@@ -3,8 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/attachment.h"
 #include "core/customer.h"
+#include "core/message.h"
 #include "core/ticket.h"
+#include "core/ticket_status.h"
 #include "http/handlers.h"
 #include "http/json.h"
 #include "lib/banned.h"

@@ -4,33 +4,43 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "core/ticket.h"
+#include "core/attachment.h"
 #include "lib/banned.h"
+#include "lib/err.h"
 #include "lib/ktime.h"
 #include "store/db.h"
+#include "store/writer.h"
 
 /* An upload not attached to a ticket within a day never will be (the form was abandoned). */
 static const int64_t UPLOAD_KEEP_MS = 24LL * 3600 * 1000, UPLOAD_PURGE_EVERY_MS = 10LL * 60 * 1000;
 
-static void purge_uploads(struct db *db)
+struct purge {
+    int64_t before;
+    int n;
+};
+
+static int purge_run(struct db *db, void *arg)
 {
-    int n = 0;
-    int rc = db_begin(db);
-    if (!rc && !(rc = attachments_purge_unlinked(db, ktime_now() - UPLOAD_KEEP_MS, &n)))
-        rc = db_commit(db);
-    if (rc) {
-        db_rollback(db);
-        fprintf(stderr, "kefu: cannot remove old unattached uploads: %s\n", db_errmsg(db));
-    } else if (n) {
-        fprintf(stderr, "kefu: removed %d uploads never attached to a ticket\n", n);
-    }
+    struct purge *p = arg;
+    return attachments_purge_unlinked(db, p->before, &p->n);
 }
 
-void housekeeping_tick(struct db *db)
+static void purge_uploads(struct writer *w)
 {
-    static int64_t next_purge; /* one caller: the checkpointer thread */
+    struct purge p = {ktime_now() - UPLOAD_KEEP_MS, 0};
+    int rc = writer_run(w, purge_run, &p);
+    if (rc && rc != KF_ESHUTDOWN)
+        fprintf(stderr, "kefu: cannot remove old unattached uploads: %s\n", kf_strerror(rc));
+    else if (!rc && p.n)
+        fprintf(stderr, "kefu: removed %d uploads never attached to a ticket\n", p.n);
+}
+
+void housekeeping_tick(struct db *db, struct writer *w)
+{
+    static int64_t next_purge; /* one caller: the job thread */
+    (void)db;
     if (ktime_now() < next_purge)
         return;
-    purge_uploads(db);
+    purge_uploads(w);
     next_purge = ktime_now() + UPLOAD_PURGE_EVERY_MS;
 }

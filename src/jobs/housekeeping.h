@@ -1,12 +1,14 @@
-/* housekeeping.h: periodic upkeep of the store, run by the server's checkpointer thread. */
+/* housekeeping.h: periodic upkeep of the store, run by the job thread. */
 #ifndef KEFU_HOUSEKEEPING_H
 #define KEFU_HOUSEKEEPING_H
 
 struct db;
+struct writer;
 
 /* Runs the upkeep that is due (by ktime_now(), so the test clock moves it too): every ten
- * minutes, uploads not attached to a ticket within a day are removed. Call it often; it keeps
- * its own schedule and reports on stderr. */
-void housekeeping_tick(struct db *db);
+ * minutes, uploads not attached to a ticket within a day are removed, through w. db is the
+ * caller's reading connection. Call it often; it keeps its own schedule and reports on
+ * stderr. */
+void housekeeping_tick(struct db *db, struct writer *w);
 
 #endif

@@ -42,6 +42,8 @@ const char *kf_strerror(int rc)
         return "i/o error";
     case KF_EBUSY:
         return "database busy";
+    case KF_ESHUTDOWN:
+        return "shutting down";
     }
     return "unknown error";
 }

@@ -15,6 +15,7 @@ enum kf_err {
     KF_EDB = -9,        /* the database failed: 500 */
     KF_EIO = -10,       /* a file or socket failed: 500 */
     KF_EBUSY = -11,     /* the database is locked: 503 */
+    KF_ESHUTDOWN = -12, /* the server is stopping and takes no more writes: 503 */
 };
 
 /* What went wrong, for the user: a stable code word, the field and a sentence.

@@ -5,6 +5,7 @@
 
 #include "lib/arena.h"
 #include "lib/banned.h"
+#include "lib/err.h"
 
 size_t utf8_chars(const char *s)
 {
@@ -80,4 +81,34 @@ char *mask_email(struct arena *a, const char *email)
 char *mask_member(struct arena *a, const char *member_id)
 {
     return member_id ? arena_printf(a, "ID-%s", member_id) : NULL;
+}
+
+int text_blank(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (p && *p) {
+        if (*p == ' ' || (*p >= '\t' && *p <= '\r'))
+            p++;
+        else if (p[0] == 0xC2 && p[1] == 0xA0) /* U+00A0 */
+            p += 2;
+        else if (p[0] == 0xE3 && p[1] == 0x80 && p[2] == 0x80) /* U+3000 */
+            p += 3;
+        else
+            return 0;
+    }
+    return 1;
+}
+
+int text_check(const char *s, const char *field, size_t max, int required, struct kf_error *e)
+{
+    if (!s) {
+        if (required)
+            return kf_fail(e, KF_EINVAL, field, "this field is required");
+        return 0;
+    }
+    if (required && text_blank(s))
+        return kf_fail(e, KF_EINVAL, field, "this field may not be empty");
+    if (utf8_chars(s) > max)
+        return kf_fail(e, KF_EINVAL, field, "the text is too long");
+    return 0;
 }

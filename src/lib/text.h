@@ -5,11 +5,19 @@
 #include <stddef.h>
 
 struct arena;
+struct kf_error;
 
 /* Counts the characters (code points) of a valid UTF-8 string. */
 size_t utf8_chars(const char *s);
 /* 1 when the n bytes at s are valid UTF-8 (no overlongs, no surrogates, no NUL). */
 int utf8_valid(const char *s, size_t n);
+
+/* 1 when s holds nothing but white space (ASCII, the ideographic space U+3000, no-break
+ * spaces); NULL counts as blank. */
+int text_blank(const char *s);
+/* Checks a user's text for field: NULL is refused when required, a blank text too, and more
+ * than max characters always. 0 or KF_EINVAL naming field. */
+int text_check(const char *s, const char *field, size_t max, int required, struct kf_error *e);
 
 /* 13812345678 → 138****5678: keeps the first 3 and last 4 digits of 8 or more, else the last
  * 2. NULL gives NULL. The result lives in arena. */

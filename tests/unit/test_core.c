@@ -14,9 +14,13 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "core/attachment.h"
 #include "core/customer.h"
+#include "core/dept.h"
+#include "core/message.h"
 #include "core/refdata.h"
 #include "core/ticket.h"
+#include "core/ticket_number.h"
 #include "core/user.h"
 #include "lib/arena.h"
 #include "lib/err.h"

@@ -1,0 +1,44 @@
+/* message.h: the conversation on a ticket (replies, notes) and its history. */
+#ifndef KEFU_MESSAGE_H
+#define KEFU_MESSAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct db;
+struct arena;
+struct actor;
+struct kf_error;
+struct attachment;
+
+struct message {
+    int64_t id, ticket_id;
+    const char *kind, *body;
+    int64_t author_id;
+    const char *author_name;
+    int64_t created_at;
+    struct attachment *attachments;
+    size_t nattachments;
+};
+
+/* Adds a reply (to the customer) or an internal note; the first reply sets first_response_at. */
+int message_add(struct db *db, const struct actor *actor, const char *ref, const char *kind,
+                const char *body, const int64_t *attachments, int nattachments, struct arena *arena,
+                struct message *ret, struct kf_error *e);
+int message_list(struct db *db, const struct actor *actor, const char *ref, struct arena *arena,
+                 struct message **ret, size_t *ret_n);
+
+struct history_entry {
+    int64_t id, at, actor_id;
+    const char *actor_name, *action, *detail; /* detail: JSON text */
+};
+
+int history_list(struct db *db, const struct actor *actor, const char *ref, struct arena *arena,
+                 struct history_entry **ret, size_t *ret_n);
+
+/* An attachment with its data, if the actor may see its ticket (or uploaded it, while it is on
+ * none); KF_ENOTFOUND otherwise. */
+int attachment_get(struct db *db, const struct actor *actor, int64_t id, struct arena *arena,
+                   struct attachment *ret);
+
+#endif
