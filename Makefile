@@ -35,11 +35,12 @@ all: build
 build: $(OUT)/kefu
 	@if [ "$(MODE)" = rel ]; then ln -sf build/rel/kefu kefu; fi
 
-build/gen/sql_gen.h: $(SQL) scripts/sqlgen.awk
+# the folders too: a file renamed or removed changes them, not the files left
+build/gen/sql_gen.h: $(SQL) src/store/sql scripts/sqlgen.awk
 	@mkdir -p $(@D)
 	awk -f scripts/sqlgen.awk $(SQL) > $@
 
-build/gen/migrations_gen.h: $(MIGRATIONS) scripts/migrations.awk
+build/gen/migrations_gen.h: $(MIGRATIONS) src/store/migrations scripts/migrations.awk
 	@mkdir -p $(@D)
 	awk -f scripts/migrations.awk $(MIGRATIONS) > $@
 
@@ -70,7 +71,6 @@ deps:
 
 web/dist/index.html: $(shell find web/src web/index.html web/vite.config.js web/package.json -type f 2>/dev/null)
 	cd web && npm run build --silent
-	@touch $@
 
 web: web/dist/index.html
 

@@ -216,13 +216,13 @@ int settings_update(struct db *db, const struct actor *actor, const struct setti
 }
 
 int category_resolve(struct db *db, const char *code, const char *type, int64_t *ret_id,
-                     struct kf_error *e)
+                     int64_t *ret_department_id, struct kf_error *e)
 {
     struct stmt *st = db_stmt(db, SQL_category_by_code);
     st_text(st, 1, code);
     int rc = st_step(st);
     int ok = rc == 1 && strcmp(col_text(st, 1), type) == 0;
-    int64_t id = rc == 1 ? col_int(st, 0) : 0;
+    int64_t id = rc == 1 ? col_int(st, 0) : 0, dept = rc == 1 ? col_int(st, 2) : 0;
     st_reset(st);
     if (rc < 0)
         return rc;
@@ -231,5 +231,7 @@ int category_resolve(struct db *db, const char *code, const char *type, int64_t 
     if (!ok)
         return kf_fail(e, KF_EINVAL, "category", "the category belongs to another type");
     *ret_id = id;
+    if (ret_department_id)
+        *ret_department_id = dept;
     return 0;
 }

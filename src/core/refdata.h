@@ -37,10 +37,11 @@ int category_create(struct db *db, const struct actor *actor, const struct categ
                     struct kf_error *e);
 int category_update(struct db *db, const struct actor *actor, const char *code,
                     const struct category_input *in, struct kf_error *e);
-/* The id of category `code`, which must belong to ticket type `type`: 0 and *ret_id, or
+/* The id of category `code`, which must belong to ticket type `type`: 0 and *ret_id (and the
+ * category's handling department, 0 for none, in *ret_department_id unless it is NULL), or
  * KF_EINVAL naming "category" (unknown, or of another type). */
 int category_resolve(struct db *db, const char *code, const char *type, int64_t *ret_id,
-                     struct kf_error *e);
+                     int64_t *ret_department_id, struct kf_error *e);
 int settings_get(struct db *db, struct arena *arena, struct settings *ret);
 /* NULL members are left as they are. */
 int settings_update(struct db *db, const struct actor *actor, const struct settings *in,

@@ -13,6 +13,7 @@
 #include "core/enums.h"
 #include "core/refdata.h"
 #include "core/ticket_number.h"
+#include "core/triage.h"
 #include "lib/arena.h"
 #include "lib/banned.h"
 #include "lib/err.h"
@@ -21,7 +22,7 @@
 #include "lib/text.h"
 #include "store/db.h"
 
-/* the columns of ticket_view, in order (src/store/migrations/001_init.sql) */
+/* the columns of ticket_view, in order (its newest definition is in migration 003) */
 enum ticket_col {
     TC_ID,
     TC_NUMBER,
@@ -71,6 +72,7 @@ enum ticket_col {
     TC_PRIO_RANK,
     TC_CATEGORY_ID,
     TC_EXPECTED_AT,
+    TC_LABELS,
 };
 
 enum {
@@ -120,6 +122,7 @@ static void read_ticket(struct stmt *st, struct arena *a, struct ticket *t)
     t->first_response_by = col_int(st, TC_FIRST_RESPONSE_BY);
     t->resolve_by = col_int(st, TC_RESOLVE_BY);
     t->expected_at = col_int(st, TC_EXPECTED_AT);
+    t->labels = dup(a, st, TC_LABELS);
     t->result = dup(a, st, TC_RESULT);
     t->measures = dup(a, st, TC_MEASURES);
     t->satisfaction = dup(a, st, TC_SATISFACTION);
@@ -227,11 +230,17 @@ int ticket_create(struct db *db, const struct actor *actor, struct ticket_input 
         in->raised_at = now;
     if (in->raised_at > now + 60 * 1000)
         return kf_fail(e, KF_EINVAL, "raised_at", "raised_at may not lie in the future");
+    if (in->raised_at < TICKET_TIME_MIN)
+        return kf_fail(e, KF_EINVAL, "raised_at", "raised_at must lie after the year 2000");
+    if (in->expected_at && in->expected_at < TICKET_TIME_MIN)
+        return kf_fail(e, KF_EINVAL, "expected_at", "expected_at must lie after the year 2000");
     if (!in->customer_id && !in->has_customer)
         return kf_fail(e, KF_EINVAL, "customer", "customer or customer_id is required");
     if ((rc = check_channel(db, in->channel, e)))
         return rc;
-    if (in->category && (rc = category_resolve(db, in->category, in->type, &category_id, e)))
+    int64_t category_dept = 0;
+    if (in->category &&
+        (rc = category_resolve(db, in->category, in->type, &category_id, &category_dept, e)))
         return rc;
     struct customer cust;
     if (in->customer_id) {
@@ -245,8 +254,12 @@ int ticket_create(struct db *db, const struct actor *actor, struct ticket_input 
     if (rc)
         return rc;
 
-    /* without a priority rule, priority is the urgency */
-    const char *priority = in->urgency;
+    struct triage_facts facts = {in->type,    in->category, in->urgency,     cust.tier,
+                                 in->channel, in->subject,  in->description, category_dept};
+    struct triage_result tr;
+    if ((rc = triage_run(db, &facts, arena, &tr)))
+        return rc;
+    const char *priority = tr.priority;
     char number[96];
     int64_t id = 0;
     for (int attempt = 0; attempt < NUMBER_RETRIES; attempt++) {
@@ -273,6 +286,9 @@ int ticket_create(struct db *db, const struct actor *actor, struct ticket_input 
         st_int(st, 16, now);
         if (in->expected_at)
             st_int(st, 17, in->expected_at);
+        if (tr.department_id)
+            st_int(st, 18, tr.department_id);
+        st_text(st, 19, labels_join(arena, tr.labels, tr.nlabels));
         rc = st_exec(st);
         if (rc != KF_ECONFLICT)
             break;
@@ -295,8 +311,11 @@ int ticket_create(struct db *db, const struct actor *actor, struct ticket_input 
     jw_kstr(&w, "priority", priority);
     jw_kstr(&w, "subject", in->subject);
     jw_kint(&w, "customer_id", cust.id);
+    if (tr.department_id)
+        jw_kint(&w, "department_id", tr.department_id);
     jw_obj_end(&w);
     if (!(rc = history_write(db, id, actor, "created", sb.buf)) &&
+        !(rc = triage_record(db, id, &tr)) &&
         !(rc = audit_write(db, actor, "ticket.created", "ticket", id, NULL, sb.buf)))
         rc = event_write(db, "ticket.created", "ticket", id, sb.buf);
     strbuf_release(&sb);

@@ -21,6 +21,9 @@ enum {
     SHORT_TEXT_MAX = 2000,   /* measures, remarks, mood notes */
 };
 
+/* No time a user gives lies before 2000-01-01 (UTC ms): anything earlier is a typing error. */
+#define TICKET_TIME_MIN INT64_C(946684800000)
+
 /* Times are UTC ms, 0 when not set; ids 0 when none. */
 struct ticket {
     int64_t id, version;
@@ -43,6 +46,7 @@ struct ticket {
     int64_t created_by;
     const char *created_by_name;
     int64_t created_at, updated_at;
+    const char *labels; /* one per line (triage.h: labels_split) */
 };
 
 struct ticket_input {

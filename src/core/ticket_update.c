@@ -10,6 +10,7 @@
 #include "core/refdata.h"
 #include "core/ticket.h"
 #include "core/ticket_status.h"
+#include "core/triage.h"
 #include "lib/arena.h"
 #include "lib/banned.h"
 #include "lib/err.h"
@@ -180,14 +181,42 @@ int ticket_update(struct db *db, const struct actor *actor, const char *ref,
     /* the category follows the type: a category of another type is dropped */
     if (s & TF_CATEGORY)
         t.category = p->category;
+    int64_t category_dept = 0;
     if (t.category) {
-        rc = category_resolve(db, t.category, t.type, &category_id, e);
+        rc = category_resolve(db, t.category, t.type, &category_id, &category_dept, e);
         if (rc == KF_EINVAL && !(s & TF_CATEGORY))
             t.category = NULL, category_id = 0, rc = 0;
         if (rc)
             return rc;
     }
-    t.priority = t.urgency; /* without a priority rule, priority is the urgency */
+    /* re-classification runs the rules again: the priority is theirs (or the urgency); the
+     * department changes when a rule names one or the category changed, unless this change
+     * names one itself; labels are only ever added */
+    struct triage_result tr = {0};
+    int reclassified =
+        !same(cur.type, t.type) || !same(cur.category, t.category) || !same(cur.urgency, t.urgency);
+    if (reclassified) {
+        struct triage_facts f = {t.type,    t.category, t.urgency,     cur.customer.tier,
+                                 t.channel, t.subject,  t.description, category_dept};
+        if ((rc = triage_run(db, &f, arena, &tr)))
+            return rc;
+        t.priority = tr.priority;
+        if (!(s & TF_DEPARTMENT) &&
+            (tr.department_by_rule || (!same(cur.category, t.category) && tr.department_id)))
+            t.department_id = tr.department_id;
+        if (tr.nlabels) {
+            const char *labels[TICKET_LABELS_MAX];
+            size_t n = labels_split(arena, cur.labels, labels, TICKET_LABELS_MAX);
+            for (size_t i = 0; i < tr.nlabels; i++) {
+                size_t j = 0;
+                while (j < n && strcmp(labels[j], tr.labels[i]))
+                    j++;
+                if (j == n && n < TICKET_LABELS_MAX)
+                    labels[n++] = tr.labels[i];
+            }
+            t.labels = labels_join(arena, labels, n);
+        }
+    }
 
     if (s & TF_ASSIGNEE) {
         if (p->assignee_id && p->assignee_id != actor->user_id && !role_is_lead(actor->role))
@@ -316,6 +345,7 @@ int ticket_update(struct db *db, const struct actor *actor, const char *ref,
     st_int(st, 23, cur.version);
     if (t.expected_at)
         st_int(st, 24, t.expected_at);
+    st_text(st, 25, t.labels ? t.labels : "");
     rc = st_exec(st);
     if (!rc && db_changes(db) != 1)
         rc = kf_fail(e, KF_ECONFLICT, NULL,
@@ -353,6 +383,8 @@ int ticket_update(struct db *db, const struct actor *actor, const char *ref,
         rc = history_write(db, t.id, actor, "reclassified", l.reclass.buf);
     if (!rc && l.nother)
         rc = history_write(db, t.id, actor, "updated", l.other.buf);
+    if (!rc && reclassified)
+        rc = triage_record(db, t.id, &tr);
     if (!rc)
         rc = audit_write(db, actor, "ticket.updated", "ticket", t.id, l.before.buf, l.after.buf);
     if (!rc)

@@ -2,6 +2,8 @@
 #ifndef KEFU_HANDLERS_H
 #define KEFU_HANDLERS_H
 
+#include <jansson.h>
+
 #include "http/http.h"
 
 #define ROUTE(method, pattern, fn, role, exec) handler_fn fn;
@@ -14,6 +16,11 @@ int64_t parse_id(const char *s);
 int64_t param_id(const struct request *req, int i);
 /* The 1/true query flag `key`. */
 int query_flag(const struct request *req, const char *key);
+
+struct ticket_input;
+/* Reads a ticket as POST /api/v1/tickets takes it from o into in (strings in the request's
+ * arena). 0, or KF_EINVAL with e naming the field. */
+int ticket_input_read(struct request *req, json_t *o, struct ticket_input *in, struct kf_error *e);
 
 /* Counters for /metrics. */
 void metrics_count_ticket(void);

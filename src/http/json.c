@@ -8,6 +8,7 @@
 #include "core/message.h"
 #include "core/ticket.h"
 #include "core/ticket_status.h"
+#include "core/triage.h"
 #include "core/user.h"
 #include "lib/banned.h"
 #include "lib/jw.h"
@@ -270,6 +271,10 @@ void render_ticket(struct jw *w, struct arena *a, const struct ticket *t, const 
     jw_time(w, "reviewed_at", t->reviewed_at);
     jw_key(w, "labels");
     jw_arr_begin(w);
+    const char *labels[TICKET_LABELS_MAX];
+    size_t nlabels = labels_split(a, t->labels, labels, TICKET_LABELS_MAX);
+    for (size_t i = 0; i < nlabels; i++)
+        jw_str(w, labels[i]);
     jw_arr_end(w);
     jw_key(w, "cooperating_departments");
     jw_arr_begin(w);

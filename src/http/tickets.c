@@ -49,6 +49,44 @@ static int render_one(struct request *req, struct response *resp, const struct t
     return status;
 }
 
+int ticket_input_read(struct request *req, json_t *o, struct ticket_input *in, struct kf_error *e)
+{
+    const struct str_field fields[] = {
+        {"channel", &in->channel, 0},           {"type", &in->type, 0},
+        {"category", &in->category, 0},         {"subject", &in->subject, 0},
+        {"description", &in->description, 0},   {"urgency", &in->urgency, 0},
+        {"contact_name", &in->contact_name, 0}, {"mood", &in->mood, 0},
+        {"mood_note", &in->mood_note, 0},
+    };
+    int rc = read_strings(req, o, fields, sizeof(fields) / sizeof(fields[0]), NULL, e);
+    if (!rc && jtime(o, "raised_at", &in->raised_at, e) < 0)
+        rc = KF_EINVAL;
+    if (!rc && jtime(o, "expected_at", &in->expected_at, e) < 0)
+        rc = KF_EINVAL;
+    if (!rc && jint(o, "customer_id", &in->customer_id, e) < 0)
+        rc = KF_EINVAL;
+    if (!rc &&
+        jids(o, "attachments", in->attachments, TICKET_MAX_ATTACHMENTS, &in->nattachments, e) < 0)
+        rc = KF_EINVAL;
+    json_t *c = json_object_get(o, "customer");
+    if (!rc && c && !json_is_null(c) && !in->customer_id) {
+        if (!json_is_object(c)) {
+            rc = kf_fail(e, KF_EINVAL, "customer", "must be an object");
+        } else {
+            const struct str_field cf[] = {
+                {"name", &in->customer.name, 0},   {"phone", &in->customer.phone, 0},
+                {"email", &in->customer.email, 0}, {"member_id", &in->customer.member_id, 0},
+                {"tier", &in->customer.tier, 0},
+            };
+            rc = read_strings(req, c, cf, sizeof(cf) / sizeof(cf[0]), NULL, e);
+            if (e->field)
+                e->field = arena_printf(req->arena, "customer.%s", e->field);
+            in->has_customer = 1;
+        }
+    }
+    return rc;
+}
+
 int h_tickets_create(struct request *req, struct response *resp)
 {
     json_t *o;
@@ -57,39 +95,7 @@ int h_tickets_create(struct request *req, struct response *resp)
     int rc = body_object_or_reply(req, resp, &o);
     if (rc)
         return rc;
-    const struct str_field fields[] = {
-        {"channel", &in.channel, 0},           {"type", &in.type, 0},
-        {"category", &in.category, 0},         {"subject", &in.subject, 0},
-        {"description", &in.description, 0},   {"urgency", &in.urgency, 0},
-        {"contact_name", &in.contact_name, 0}, {"mood", &in.mood, 0},
-        {"mood_note", &in.mood_note, 0},
-    };
-    rc = read_strings(req, o, fields, sizeof(fields) / sizeof(fields[0]), NULL, &e);
-    if (!rc && jtime(o, "raised_at", &in.raised_at, &e) < 0)
-        rc = KF_EINVAL;
-    if (!rc && jtime(o, "expected_at", &in.expected_at, &e) < 0)
-        rc = KF_EINVAL;
-    if (!rc && jint(o, "customer_id", &in.customer_id, &e) < 0)
-        rc = KF_EINVAL;
-    if (!rc &&
-        jids(o, "attachments", in.attachments, TICKET_MAX_ATTACHMENTS, &in.nattachments, &e) < 0)
-        rc = KF_EINVAL;
-    json_t *c = json_object_get(o, "customer");
-    if (!rc && c && !json_is_null(c) && !in.customer_id) {
-        if (!json_is_object(c)) {
-            rc = kf_fail(&e, KF_EINVAL, "customer", "must be an object");
-        } else {
-            const struct str_field cf[] = {
-                {"name", &in.customer.name, 0},   {"phone", &in.customer.phone, 0},
-                {"email", &in.customer.email, 0}, {"member_id", &in.customer.member_id, 0},
-                {"tier", &in.customer.tier, 0},
-            };
-            rc = read_strings(req, c, cf, sizeof(cf) / sizeof(cf[0]), NULL, &e);
-            if (e.field)
-                e.field = arena_printf(req->arena, "customer.%s", e.field);
-            in.has_customer = 1;
-        }
-    }
+    rc = ticket_input_read(req, o, &in, &e);
     json_decref(o);
     if (rc)
         return reply_error(resp, rc, &e);

@@ -23,7 +23,7 @@ SELECT enabled FROM channels WHERE code = $1;
 SELECT code, name, name_en, enabled FROM channels ORDER BY rowid;
 
 -- name: category_by_code
-SELECT id, type FROM categories WHERE code = $1;
+SELECT id, type, department_id FROM categories WHERE code = $1;
 
 -- name: category_list
 SELECT c.id, c.code, c.name, c.type, p.code, c.department_id
@@ -38,8 +38,9 @@ UPDATE categories SET name = $2, department_id = $3 WHERE code = $1;
 -- name: ticket_insert
 INSERT INTO tickets(number, channel, type, category_id, subject, description, urgency, priority,
                     prio_rank, status, customer_id, contact_name, mood, mood_note, raised_at,
-                    created_by, created_at, updated_at, expected_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'new', $10, $11, $12, $13, $14, $15, $16, $16, $17);
+                    created_by, created_at, updated_at, expected_at, department_id, labels)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'new', $10, $11, $12, $13, $14, $15, $16, $16, $17,
+        $18, $19);
 
 -- name: ticket_by_id
 SELECT * FROM ticket_view WHERE id = $1;
@@ -52,7 +53,7 @@ UPDATE tickets SET type = $2, category_id = $3, urgency = $4, priority = $5, pri
     subject = $7, description = $8, status = $9, assignee_id = $10, department_id = $11,
     contact_name = $12, result = $13, measures = $14, remarks = $15, mood = $16,
     mood_note = $17, taken_over_at = $18, processing_started_at = $19, resolved_at = $20,
-    closed_at = $21, updated_at = $22, expected_at = $24, version = version + 1
+    closed_at = $21, updated_at = $22, expected_at = $24, labels = $25, version = version + 1
 WHERE id = $1 AND version = $23;
 
 -- name: ticket_review
