@@ -2,6 +2,7 @@
 import { createRouter, createWebHistory } from 'vue-router';
 import { session, restore } from './session.js';
 import { setUnauthorizedHandler } from './api.js';
+import { loadZone } from './time.js';
 
 const routes = [
   { path: '/', redirect: '/tickets' },
@@ -23,6 +24,7 @@ router.beforeEach(async (to) => {
   if (to.meta.public) return user && to.path === '/login' ? '/tickets' : true;
   if (!user) return { path: '/login', query: { next: to.fullPath } };
   if (to.meta.admin && user.role !== 'admin') return '/tickets';
+  await loadZone();
   return true;
 });
 

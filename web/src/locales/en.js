@@ -35,6 +35,7 @@ export default {
     memberId: 'Member id', attachments: 'Attachments', createdFrom: 'From', createdTo: 'To',
     username: 'Username', password: 'Password', role: 'Role', active: 'Active', code: 'Code',
     supervisor: 'Supervisor', assignment: 'Assignment', members: 'Members', numberFormat: 'Ticket number format',
+    timeZone: 'Time zone',
   },
   pool: { title: 'Pending pool', searchHint: 'Search subject, description or number', count: '{n} tickets' },
   create: {
