@@ -14,7 +14,8 @@ const routes = [
   { path: '/admin/users', component: () => import('./views/admin/UsersView.vue'), meta: { admin: true } },
   { path: '/admin/departments', component: () => import('./views/admin/DepartmentsView.vue'), meta: { admin: true } },
   { path: '/admin/settings', component: () => import('./views/admin/SettingsView.vue'), meta: { admin: true } },
-  { path: '/:rest(.*)*', redirect: '/tickets' },
+  // Any other path says there is no such page rather than showing another one.
+  { path: '/:rest(.*)*', component: () => import('./views/not-found/NotFoundView.vue') },
 ];
 
 export const router = createRouter({ history: createWebHistory(), routes });

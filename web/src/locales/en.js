@@ -59,4 +59,5 @@ export default {
     settings: 'Settings', resetPassword: 'Reset password (leave empty to keep)', addMember: 'Add member',
   },
   tokens: { title: 'API tokens', name: 'Name', created: 'Created', newToken: 'New token', shownOnce: 'The token is shown only now; copy it:', revoke: 'Revoke' },
+  notFound: { title: 'Page not found', detail: 'There is no page at {path}.', back: 'Back to the pending pool' },
 };

@@ -59,4 +59,5 @@ export default {
     settings: '系统设置', resetPassword: '重置密码(留空不改)', addMember: '添加成员',
   },
   tokens: { title: 'API 令牌', name: '名称', created: '创建时间', newToken: '新建令牌', shownOnce: '令牌只显示这一次,请立即复制保存:', revoke: '吊销' },
+  notFound: { title: '页面不存在', detail: '没有地址为 {path} 的页面。', back: '返回待处理池' },
 };
