@@ -12,8 +12,9 @@ export async function launch() {
 }
 
 // A page signed in as username; the language starts as the browser's first visit would.
-export async function signIn(browser, base, username, password) {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, locale: 'zh-CN' });
+// options go to newContext (e.g. timezoneId, to run the browser in another zone).
+export async function signIn(browser, base, username, password, options = {}) {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, locale: 'zh-CN', ...options });
   const page = await context.newPage();
   page.setDefaultTimeout(10000);
   await page.goto(base + '/login');

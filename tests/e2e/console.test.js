@@ -247,3 +247,35 @@ test('text from customers is shown as text, never run as HTML', async () => {
   assert.equal(await page.locator('.ticket img[src=x]').count(), 0);
   await page.context().close();
 });
+
+test('an unknown address shows a page saying so, with the way back to the pool', async () => {
+  const page = await signIn(browser, srv.base, 'xiaoli', 'password-123');
+  await page.goto(srv.base + '/tickets/xyz/nope');
+  await page.getByTestId('not-found').waitFor();
+  assert.equal(new URL(page.url()).pathname, '/tickets/xyz/nope', 'the address is kept, not redirected');
+  assert.match(await page.getByTestId('not-found').innerText(), /页面不存在/);
+  assert.equal(await page.getByTestId('not-found-detail').innerText(), '没有地址为 /tickets/xyz/nope 的页面。');
+  assert.equal(await page.getByTestId('pool-table').count(), 0, 'the pool is not shown instead');
+  await page.getByTestId('not-found-back').click();
+  await page.waitForURL('**/tickets');
+  await page.getByTestId('pool-table').waitFor();
+
+  await choose(page, 'language', 'English');
+  await page.goto(srv.base + '/no-such-page');
+  await page.getByTestId('not-found').waitFor();
+  assert.match(await page.getByTestId('not-found').innerText(), /Page not found/);
+  assert.equal(await page.getByTestId('not-found-back').innerText(), 'Back to the pending pool');
+  await page.context().close();
+
+  // Signed out, the address waits behind the sign-in.
+  const ctx = await browser.newContext();
+  const anon = await ctx.newPage();
+  await anon.goto(srv.base + '/no-such-page');
+  await anon.waitForURL('**/login?next=**');
+  await anon.getByTestId('login-username').fill('xiaoli');
+  await anon.getByTestId('login-password').fill('password-123');
+  await anon.getByTestId('login-submit').click();
+  await anon.getByTestId('not-found').waitFor();
+  assert.equal(new URL(anon.url()).pathname, '/no-such-page');
+  await ctx.close();
+});

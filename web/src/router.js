@@ -2,6 +2,7 @@
 import { createRouter, createWebHistory } from 'vue-router';
 import { session, restore } from './session.js';
 import { setUnauthorizedHandler } from './api.js';
+import { loadZone } from './time.js';
 
 const routes = [
   { path: '/', redirect: '/tickets' },
@@ -13,7 +14,8 @@ const routes = [
   { path: '/admin/users', component: () => import('./views/admin/UsersView.vue'), meta: { admin: true } },
   { path: '/admin/departments', component: () => import('./views/admin/DepartmentsView.vue'), meta: { admin: true } },
   { path: '/admin/settings', component: () => import('./views/admin/SettingsView.vue'), meta: { admin: true } },
-  { path: '/:rest(.*)*', redirect: '/tickets' },
+  // Any other path says there is no such page rather than showing another one.
+  { path: '/:rest(.*)*', component: () => import('./views/not-found/NotFoundView.vue') },
 ];
 
 export const router = createRouter({ history: createWebHistory(), routes });
@@ -23,6 +25,7 @@ router.beforeEach(async (to) => {
   if (to.meta.public) return user && to.path === '/login' ? '/tickets' : true;
   if (!user) return { path: '/login', query: { next: to.fullPath } };
   if (to.meta.admin && user.role !== 'admin') return '/tickets';
+  await loadZone();
   return true;
 });
 

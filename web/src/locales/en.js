@@ -35,6 +35,7 @@ export default {
     memberId: 'Member id', attachments: 'Attachments', createdFrom: 'From', createdTo: 'To',
     username: 'Username', password: 'Password', role: 'Role', active: 'Active', code: 'Code',
     supervisor: 'Supervisor', assignment: 'Assignment', members: 'Members', numberFormat: 'Ticket number format',
+    timeZone: 'Time zone',
   },
   pool: { title: 'Pending pool', searchHint: 'Search subject, description or number', count: '{n} tickets' },
   create: {
@@ -58,4 +59,5 @@ export default {
     settings: 'Settings', resetPassword: 'Reset password (leave empty to keep)', addMember: 'Add member',
   },
   tokens: { title: 'API tokens', name: 'Name', created: 'Created', newToken: 'New token', shownOnce: 'The token is shown only now; copy it:', revoke: 'Revoke' },
+  notFound: { title: 'Page not found', detail: 'There is no page at {path}.', back: 'Back to the pending pool' },
 };

@@ -35,6 +35,7 @@ export default {
     memberId: '会员号', attachments: '附件', createdFrom: '开始日期', createdTo: '结束日期',
     username: '用户名', password: '密码', role: '角色', active: '启用', code: '代码',
     supervisor: '主管', assignment: '分派方式', members: '成员', numberFormat: '工单编号格式',
+    timeZone: '时区',
   },
   pool: { title: '待处理池', searchHint: '搜索主题、描述或工单编号', count: '共 {n} 条' },
   create: {
@@ -58,4 +59,5 @@ export default {
     settings: '系统设置', resetPassword: '重置密码(留空不改)', addMember: '添加成员',
   },
   tokens: { title: 'API 令牌', name: '名称', created: '创建时间', newToken: '新建令牌', shownOnce: '令牌只显示这一次,请立即复制保存:', revoke: '吊销' },
+  notFound: { title: '页面不存在', detail: '没有地址为 {path} 的页面。', back: '返回待处理池' },
 };
