@@ -85,16 +85,23 @@ static int read_rule(struct request *req, json_t *o, struct priority_rule *r, un
     if (c) {
         if (!json_is_object(c))
             return kf_fail(e, KF_EINVAL, "conditions", "must be an object");
+        const struct {
+            const char *key;
+            struct rule_values *out;
+        } lists[] = {
+            {"keywords", &r->terms[RT_KEYWORD]},  {"type", &r->terms[RT_TYPE]},
+            {"category", &r->terms[RT_CATEGORY]}, {"urgency", &r->terms[RT_URGENCY]},
+            {"tier", &r->terms[RT_TIER]},         {"channel", &r->terms[RT_CHANNEL]},
+        };
         static const char *const conds[] = {"keywords", "type",    "category", "urgency",
                                             "tier",     "channel", NULL};
         if ((rc = only_keys(req, c, conds, "conditions", e)))
             return rc;
-        for (int k = 0; k < RT_LABEL; k++) {
-            const char *key = rule_kind_api((enum rule_term_kind)k);
-            if ((rc = read_values(req, c, key, arena_printf(req->arena, "conditions.%s", key),
-                                  &r->terms[k], e)))
+        for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+            if ((rc = read_values(req, c, lists[i].key,
+                                  arena_printf(req->arena, "conditions.%s", lists[i].key),
+                                  lists[i].out, e)))
                 return rc;
-        }
         *set |= RS_CONDITIONS;
     }
     json_t *a = json_object_get(o, "actions");
@@ -108,7 +115,11 @@ static int read_rule(struct request *req, json_t *o, struct priority_rule *r, un
             e->field = arena_printf(req->arena, "actions.%s", e->field);
             return KF_EINVAL;
         }
-        if ((rc = read_values(req, a, "labels", "actions.labels", &r->terms[RT_LABEL], e)))
+        const struct {
+            const char *key;
+            struct rule_values *out;
+        } labels = {"labels", &r->terms[RT_LABEL]};
+        if ((rc = read_values(req, a, labels.key, "actions.labels", labels.out, e)))
             return rc;
         *set |= RS_ACTIONS;
     }

@@ -1,55 +1,345 @@
-// docs/openapi.yaml describes every route the server has, and only those, in the shapes it sends.
+// docs/openapi.yaml is a valid OpenAPI 3 document that describes every route the server has, and
+// only those, with the bodies its handlers read and the shapes it answers.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, startWithAdmin } from '../lib/server.js';
+import SwaggerParser from '@apidevtools/swagger-parser';
+import { ADMIN, Client, ROOT, startWithAdmin } from '../lib/server.js';
 
-const spec = readFileSync(join(ROOT, 'docs/openapi.yaml'), 'utf8');
+const SPEC = join(ROOT, 'docs/openapi.yaml');
+const METHODS = ['get', 'post', 'patch', 'put', 'delete'];
 
-// The routes of src/http/routes.def: ROUTE("METHOD", "/pattern", ...), some over two lines.
-function routes() {
-  const text = readFileSync(join(ROOT, 'src/http/routes.def'), 'utf8').replace(/\s+/g, ' ');
-  return [...text.matchAll(/ROUTE\("([A-Z]+)", "([^"]+)"/g)]
-    .map(([, method, path]) => `${method} ${path.replace(/:([a-z_]+)/g, '{$1}')}`);
+// The document as written ($refs kept), from the real parser: each test that reads it starts
+// with `await useSpec()`, so that a document that does not parse fails those tests (with the
+// parser's message) and nothing else.
+let spec, parsing;
+async function useSpec() {
+  parsing ??= SwaggerParser.parse(SPEC);
+  spec = await parsing;
 }
 
-// The operations of the spec: "  /path:" lines, then "    method:" lines under them.
-function documented() {
+// ---- the server's side: src/http/routes.def and the handlers in src/http/*.c ----
+
+// The routes of src/http/routes.def: ROUTE("METHOD", "/pattern", handler, ...), some over two
+// lines. {op: "METHOD /path/{param}", handler}.
+function routes() {
+  const text = readFileSync(join(ROOT, 'src/http/routes.def'), 'utf8').replace(/\s+/g, ' ');
+  return [...text.matchAll(/ROUTE\("([A-Z]+)", "([^"]+)", (\w+)/g)].map(([, method, path, fn]) => ({
+    op: `${method} ${path.replace(/:([a-z_]+)/g, '{$1}')}`,
+    handler: fn,
+  }));
+}
+
+// The functions defined in src/http/*.c (the project's style: "{" and "}" alone on their lines
+// open and close a function), each with the functions of src/http it calls.
+function cFunctions() {
+  const fns = new Map(); // name -> [{file, body}]
+  for (const file of readdirSync(join(ROOT, 'src/http')).filter((f) => f.endsWith('.c'))) {
+    const lines = readFileSync(join(ROOT, 'src/http', file), 'utf8').split('\n');
+    for (let i = 0; i < lines.length; i++) {
+      if (lines[i] !== '{') continue;
+      let j = i - 1;
+      const sig = [];
+      while (j >= 0 && lines[j].trim() && !/(;|\}|\*\/)\s*$/.test(lines[j])) sig.unshift(lines[j--]);
+      const name = /(\w+)\s*\(/.exec(sig.join(' '))?.[1];
+      let k = i + 1;
+      while (k < lines.length && lines[k] !== '}') k++;
+      if (name) {
+        if (!fns.has(name)) fns.set(name, []);
+        fns.get(name).push({ file, body: lines.slice(i + 1, k).join('\n') });
+      }
+      i = k;
+    }
+  }
+  return fns;
+}
+
+// The text of a handler and of every function of src/http it calls, directly or not (a static
+// helper of the same file first).
+function handlerText(fns, handler) {
+  const seen = new Set();
+  const texts = [];
+  const visit = (name, file) => {
+    const defs = fns.get(name);
+    if (!defs) return;
+    const def = defs.find((d) => d.file === file) || defs[0];
+    const key = `${def.file}:${name}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    texts.push(def.body);
+    for (const [, callee] of def.body.matchAll(/\b([a-z_][a-z0-9_]*)\s*\(/g)) visit(callee, def.file);
+  };
+  visit(handler, undefined);
+  assert.ok(texts.length, `handler ${handler} is defined in src/http`);
+  return texts.join('\n');
+}
+
+// What a handler takes: whether it parses a JSON body, reads the raw body, and the keys of the
+// JSON body it reads (jstr/jint/jbool/jtime/jids and json_object_get calls, {"key", &...} field
+// tables).
+function handlerInput(fns, handler) {
+  const text = handlerText(fns, handler);
+  const keys = new Set();
+  for (const [, k] of text.matchAll(/\bj(?:str|int|bool|time|ids)\s*\([^;]*?"([a-z_]+)"/g)) keys.add(k);
+  for (const [, k] of text.matchAll(/\{\s*"([a-z_]+)",\s*(?:&|offsetof)/g)) keys.add(k);
+  for (const [, k] of text.matchAll(/\bjson_object_get\s*\(\s*\w+,\s*"([a-z_]+)"/g)) keys.add(k);
+  return {
+    text,
+    json: /\bbody_object_or_reply\s*\(/.test(text),
+    raw: /\breq->body\b/.test(text),
+    keys,
+  };
+}
+
+// ---- the spec's side ----
+
+function pointer(ref) {
+  assert.ok(ref.startsWith('#/'), `${ref} is a local reference`);
+  let v = spec;
+  for (const part of ref.slice(2).split('/')) v = v?.[part.replace(/~1/g, '/').replace(/~0/g, '~')];
+  assert.ok(v !== undefined, `${ref} resolves`);
+  return v;
+}
+
+function deref(obj) {
+  while (obj && obj.$ref) obj = pointer(obj.$ref);
+  return obj;
+}
+
+// A schema with its allOf parts merged into one (properties and required lists added up).
+function flat(schema) {
+  const s = deref(schema);
+  if (!s.allOf) return s;
+  const out = { ...s };
+  delete out.allOf;
+  for (const part of s.allOf) {
+    for (const [k, v] of Object.entries(flat(part))) {
+      if (k === 'required') out.required = [...(out.required || []), ...v];
+      else if (k === 'properties') out.properties = { ...(out.properties || {}), ...v };
+      else if (!(k in out)) out[k] = v;
+    }
+  }
+  return out;
+}
+
+// Every property name in a schema, its nested objects and array items included.
+function propertyNames(schema, names = new Set()) {
+  const s = flat(schema);
+  for (const [k, v] of Object.entries(s.properties || {})) {
+    names.add(k);
+    propertyNames(v, names);
+  }
+  if (s.items) propertyNames(s.items, names);
+  return names;
+}
+
+// {op: "METHOD /path", method, path, operation}, for every operation of the spec.
+function operations() {
   const ops = [];
-  let path = null;
-  for (const line of spec.split('\n')) {
-    let m = /^ {2}(\/\S*):\s*$/.exec(line);
-    if (m) { path = m[1]; continue; }
-    if (/^\S/.test(line)) path = null;
-    m = /^ {4}(get|post|patch|put|delete):\s*$/.exec(line);
-    if (m && path) ops.push(`${m[1].toUpperCase()} ${path}`);
+  for (const [path, item] of Object.entries(spec.paths)) {
+    for (const method of METHODS) {
+      if (item[method]) ops.push({ op: `${method.toUpperCase()} ${path}`, method, path, operation: item[method] });
+    }
   }
   return ops;
 }
 
-// The `required` list of a schema under components.schemas.
-function required(schema) {
-  const schemas = spec.indexOf('\n  schemas:\n');
-  const start = spec.indexOf(`\n    ${schema}:\n`, schemas);
-  assert.ok(start > 0, `schema ${schema} is in the spec`);
-  const rest = spec.slice(start + schema.length + 7);
-  const m = /^ {6}required: \[([^\]]*)\]/m.exec(rest.slice(0, rest.search(/\n {4}\S/)));
-  return m[1].split(',').map((s) => s.trim()).filter(Boolean);
+function operation(op) {
+  const found = operations().find((o) => o.op === op);
+  assert.ok(found, `${op} is in the spec`);
+  return found;
 }
 
-test('every route of the server is documented', () => {
-  const docs = new Set(documented());
-  const missing = routes().filter((r) => !docs.has(r));
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+// The ways value differs from schema (OpenAPI 3.0: nullable, $ref, allOf). A property that the
+// schema does not name is a difference too, unless the schema names none (a free-form object).
+function differences(schema, value, at = '$', out = []) {
+  const s = flat(schema);
+  if (value === null) {
+    if (!s.nullable) out.push(`${at} is null`);
+    return out;
+  }
+  const type = Array.isArray(value) ? 'array' : Number.isInteger(value) ? 'integer' : typeof value;
+  const want = s.type || (s.properties ? 'object' : undefined);
+  if (want && want !== type && !(want === 'number' && type === 'integer')) {
+    out.push(`${at} is ${type}, not ${want}`);
+    return out;
+  }
+  if (s.enum && !s.enum.includes(value)) out.push(`${at} ${JSON.stringify(value)} is not one of ${s.enum}`);
+  if (type === 'string') {
+    if (s.format === 'date-time' && !RFC3339.test(value)) out.push(`${at} "${value}" is not RFC 3339`);
+    if (s.pattern && !new RegExp(s.pattern, 'u').test(value)) {
+      out.push(`${at} "${value}" does not match ${s.pattern}`);
+    }
+    const n = [...value].length;
+    if (s.maxLength !== undefined && n > s.maxLength) out.push(`${at} is longer than ${s.maxLength}`);
+    if (s.minLength !== undefined && n < s.minLength) out.push(`${at} is shorter than ${s.minLength}`);
+  }
+  if (type === 'integer' || type === 'number') {
+    if (s.minimum !== undefined && value < s.minimum) out.push(`${at} is below ${s.minimum}`);
+    if (s.maximum !== undefined && value > s.maximum) out.push(`${at} is above ${s.maximum}`);
+  }
+  if (type === 'array') {
+    if (s.maxItems !== undefined && value.length > s.maxItems) out.push(`${at} has more than ${s.maxItems} items`);
+    if (s.items) value.forEach((v, i) => differences(s.items, v, `${at}[${i}]`, out));
+  }
+  if (type === 'object' && s.properties) {
+    for (const k of s.required || []) if (!(k in value)) out.push(`${at}.${k} is missing`);
+    for (const [k, v] of Object.entries(value)) {
+      if (!(k in s.properties)) out.push(`${at}.${k} is not in the spec`);
+      else differences(s.properties[k], v, `${at}.${k}`, out);
+    }
+  }
+  return out;
+}
+
+function isErrorSchema(schema) {
+  return schema?.$ref === '#/components/schemas/Error';
+}
+
+// ---- the document itself ----
+
+test('docs/openapi.yaml is a valid OpenAPI 3 document (swagger-parser validates it)', async () => {
+  // validate() parses the YAML, resolves every $ref and checks the document against the
+  // OpenAPI 3.0 schema and its rules (unique operationIds, path parameters declared, ...);
+  // it throws on the first problem, with the place and what is wrong.
+  const api = await SwaggerParser.validate(SPEC);
+  assert.match(api.openapi, /^3\.0\.\d+$/);
+  assert.equal(api.info.title, 'Kefu API');
+});
+
+test('every route of the server is documented', async () => {
+  await useSpec();
+  const docs = new Set(operations().map((o) => o.op));
+  const missing = routes().map((r) => r.op).filter((r) => !docs.has(r));
   assert.deepEqual(missing, []);
 });
 
-test('every documented operation is a route of the server', () => {
-  const real = new Set(routes());
-  const invented = documented().filter((r) => !real.has(r));
+test('every documented operation is a route of the server', async () => {
+  await useSpec();
+  const real = new Set(routes().map((r) => r.op));
+  const invented = operations().map((o) => o.op).filter((r) => !real.has(r));
   assert.deepEqual(invented, []);
-  assert.ok(documented().length >= 39);
+  assert.ok(operations().length >= 39);
 });
+
+test('every operation describes a success answer with a schema', async () => {
+  await useSpec();
+  const fns = cFunctions();
+  const handlers = new Map(routes().map((r) => [r.op, r.handler]));
+  const problems = [];
+  for (const { op, operation: o } of operations()) {
+    const ok = Object.entries(o.responses).filter(([status]) => /^2\d\d$/.test(status));
+    if (!ok.length) problems.push(`${op}: no 2xx answer`);
+    for (const [status, r] of ok) {
+      const resp = deref(r);
+      if (status === '204') {
+        // No Content: no schema to give; the handler must really answer 204 (without a body)
+        if (resp.content) problems.push(`${op}: 204 with content`);
+        if (handlers.has(op) && !/\breturn 204;/.test(handlerText(fns, handlers.get(op)))) {
+          problems.push(`${op}: its handler does not answer 204`);
+        }
+        continue;
+      }
+      const media = Object.entries(resp.content || {});
+      if (!media.length) problems.push(`${op}: ${status} has no content`);
+      for (const [type, m] of media) if (!m.schema) problems.push(`${op}: ${status} ${type} has no schema`);
+    }
+  }
+  assert.deepEqual(problems, []);
+});
+
+test('every operation describes its errors with the shared Error schema', async () => {
+  await useSpec();
+  const problems = [];
+  for (const { op, operation: o } of operations()) {
+    const errors = Object.entries(o.responses).filter(([status]) => !/^[23]\d\d$/.test(status));
+    if (!o.responses.default) problems.push(`${op}: no default (500, 503) answer`);
+    for (const [status, r] of errors) {
+      const media = Object.entries(deref(r).content || {});
+      if (media.length !== 1 || media[0][0] !== 'application/json' || !isErrorSchema(media[0][1].schema)) {
+        problems.push(`${op}: ${status} is not application/json with #/components/schemas/Error`);
+      }
+    }
+  }
+  assert.deepEqual(problems, []);
+  const error = flat({ $ref: '#/components/schemas/Error' });
+  assert.deepEqual(error.required, ['error']);
+  assert.deepEqual(Object.keys(flat(error.properties.error).properties), ['code', 'message', 'field']);
+});
+
+test('every operation whose handler reads a body documents it with a schema', async () => {
+  await useSpec();
+  const fns = cFunctions();
+  const handlers = new Map(routes().map((r) => [r.op, r.handler]));
+  const problems = [];
+  let json = 0;
+  for (const { op, method, operation: o } of operations()) {
+    if (!handlers.has(op)) continue; // an invented operation: the test above names it
+    const input = handlerInput(fns, handlers.get(op));
+    const body = o.requestBody && deref(o.requestBody);
+    const jsonSchema = body?.content?.['application/json']?.schema;
+    if (input.json) {
+      json++;
+      if (!jsonSchema) problems.push(`${op}: its handler reads JSON, the spec has no schema for it`);
+      else if (!body.required) problems.push(`${op}: requestBody is not required`);
+    } else if (jsonSchema) {
+      problems.push(`${op}: the spec has a JSON body its handler does not read`);
+    }
+    if (input.raw && !input.json && !Object.values(body?.content || {}).some((m) => m.schema)) {
+      problems.push(`${op}: its handler reads the body, the spec has no schema for it`);
+    }
+    if ((method === 'post' || method === 'patch') && !input.json && !input.raw && body) {
+      problems.push(`${op}: the spec has a body its handler does not read`);
+    }
+    if (jsonSchema) {
+      // the spec names only fields that the handler reads
+      const invented = [...propertyNames(jsonSchema)].filter((k) => !input.keys.has(k));
+      if (invented.length) problems.push(`${op}: the handler reads no ${invented.join(', ')}`);
+    }
+  }
+  assert.deepEqual(problems, []);
+  assert.ok(json >= 16, `${json} handlers read JSON: the reading of src/http/*.c went wrong`);
+});
+
+test('every POST and PATCH that takes JSON has a requestBody schema', async () => {
+  await useSpec();
+  // the bodiless ones are named here, and the test above checks their handlers read none
+  const bodiless = new Set(['POST /api/v1/auth/logout', 'POST /api/v1/tickets/{id}/review']);
+  const problems = [];
+  for (const { op, method, operation: o } of operations()) {
+    if ((method !== 'post' && method !== 'patch') || bodiless.has(op)) continue;
+    const content = deref(o.requestBody)?.content || {};
+    const schemas = Object.values(content).map((m) => m.schema).filter(Boolean);
+    if (!schemas.length) problems.push(`${op}: no requestBody schema`);
+  }
+  assert.deepEqual(problems, []);
+  const fns = cFunctions();
+  for (const r of routes().filter((x) => bodiless.has(x.op))) {
+    const input = handlerInput(fns, r.handler);
+    assert.ok(!input.json && !input.raw, `${r.op} reads a body after all`);
+  }
+});
+
+test('documented query parameters are read by their handlers', async () => {
+  await useSpec();
+  const fns = cFunctions();
+  const handlers = new Map(routes().map((r) => [r.op, r.handler]));
+  const problems = [];
+  for (const { op, path, operation: o } of operations()) {
+    if (!handlers.has(op)) continue;
+    const text = handlerText(fns, handlers.get(op));
+    const params = [...(spec.paths[path].parameters || []), ...(o.parameters || [])].map(deref);
+    for (const p of params.filter((x) => x.in === 'query')) {
+      if (!text.includes(`"${p.name}"`)) problems.push(`${op}: ?${p.name} is not read`);
+    }
+  }
+  assert.deepEqual(problems, []);
+});
+
+// ---- the real answers ----
 
 let srv, admin;
 before(async () => {
@@ -58,33 +348,243 @@ before(async () => {
 after(() => srv.finish());
 
 test('the server answers every documented GET without path parameters', async () => {
-  for (const op of documented()) {
-    const [method, path] = op.split(' ');
-    if (method !== 'GET' || path.includes('{')) continue;
+  await useSpec();
+  for (const { op, method, path } of operations()) {
+    if (method !== 'get' || path.includes('{')) continue;
     const r = await admin.get(path);
     assert.equal(r.status, 200, `${op} → ${r.status} ${r.text.slice(0, 200)}`);
   }
 });
 
-test('answers carry every property the spec requires', async () => {
-  const t = await admin.post('/api/v1/tickets', {
-    channel: 'TEL', type: 'inquiry', subject: '规格', customer: { name: '规格', phone: '13000001111' },
-  });
-  assert.equal(t.status, 201);
-  const check = (schema, obj) => {
-    for (const k of required(schema)) assert.ok(k in obj, `${schema}.${k} is in the answer`);
+test('every operation answers in the shapes the spec describes', async () => {
+  await useSpec();
+  const covered = new Map(); // op -> statuses seen
+  const problems = [];
+
+  // Sends the request of op (params fill the path), checks that a request expected to succeed
+  // matches the requestBody schema, that the status is documented, and that the answer matches
+  // the schema of that status and media type.
+  async function call(client, op, { params = {}, query = '', body, raw, headers } = {}) {
+    const { operation: o } = operation(op);
+    const [method, template] = op.split(' ');
+    const path = template.replace(/\{(\w+)\}/g, (_, k) => encodeURIComponent(params[k]));
+    const r = await client.req(method, path + query, body, { raw, headers });
+    const status = String(r.status);
+    if (!covered.has(op)) covered.set(op, new Set());
+    covered.get(op).add(status);
+    const where = `${op} → ${status}`;
+    if (/^2/.test(status) && body !== undefined && o.requestBody) {
+      const schema = deref(o.requestBody).content['application/json']?.schema;
+      for (const d of differences(schema, body, 'request')) problems.push(`${where}: ${d}`);
+    }
+    // a status is documented as itself; only a 5xx may fall to `default`
+    const documented = o.responses[status] || (/^5/.test(status) ? o.responses.default : undefined);
+    if (!documented) {
+      problems.push(`${where}: the status is not documented (${r.text.slice(0, 120)})`);
+      return r;
+    }
+    const resp = deref(documented);
+    if (!resp.content) {
+      if (r.text) problems.push(`${where}: a body where the spec has none`);
+      return r;
+    }
+    const type = (r.headers.get('content-type') || '').split(';')[0].trim();
+    const media = resp.content[type] || resp.content['*/*'];
+    if (!media) {
+      problems.push(`${where}: ${type} is not among ${Object.keys(resp.content)}`);
+    } else if (type === 'application/json') {
+      for (const d of differences(media.schema, r.body)) problems.push(`${where}: ${d}`);
+    } else if (flat(media.schema).type !== 'string') {
+      problems.push(`${where}: ${type} answered where the spec has no string`);
+    }
+    return r;
+  }
+  const rfc3339 = (ms) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
+  const expect = (r, status) => {
+    assert.equal(r.status, status, `${r.status} ${r.text.slice(0, 300)}`);
+    return r.body;
   };
-  check('Ticket', t.body);
-  check('Customer', t.body.customer);
-  const m = await admin.post(`/api/v1/tickets/${t.body.id}/messages`, { kind: 'note', body: 'x' });
-  check('Message', m.body);
-  check('HistoryEntry', (await admin.get(`/api/v1/tickets/${t.body.id}/history`)).body.items[0]);
-  check('User', (await admin.get('/api/v1/me')).body.user);
-  const d = await admin.post('/api/v1/departments', { code: 'spec', name: '规格部' });
-  check('Department', d.body);
-  check('Category', (await admin.get('/api/v1/categories')).body.items[0]);
-  const tok = await admin.post('/api/v1/tokens', { name: 'spec' });
-  check('Token', tok.body);
-  const bad = await admin.post('/api/v1/tickets', {});
-  check('Error', bad.body);
+
+  const anon = new Client(srv.base);
+  expect(await call(anon, 'GET /healthz'), 200);
+  expect(await call(anon, 'GET /metrics'), 200);
+
+  // sign-in and the caller
+  const other = new Client(srv.base);
+  const signIn = await call(other, 'POST /api/v1/auth/login', { body: ADMIN });
+  other.csrf = expect(signIn, 200).csrf_token;
+  other.cookie = signIn.headers.get('set-cookie').split(';')[0];
+  expect(await call(other, 'GET /api/v1/me'), 200);
+  expect(await call(other, 'POST /api/v1/auth/logout'), 204);
+  expect(await call(other, 'GET /api/v1/me'), 401);
+  const wrong = { username: 'root', password: 'wrong-password' };
+  expect(await call(anon, 'POST /api/v1/auth/login', { body: wrong }), 401);
+  expect(await call(anon, 'POST /api/v1/auth/login', { body: { username: 'root' } }), 422);
+  for (let i = 0; i < 5; i++) {
+    await call(anon, 'POST /api/v1/auth/login', { body: { username: 'spec-nobody', password: 'wrong-password' } });
+  }
+  expect(await call(anon, 'POST /api/v1/auth/login', { body: { username: 'spec-nobody', password: 'x' } }), 429);
+
+  // tokens
+  const tok = expect(await call(admin, 'POST /api/v1/tokens', { body: { name: 'spec' } }), 201);
+  const byToken = new Client(srv.base);
+  byToken.token = tok.token;
+  const me = expect(await call(byToken, 'GET /api/v1/me'), 200);
+  assert.equal(me.csrf_token, null);
+  expect(await call(admin, 'GET /api/v1/tokens'), 200);
+  expect(await call(admin, 'DELETE /api/v1/tokens/{id}', { params: { id: tok.id } }), 204);
+  expect(await call(admin, 'DELETE /api/v1/tokens/{id}', { params: { id: tok.id + 1000 } }), 404);
+
+  // departments and users
+  const dept = expect(await call(admin, 'POST /api/v1/departments', {
+    body: { code: 'spec-dept', name: '规格部', assignment: 'round_robin' },
+  }), 201);
+  expect(await call(admin, 'POST /api/v1/departments', { body: { code: 'spec-dept', name: '又一个' } }), 409);
+  expect(await call(admin, 'GET /api/v1/departments'), 200);
+  expect(await call(admin, 'GET /api/v1/departments/{id}', { params: { id: dept.id } }), 200);
+  expect(await call(admin, 'PATCH /api/v1/departments/{id}', { params: { id: dept.id }, body: { code: 'x' } }), 422);
+  const user = expect(await call(admin, 'POST /api/v1/users', {
+    body: {
+      username: 'spec-agent', name: '规格', role: 'agent', department_id: dept.id,
+      password: 'spec-password-1',
+    },
+  }), 201);
+  expect(await call(admin, 'PATCH /api/v1/departments/{id}', {
+    params: { id: dept.id }, body: { name: '规格二部', supervisor_id: user.id, assignment: 'least_loaded' },
+  }), 200);
+  expect(await call(admin, 'POST /api/v1/users', {
+    body: { username: 'spec-agent', role: 'agent', password: 'spec-password-1' },
+  }), 409);
+  expect(await call(admin, 'GET /api/v1/users', { query: `?role=agent&department_id=${dept.id}&active=1` }), 200);
+  expect(await call(admin, 'GET /api/v1/users', { query: '?role=boss' }), 422);
+  expect(await call(admin, 'GET /api/v1/users/{id}', { params: { id: user.id } }), 200);
+  expect(await call(admin, 'GET /api/v1/users/{id}', { params: { id: 999999 } }), 404);
+  expect(await call(admin, 'PATCH /api/v1/users/{id}', {
+    params: { id: user.id }, body: { name: '规格员', role: 'specialist', department_id: null, active: true },
+  }), 200);
+  expect(await call(admin, 'POST /api/v1/departments/{id}/members', {
+    params: { id: dept.id }, body: { user_id: user.id },
+  }), 201);
+  expect(await call(admin, 'DELETE /api/v1/departments/{id}/members/{user}', {
+    params: { id: dept.id, user: user.id },
+  }), 204);
+  const agent = await new Client(srv.base).login('spec-agent', 'spec-password-1');
+  expect(await call(agent, 'POST /api/v1/departments', { body: { code: 'nope', name: 'nope' } }), 403);
+
+  // reference data and settings
+  expect(await call(admin, 'GET /api/v1/channels'), 200);
+  expect(await call(admin, 'GET /api/v1/categories'), 200);
+  expect(await call(admin, 'POST /api/v1/categories', {
+    body: { code: 'spec-cat', name: '规格类', type: 'inquiry', parent_code: null, department_id: dept.id },
+  }), 201);
+  expect(await call(admin, 'PATCH /api/v1/categories/{code}', {
+    params: { code: 'spec-cat' }, body: { name: '规格类别', department_id: null },
+  }), 200);
+  // priority rules
+  const rule = expect(await call(admin, 'POST /api/v1/priority-rules', {
+    body: {
+      name: '规格规则', position: 1, enabled: true, stop: false,
+      conditions: { keywords: ['规格'], type: ['inquiry'], category: ['spec-cat'], urgency: ['high'], tier: ['vip'], channel: ['TEL'] },
+      actions: { priority: 'urgent', department_id: dept.id, labels: ['规格'] },
+    },
+  }), 201);
+  expect(await call(admin, 'POST /api/v1/priority-rules', { body: { name: 'x', conditions: { keywords: [] }, actions: { priority: 'low' } } }), 422);
+  expect(await call(agent, 'POST /api/v1/priority-rules', { body: { name: 'x', actions: { priority: 'low' } } }), 403);
+  expect(await call(admin, 'GET /api/v1/priority-rules'), 200);
+  expect(await call(admin, 'GET /api/v1/priority-rules/{id}', { params: { id: rule.id } }), 200);
+  expect(await call(admin, 'GET /api/v1/priority-rules/{id}', { params: { id: rule.id + 100 } }), 404);
+  expect(await call(admin, 'PATCH /api/v1/priority-rules/{id}', {
+    params: { id: rule.id }, body: { enabled: false, actions: { priority: null, department_id: null, labels: ['规格'] } },
+  }), 200);
+  const dry = expect(await call(admin, 'POST /api/v1/priority-rules/dry-run', {
+    body: { channel: 'TEL', type: 'inquiry', subject: '规格', urgency: 'high', customer: { name: '试', tier: 'vip' } },
+  }), 200);
+  assert.deepEqual(dry.matched, []); // disabled
+  expect(await call(admin, 'DELETE /api/v1/priority-rules/{id}', { params: { id: rule.id } }), 204);
+
+  const settings = expect(await call(admin, 'GET /api/v1/settings'), 200);
+  expect(await call(admin, 'PATCH /api/v1/settings', {
+    body: { ticket_number_format: settings.ticket_number_format },
+  }), 200);
+
+  // customers
+  const cust = expect(await call(admin, 'POST /api/v1/customers', {
+    body: { name: '规格客户', phone: '13000002222', email: 'spec@example.com', member_id: 'S-1', tier: 'vip' },
+  }), 201);
+  expect(await call(admin, 'POST /api/v1/customers', { body: { name: '另一位', phone: '13000002222' } }), 409);
+  expect(await call(admin, 'GET /api/v1/customers', { query: '?q=13000002222&limit=5' }), 200);
+  expect(await call(admin, 'GET /api/v1/customers/{id}', { params: { id: cust.id } }), 200);
+  const full = expect(await call(admin, 'GET /api/v1/customers/{id}', {
+    params: { id: cust.id }, query: '?unmask=1',
+  }), 200);
+  assert.equal(full.masked, false);
+  expect(await call(agent, 'GET /api/v1/customers/{id}', { params: { id: cust.id }, query: '?unmask=1' }), 403);
+  expect(await call(admin, 'PATCH /api/v1/customers/{id}', { params: { id: cust.id }, body: { email: null } }), 200);
+  expect(await call(admin, 'GET /api/v1/customers/{id}/history', {
+    params: { id: cust.id }, query: '?months=24',
+  }), 200);
+
+  // files, tickets, their conversation and history
+  const file = expect(await call(admin, 'POST /api/v1/attachments', {
+    query: '?filename=spec.txt', raw: 'a file', headers: { 'Content-Type': 'text/plain' },
+  }), 201);
+  expect(await call(admin, 'GET /api/v1/attachments/{id}', { params: { id: file.id } }), 200);
+  expect(await call(admin, 'POST /api/v1/attachments', { raw: '', headers: { 'Content-Type': 'text/plain' } }), 422);
+  const t = expect(await call(admin, 'POST /api/v1/tickets', {
+    body: {
+      channel: 'TEL', type: 'complaint', subject: '规格', description: null, urgency: 'high',
+      raised_at: rfc3339(Date.now() - 60000), expected_at: null, contact_name: '张先生',
+      mood: 'anxious', mood_note: '语气急促', attachments: [file.id], customer_id: cust.id,
+    },
+  }), 201);
+  assert.equal(t.description, ''); // a null description is an empty one
+  expect(await call(admin, 'POST /api/v1/tickets', {
+    body: {
+      channel: 'TEL', type: 'inquiry', subject: '规格二', customer: { name: '新客户', phone: '13000003333' },
+    },
+  }), 201);
+  expect(await call(admin, 'POST /api/v1/tickets', { body: {} }), 422);
+  const json = { 'Content-Type': 'application/json' };
+  expect(await call(admin, 'POST /api/v1/tickets', { raw: '{', headers: json }), 400);
+  expect(await call(admin, 'POST /api/v1/tickets', { raw: 'x', headers: { 'Content-Type': 'text/plain' } }), 415);
+  expect(await call(admin, 'POST /api/v1/tickets', { body: {}, headers: { 'X-CSRF-Token': 'wrong' } }), 403);
+  expect(await call(admin, 'GET /api/v1/tickets', { query: '?status=new,accepted&sort=-created&limit=10' }), 200);
+  expect(await call(admin, 'GET /api/v1/tickets', { query: '?sort=sideways' }), 422);
+  expect(await call(admin, 'GET /api/v1/tickets/{id}', { params: { id: t.number } }), 200);
+  expect(await call(admin, 'GET /api/v1/tickets/{id}', { params: { id: 'NO-SUCH' } }), 404);
+  expect(await call(admin, 'PATCH /api/v1/tickets/{id}', {
+    params: { id: t.id }, body: { status: 'accepted' }, headers: { 'If-Match': `"${t.version}"` },
+  }), 200);
+  expect(await call(admin, 'PATCH /api/v1/tickets/{id}', {
+    params: { id: t.id }, body: { remarks: 'x' }, headers: { 'If-Match': `"${t.version}"` },
+  }), 409);
+  const file2 = expect(await call(admin, 'POST /api/v1/attachments', {
+    query: '?filename=reply.txt', raw: 'another', headers: { 'Content-Type': 'text/plain' },
+  }), 201);
+  expect(await call(admin, 'POST /api/v1/tickets/{id}/messages', {
+    params: { id: t.id }, body: { kind: 'reply', body: '您好', attachments: [file2.id] },
+  }), 201);
+  expect(await call(admin, 'POST /api/v1/tickets/{id}/messages', {
+    params: { id: t.id }, body: { kind: 'shout', body: 'x' },
+  }), 422);
+  expect(await call(admin, 'GET /api/v1/tickets/{id}/messages', { params: { id: t.id } }), 200);
+  expect(await call(admin, 'POST /api/v1/tickets/{id}/review', { params: { id: t.id } }), 422);
+  expect(await call(admin, 'PATCH /api/v1/tickets/{id}', {
+    params: { id: t.id },
+    body: { status: 'resolved', result: 'fixed', measures: '补发', category: null, assignee_id: admin.user.id },
+  }), 200);
+  expect(await call(admin, 'POST /api/v1/tickets/{id}/review', { params: { id: t.id } }), 200);
+  expect(await call(admin, 'POST /api/v1/tickets/{id}/review', { params: { id: t.id } }), 409);
+  expect(await call(admin, 'GET /api/v1/tickets/{id}', { params: { id: t.id }, query: '?unmask=1' }), 200);
+  const history = expect(await call(admin, 'GET /api/v1/tickets/{id}/history', { params: { id: t.id } }), 200);
+  assert.ok(history.items.length >= 4);
+
+  // the test clock (the server runs with KEFU_TEST_CLOCK=1)
+  expect(await call(admin, 'POST /api/v1/test/clock', { body: { now: rfc3339(Date.now()) } }), 200);
+  expect(await call(admin, 'POST /api/v1/test/clock', { body: {} }), 422);
+
+  assert.deepEqual(problems, []);
+  const untried = operations().map((o) => o.op)
+    .filter((op) => ![...(covered.get(op) || [])].some((s) => /^2/.test(s)));
+  assert.deepEqual(untried, [], 'every operation answered with success at least once');
 });
