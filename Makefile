@@ -85,8 +85,13 @@ test: deps
 	@scripts/test.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory build
+	@$(MAKE) --no-print-directory build $(OUT)/bench/clocks
 	bench/run.sh
+
+$(OUT)/bench/clocks: bench/clocks.c $(OUT)/libkefu.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(MODE_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(OUT)/libkefu.a \
+	    $(PKG_LIBS) -lm
 
 FORMATTED = $(SRC) src/main.c $(wildcard src/*/*.h tests/unit/*.c tests/unit/*.h bench/*.c)
 

@@ -8,6 +8,7 @@
 #include "core/audit.h"
 #include "core/enums.h"
 #include "core/message.h"
+#include "core/sla.h"
 #include "core/ticket.h"
 #include "lib/arena.h"
 #include "lib/banned.h"
@@ -108,6 +109,8 @@ int message_add(struct db *db, const struct actor *actor, const char *ref, const
         st_int(st, 2, now);
     }
     if ((rc = st_exec(st)))
+        return rc;
+    if (reply && !t.first_response_at && (rc = sla_ticket_replied(db, t.id)))
         return rc;
     char detail[128];
     snprintf(detail, sizeof(detail), "{\"message_id\":%lld,\"kind\":\"%s\"}", (long long)id, kind);

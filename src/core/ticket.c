@@ -12,6 +12,7 @@
 #include "core/audit.h"
 #include "core/enums.h"
 #include "core/refdata.h"
+#include "core/sla.h"
 #include "core/ticket_number.h"
 #include "core/triage.h"
 #include "lib/arena.h"
@@ -22,7 +23,7 @@
 #include "lib/text.h"
 #include "store/db.h"
 
-/* the columns of ticket_view, in order (its newest definition is in migration 003) */
+/* the columns of ticket_view, in order (its newest definition is in migration 004) */
 enum ticket_col {
     TC_ID,
     TC_NUMBER,
@@ -73,6 +74,9 @@ enum ticket_col {
     TC_CATEGORY_ID,
     TC_EXPECTED_AT,
     TC_LABELS,
+    TC_SLA_POLICY_ID,
+    TC_SLA_PAUSED,
+    TC_SLA_BREACHED,
 };
 
 enum {
@@ -123,6 +127,9 @@ static void read_ticket(struct stmt *st, struct arena *a, struct ticket *t)
     t->resolve_by = col_int(st, TC_RESOLVE_BY);
     t->expected_at = col_int(st, TC_EXPECTED_AT);
     t->labels = dup(a, st, TC_LABELS);
+    t->sla_policy_id = col_int(st, TC_SLA_POLICY_ID);
+    t->sla_paused = (int)col_int(st, TC_SLA_PAUSED);
+    t->sla_breached = dup(a, st, TC_SLA_BREACHED);
     t->result = dup(a, st, TC_RESULT);
     t->measures = dup(a, st, TC_MEASURES);
     t->satisfaction = dup(a, st, TC_SATISFACTION);
@@ -316,6 +323,7 @@ int ticket_create(struct db *db, const struct actor *actor, struct ticket_input 
     jw_obj_end(&w);
     if (!(rc = history_write(db, id, actor, "created", sb.buf)) &&
         !(rc = triage_record(db, id, &tr)) &&
+        !(rc = sla_ticket_created(db, id, priority, in->type, in->raised_at)) &&
         !(rc = audit_write(db, actor, "ticket.created", "ticket", id, NULL, sb.buf)))
         rc = event_write(db, "ticket.created", "ticket", id, sb.buf);
     strbuf_release(&sb);

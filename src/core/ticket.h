@@ -46,7 +46,10 @@ struct ticket {
     int64_t created_by;
     const char *created_by_name;
     int64_t created_at, updated_at;
-    const char *labels; /* one per line (triage.h: labels_split) */
+    const char *labels;       /* one per line (triage.h: labels_split) */
+    int64_t sla_policy_id;    /* 0: no policy applies */
+    int sla_paused;           /* the resolve clock waits for the customer */
+    const char *sla_breached; /* the targets missed, one per line */
 };
 
 struct ticket_input {

@@ -8,6 +8,7 @@
 #include "core/dept.h"
 #include "core/enums.h"
 #include "core/refdata.h"
+#include "core/sla.h"
 #include "core/ticket.h"
 #include "core/ticket_status.h"
 #include "core/triage.h"
@@ -390,6 +391,8 @@ int ticket_update(struct db *db, const struct actor *actor, const char *ref,
     if (!rc)
         rc = event_write(db, "ticket.updated", "ticket", t.id, l.after.buf);
     log_release(&l);
+    if (!rc)
+        rc = sla_ticket_changed(db, &cur, &t);
     if (rc)
         return rc;
     return ticket_get_id(db, NULL, t.id, arena, ret);

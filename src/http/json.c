@@ -269,6 +269,19 @@ void render_ticket(struct jw *w, struct arena *a, const struct ticket *t, const 
     jw_kstr(w, "remarks", t->remarks);
     ref(w, "reviewer", t->reviewer_id, t->reviewer_name);
     jw_time(w, "reviewed_at", t->reviewed_at);
+    jw_key(w, "sla");
+    jw_obj_begin(w);
+    jw_key(w, "policy_id");
+    t->sla_policy_id ? jw_int(w, t->sla_policy_id) : jw_null(w);
+    jw_kbool(w, "paused", t->sla_paused);
+    jw_key(w, "breached");
+    jw_arr_begin(w);
+    const char *breached[4];
+    size_t nbreached = labels_split(a, t->sla_breached, breached, 4);
+    for (size_t i = 0; i < nbreached; i++)
+        jw_str(w, breached[i]);
+    jw_arr_end(w);
+    jw_obj_end(w);
     jw_key(w, "labels");
     jw_arr_begin(w);
     const char *labels[TICKET_LABELS_MAX];

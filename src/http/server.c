@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/sla.h"
 #include "core/user.h"
 #include "http/handlers.h"
 #include "http/http.h"
@@ -793,8 +794,15 @@ int h_test_clock(struct request *req, struct response *resp)
         return reply_error(resp, KF_EINVAL,
                            rc ? &e : &(struct kf_error){NULL, "now", "now is required"});
     ktime_set_now(now);
+    /* one pass of the scheduler's clocks at the new time, in this write's transaction */
+    int swept = 0, n;
+    do {
+        if ((rc = sla_sweep(req->db, ktime_now(), 500, &n)))
+            return reply_error(resp, rc, NULL);
+        swept += n;
+    } while (n == 500);
     char buf[KTIME_RFC3339_LEN];
     ktime_format(ktime_now(), buf);
-    strbuf_addf(&resp->body, "{\"now\":\"%s\"}", buf);
+    strbuf_addf(&resp->body, "{\"now\":\"%s\",\"swept\":%d}", buf, swept);
     return 200;
 }

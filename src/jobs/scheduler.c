@@ -1,4 +1,5 @@
-/* scheduler.c: the job thread: wakes every second and runs what is due. */
+/* scheduler.c: the job thread: wakes every second and runs what is due: the SLA clocks'
+ * deadlines (asked of an index, so a pass with nothing due costs one lookup), then upkeep. */
 #define _GNU_SOURCE
 #include "jobs/scheduler.h"
 
@@ -7,12 +8,16 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "core/sla.h"
 #include "jobs/housekeeping.h"
 #include "lib/banned.h"
+#include "lib/err.h"
+#include "lib/ktime.h"
 #include "lib/xalloc.h"
 #include "store/db.h"
+#include "store/writer.h"
 
-enum { TICK_MS = 1000 };
+enum { TICK_MS = 1000, SWEEP_BATCH = 500 };
 
 struct scheduler {
     struct db *db; /* reads only: writes go to the writer */
@@ -23,12 +28,42 @@ struct scheduler {
     int stop;
 };
 
+struct sweep {
+    int64_t now;
+    int n;
+};
+
+static int sweep_run(struct db *db, void *arg)
+{
+    struct sweep *sw = arg;
+    return sla_sweep(db, sw->now, SWEEP_BATCH, &sw->n);
+}
+
+/* Acts on every SLA deadline due now, a batch per write, so that other writes go between. */
+static void sweep_clocks(struct scheduler *s)
+{
+    int64_t now = ktime_now();
+    if (sla_due(s->db, now) != 1)
+        return;
+    db_reset_all(s->db); /* no read snapshot held while the writer works */
+    struct sweep sw = {now, 0};
+    do {
+        int rc = writer_run(s->writer, sweep_run, &sw);
+        if (rc) {
+            if (rc != KF_ESHUTDOWN)
+                fprintf(stderr, "kefu: the SLA sweep failed: %s\n", kf_strerror(rc));
+            return;
+        }
+    } while (sw.n == SWEEP_BATCH);
+}
+
 static void *scheduler_main(void *arg)
 {
     struct scheduler *s = arg;
     pthread_mutex_lock(&s->mu);
     while (!s->stop) {
         pthread_mutex_unlock(&s->mu);
+        sweep_clocks(s);
         housekeeping_tick(s->db, s->writer);
         pthread_mutex_lock(&s->mu);
         if (s->stop)

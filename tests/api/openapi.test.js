@@ -307,7 +307,9 @@ test('every operation whose handler reads a body documents it with a schema', as
 test('every POST and PATCH that takes JSON has a requestBody schema', async () => {
   await useSpec();
   // the bodiless ones are named here, and the test above checks their handlers read none
-  const bodiless = new Set(['POST /api/v1/auth/logout', 'POST /api/v1/tickets/{id}/review']);
+  const bodiless = new Set([
+    'POST /api/v1/auth/logout', 'POST /api/v1/tickets/{id}/review', 'POST /api/v1/notifications/{id}/read',
+  ]);
   const problems = [];
   for (const { op, method, operation: o } of operations()) {
     if ((method !== 'post' && method !== 'patch') || bodiless.has(op)) continue;
@@ -502,6 +504,39 @@ test('every operation answers in the shapes the spec describes', async () => {
   assert.deepEqual(dry.matched, []); // disabled
   expect(await call(admin, 'DELETE /api/v1/priority-rules/{id}', { params: { id: rule.id } }), 204);
 
+  // calendars, SLA policies
+  const week = [['09:00', '12:00'], ['13:30', '18:00']];
+  const cal = expect(await call(admin, 'POST /api/v1/calendars', {
+    body: {
+      name: '规格日历', time_zone: 'Asia/Shanghai', hours: { mon: week, tue: week, sat: [] },
+      holidays: ['2023-10-02'], extra_workdays: ['2023-10-07'],
+    },
+  }), 201);
+  expect(await call(admin, 'POST /api/v1/calendars', { body: { name: '规格日历', time_zone: 'UTC', hours: { mon: week } } }), 409);
+  expect(await call(admin, 'POST /api/v1/calendars', { body: { name: 'x', time_zone: 'Nowhere/At_All', hours: { mon: week } } }), 422);
+  expect(await call(agent, 'POST /api/v1/calendars', { body: { name: 'x', time_zone: 'UTC', hours: { mon: week } } }), 403);
+  expect(await call(admin, 'GET /api/v1/calendars'), 200);
+  expect(await call(admin, 'GET /api/v1/calendars/{id}', { params: { id: cal.id } }), 200);
+  expect(await call(admin, 'GET /api/v1/calendars/{id}', { params: { id: cal.id + 100 } }), 404);
+  expect(await call(admin, 'PATCH /api/v1/calendars/{id}', {
+    params: { id: cal.id }, body: { name: '规格日历二', holidays: [], extra_workdays: [] },
+  }), 200);
+  const pol = expect(await call(admin, 'POST /api/v1/sla-policies', {
+    body: {
+      name: '规格', priority: 'low', type: 'special', accept_minutes: 60, first_response_minutes: null,
+      resolve_minutes: 600, calendar_id: cal.id, warn_percent: 75,
+    },
+  }), 201);
+  expect(await call(admin, 'POST /api/v1/sla-policies', { body: { name: '又一个', priority: 'low', type: 'special', accept_minutes: 5 } }), 409);
+  expect(await call(admin, 'GET /api/v1/sla-policies'), 200);
+  expect(await call(admin, 'GET /api/v1/sla-policies/{id}', { params: { id: pol.id } }), 200);
+  expect(await call(admin, 'PATCH /api/v1/sla-policies/{id}', {
+    params: { id: pol.id }, body: { calendar_id: null, warn_percent: 120 },
+  }), 422);
+  expect(await call(admin, 'PATCH /api/v1/sla-policies/{id}', {
+    params: { id: pol.id }, body: { calendar_id: null, first_response_minutes: 30 },
+  }), 200);
+
   const settings = expect(await call(admin, 'GET /api/v1/settings'), 200);
   expect(await call(admin, 'PATCH /api/v1/settings', {
     body: { ticket_number_format: settings.ticket_number_format },
@@ -579,8 +614,22 @@ test('every operation answers in the shapes the spec describes', async () => {
   const history = expect(await call(admin, 'GET /api/v1/tickets/{id}/history', { params: { id: t.id } }), 200);
   assert.ok(history.items.length >= 4);
 
-  // the test clock (the server runs with KEFU_TEST_CLOCK=1)
-  expect(await call(admin, 'POST /api/v1/test/clock', { body: { now: rfc3339(Date.now()) } }), 200);
+  // the test clock (the server runs with KEFU_TEST_CLOCK=1): two hours on, a new inquiry's
+  // accept and first-response clocks have passed, and their notices reach the supervisors
+  expect(await call(admin, 'POST /api/v1/users', {
+    body: { username: 'spec-sup', name: '主管', role: 'supervisor', password: 'spec-password-1' },
+  }), 201);
+  const supervisor = await new Client(srv.base).login('spec-sup', 'spec-password-1');
+  expect(await call(admin, 'POST /api/v1/tickets', {
+    body: { channel: 'TEL', type: 'inquiry', subject: '规格三', customer: { name: '新客户', phone: '13000003333' } },
+  }), 201);
+  const swept = expect(await call(admin, 'POST /api/v1/test/clock', { body: { now: rfc3339(Date.now() + 2 * 3600000) } }), 200);
+  assert.ok(swept.swept >= 2);
+  const notes = expect(await call(supervisor, 'GET /api/v1/notifications', { query: '?unread=1&limit=5' }), 200);
+  assert.ok(notes.items.length >= 1);
+  expect(await call(supervisor, 'POST /api/v1/notifications/{id}/read', { params: { id: notes.items[0].id } }), 204);
+  expect(await call(admin, 'POST /api/v1/notifications/{id}/read', { params: { id: notes.items[0].id } }), 404);
+  expect(await call(supervisor, 'GET /api/v1/notifications', { query: '?cursor=x' }), 422);
   expect(await call(admin, 'POST /api/v1/test/clock', { body: {} }), 422);
 
   assert.deepEqual(problems, []);
