@@ -27,6 +27,9 @@ struct category_input {
     int has_department;
 };
 
+/* The settings the database keeps and an admin may change. The time zone and the attachment
+ * limit that GET /settings shows too are configuration (lib/config.h), fixed while the server
+ * runs. */
 struct settings {
     const char *ticket_number_format;
 };
@@ -42,8 +45,12 @@ int category_update(struct db *db, const struct actor *actor, const char *code,
  * KF_EINVAL naming "category" (unknown, or of another type). */
 int category_resolve(struct db *db, const char *code, const char *type, int64_t *ret_id,
                      int64_t *ret_department_id, struct kf_error *e);
+/* The settings in force, copied into arena; a setting never changed has its default. 0, or a
+ * negative kf_err when the database fails. */
 int settings_get(struct db *db, struct arena *arena, struct settings *ret);
-/* NULL members are left as they are. */
+/* Changes the non-NULL members of in, after checking them, and audits the change. 0, or
+ * KF_EINVAL with e naming the field (nothing changed), or another negative kf_err. NULL
+ * members are left as they are. */
 int settings_update(struct db *db, const struct actor *actor, const struct settings *in,
                     struct kf_error *e);
 

@@ -6,6 +6,7 @@
 #include "core/user.h"
 #include "http/handlers.h"
 #include "http/json.h"
+#include "lib/arena.h"
 #include "lib/banned.h"
 #include "lib/config.h"
 #include "lib/jw.h"
@@ -352,6 +353,39 @@ int h_settings_get(struct request *req, struct response *resp)
     return reply_settings(req, resp);
 }
 
+/* What GET /settings shows from the configuration, with the kefu.conf key that sets each:
+ * read once at start, they cannot change while the server runs. */
+static const struct {
+    const char *key, *conf_key;
+} config_settings[] = {
+    {"max_attachment_bytes", "max_attachment_mb"},
+    {"time_zone", "time_zone"},
+};
+
+/* Refuses every key of o that PATCH /settings cannot take: a configured one, or one no
+ * setting has. 0, or KF_EINVAL with e naming the key (copied into the request's arena). A
+ * key that was silently ignored would look to the caller like a change made. */
+static int settings_keys_check(struct request *req, json_t *o, struct kf_error *e)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(o, key, v)
+    {
+        if (!strcmp(key, "ticket_number_format"))
+            continue;
+        const char *field = arena_strdup(req->arena, key);
+        for (size_t i = 0; i < sizeof(config_settings) / sizeof(config_settings[0]); i++)
+            if (!strcmp(key, config_settings[i].key))
+                return kf_fail(e, KF_EINVAL, field,
+                               arena_printf(req->arena,
+                                            "%s is set in kefu.conf (%s) and cannot be "
+                                            "changed here",
+                                            key, config_settings[i].conf_key));
+        return kf_fail(e, KF_EINVAL, field, "no such setting");
+    }
+    return 0;
+}
+
 int h_settings_patch(struct request *req, struct response *resp)
 {
     json_t *o;
@@ -360,7 +394,9 @@ int h_settings_patch(struct request *req, struct response *resp)
     int rc = body_object_or_reply(req, resp, &o);
     if (rc)
         return rc;
-    rc = jstr(req, o, "ticket_number_format", &in.ticket_number_format, &e);
+    rc = settings_keys_check(req, o, &e);
+    if (!rc)
+        rc = jstr(req, o, "ticket_number_format", &in.ticket_number_format, &e);
     json_decref(o);
     if (rc == 2)
         rc = kf_fail(&e, KF_EINVAL, "ticket_number_format", "may not be null");

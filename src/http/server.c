@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -586,6 +587,69 @@ static void unpark(struct conn_req *cr)
     }
 }
 
+/* ---- request framing ---- */
+
+/* The headers that say where a request's body ends, as on_request's first call sees them. */
+struct framing {
+    int content_lengths, transfer_encodings;
+    int bad_content_length;        /* a Content-Length that is not a plain decimal number */
+    const char *transfer_encoding; /* the last Transfer-Encoding */
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    struct framing *f = cls;
+    (void)kind;
+    if (!value)
+        value = "";
+    if (!strcasecmp(key, "Content-Length")) {
+        f->content_lengths++;
+        if (!*value || value[strspn(value, "0123456789")])
+            f->bad_content_length = 1;
+    } else if (!strcasecmp(key, "Transfer-Encoding")) {
+        f->transfer_encodings++;
+        f->transfer_encoding = value;
+    }
+    return MHD_YES;
+}
+
+/* Whether the request's body is framed in one way only (RFC 9112 §6.3): 0, or KF_EBADREQ
+ * with e saying why. After KF_EBADREQ the connection must be closed: where this body ends,
+ * and so where the next request starts, is not known, and a proxy in front of us may have
+ * split the bytes otherwise (request smuggling).
+ *
+ * libmicrohttpd 0.9.75 is too lenient here by itself: of several Content-Length headers it
+ * takes the first; with Transfer-Encoding it ignores Content-Length and keeps the
+ * connection open; a coding other than exactly "chunked" makes it read the body until the
+ * peer closes, so the request is never answered. Without Transfer-Encoding it does refuse a
+ * first Content-Length that is not a decimal number, with a 400 (HTML) of its own, before the
+ * handler is called. */
+static int check_framing(struct MHD_Connection *conn, const char *version, struct kf_error *e)
+{
+    struct framing f = {0};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &f);
+    /* Equal duplicates could be merged (RFC 9110 §8.6 allows it); they are refused too, as
+     * no sound client sends them and then no answer depends on which copy a proxy read. */
+    if (f.content_lengths > 1)
+        return kf_fail(e, KF_EBADREQ, NULL, "send one Content-Length header, not several");
+    if (f.content_lengths && f.transfer_encodings)
+        return kf_fail(e, KF_EBADREQ, NULL,
+                       "send either Content-Length or Transfer-Encoding, not both");
+    if (f.bad_content_length)
+        return kf_fail(e, KF_EBADREQ, NULL, "Content-Length must be a decimal number");
+    if (!f.transfer_encodings)
+        return 0;
+    /* RFC 9112 §6.1: in HTTP/1.0 the header is no framing to trust */
+    if (!strcmp(version, MHD_HTTP_VERSION_1_0))
+        return kf_fail(e, KF_EBADREQ, NULL, "HTTP/1.0 has no Transfer-Encoding");
+    /* chunked is the only coding we decode, and it may be applied once only */
+    if (f.transfer_encodings > 1 || strcasecmp(f.transfer_encoding, "chunked"))
+        return kf_fail(e, KF_EBADREQ, NULL,
+                       "the only Transfer-Encoding accepted is a single \"chunked\"");
+    return 0;
+}
+
 static size_t body_limit(const char *method, const char *url)
 {
     if (!strcmp(method, "POST") && !strcmp(url, "/api/v1/attachments"))
@@ -598,7 +662,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   size_t *upload_data_size, void **req_cls)
 {
     struct conn_req *cr = *req_cls;
-    (void)cls, (void)version;
+    (void)cls;
     if (!cr) {
         cr = xcalloc(1, sizeof(*cr));
         strbuf_init(&cr->body, body_limit(method, url));
@@ -610,10 +674,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         cr->req.cfg = srv.cfg;
         cr->req.writer = srv.writer;
         cr->resp.status = 200;
+        *req_cls = cr;
+        struct kf_error e = {0};
+        if (check_framing(conn, version, &e)) {
+            /* answered in this first call, libmicrohttpd reads no body and closes after the
+             * response; the header says so to the client too */
+            reply_error(&cr->resp, KF_EBADREQ, &e);
+            resp_header(&cr->resp, "Connection", "close");
+            return queue(cr);
+        }
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         if (cl && strtoull(cl, NULL, 10) > cr->body.max)
             cr->too_big = 1;
-        *req_cls = cr;
         return MHD_YES;
     }
     if (cr->state == CS_DONE) {

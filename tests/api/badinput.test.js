@@ -134,3 +134,44 @@ test('a bad query value is 422 naming the parameter', async () => {
     assert.equal(r.body.error.field, field);
   }
 });
+
+test('PATCH /settings refuses what it cannot take with 422 naming the key, and changes nothing', async () => {
+  const before = (await admin.get('/api/v1/settings')).body;
+  const cases = [
+    [{ max_attachment_bytes: -1 }, 'max_attachment_bytes', /kefu\.conf/],
+    [{ max_attachment_bytes: before.max_attachment_bytes }, 'max_attachment_bytes', /kefu\.conf/],
+    [{ time_zone: 'Mars/Olympus' }, 'time_zone', /kefu\.conf/],
+    [{ time_zone: 'Europe/Berlin' }, 'time_zone', /kefu\.conf/],
+    [{ no_such_setting: 1 }, 'no_such_setting', /no such setting/],
+    [{ 'Ticket_Number_Format': '{YYYYMMDD}{serial:3}' }, 'Ticket_Number_Format', /no such setting/],
+    [{ ticket_number_format: 42 }, 'ticket_number_format', /string/],
+    [{ ticket_number_format: ['{YYYYMMDD}{serial}'] }, 'ticket_number_format', /string/],
+    [{ ticket_number_format: null }, 'ticket_number_format', /null/],
+    [{ ticket_number_format: '{channel}' }, 'ticket_number_format', /./],
+    // a valid change beside a refused key is not made either
+    [{ ticket_number_format: '{YYYYMMDD}{serial:3}', time_zone: 'Mars/Olympus' }, 'time_zone', /kefu\.conf/],
+    [{ ticket_number_format: '{YYYYMMDD}{serial:3}', colour: 'blue' }, 'colour', /no such setting/],
+  ];
+  for (const [body, field, message] of cases) {
+    const r = await admin.patch('/api/v1/settings', body);
+    assert.equal(r.status, 422, JSON.stringify(body) + ' → ' + r.text);
+    assert.equal(r.body.error.code, 'validation_failed', JSON.stringify(body));
+    assert.equal(r.body.error.field, field, JSON.stringify(body));
+    assert.match(r.body.error.message, message, JSON.stringify(body));
+    assert.deepEqual((await admin.get('/api/v1/settings')).body, before, 'unchanged after ' + JSON.stringify(body));
+  }
+});
+
+test('PATCH /settings still changes ticket_number_format, and an empty one changes nothing', async () => {
+  const before = (await admin.get('/api/v1/settings')).body;
+  const r = await admin.patch('/api/v1/settings', { ticket_number_format: '{YYYYMMDD}{serial:3}' });
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual(r.body, { ...before, ticket_number_format: '{YYYYMMDD}{serial:3}' });
+  assert.deepEqual((await admin.get('/api/v1/settings')).body, r.body);
+  const empty = await admin.patch('/api/v1/settings', {});
+  assert.equal(empty.status, 200);
+  assert.deepEqual(empty.body, r.body);
+  const back = await admin.patch('/api/v1/settings', { ticket_number_format: before.ticket_number_format });
+  assert.equal(back.status, 200);
+  assert.deepEqual(back.body, before);
+});
