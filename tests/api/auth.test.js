@@ -52,6 +52,87 @@ test('repeated failures are refused with 429 and Retry-After, even with the righ
   assert.ok(Number(r.headers.get('retry-after')) > 0);
 });
 
+// The slot a username had in the old throttle: FNV-1a of "u:" and the name, modulo 1024.
+function oldThrottleSlot(username) {
+  let h = 2166136261;
+  for (const b of Buffer.from('u:' + username)) h = Math.imul(h ^ b, 16777619) >>> 0;
+  return h % 1024;
+}
+
+// A name that shared the target's slot in the old throttle.
+function collidingName(target) {
+  for (let i = 0; ; i++) {
+    const name = 'other' + i;
+    if (oldThrottleSlot(name) === oldThrottleSlot(target)) return name;
+  }
+}
+
+// A server of its own, so that the failures of other tests from this address do not count.
+async function withOwnServer(fn) {
+  const own = await startWithAdmin();
+  try {
+    await fn(own);
+  } finally {
+    await own.srv.finish();
+  }
+}
+
+test('a username is throttled after 5 failures even when failures of a name in the same slot come between', async () => {
+  await withOwnServer(async ({ srv: s, admin: a }) => {
+    const made = await a.post('/api/v1/users', { username: 'victim', role: 'agent', password: 'password-123' });
+    assert.equal(made.status, 201, made.text);
+    const other = collidingName('victim');
+    assert.notEqual(other, 'victim');
+    const c = new Client(s.base);
+    const login = (username, password) => c.post('/api/v1/auth/login', { username, password });
+
+    assert.equal((await login(other, 'wrong-first')).status, 401); // the other name comes first
+    const statuses = [];
+    for (let i = 0; i < 5; i++) {
+      statuses.push((await login('victim', 'wrong-' + i)).status);
+      if (i < 3) assert.equal((await login(other, 'wrong-' + i)).status, 401);
+    }
+    assert.deepEqual(statuses, [401, 401, 401, 401, 401]);
+    assert.equal((await login('victim', 'wrong-5')).status, 429);
+    const right = await login('victim', 'password-123');
+    assert.equal(right.status, 429);
+    assert.equal(right.body.error.code, 'too_many_requests');
+    assert.ok(Number(right.headers.get('retry-after')) > 0);
+
+    // the other name's own failures are counted as they are: 4 so far, one more is allowed
+    assert.equal((await login(other, 'wrong-4')).status, 401);
+    assert.equal((await login(other, 'wrong-5')).status, 429);
+  });
+});
+
+test('20 failures from one address within the window refuse every username with 429', async () => {
+  await withOwnServer(async ({ srv: s, admin: a }) => {
+    const made = await a.post('/api/v1/users', { username: 'bystander', role: 'agent', password: 'password-123' });
+    assert.equal(made.status, 201, made.text);
+    const c = new Client(s.base);
+    for (let i = 0; i < 20; i++) {
+      const r = await c.post('/api/v1/auth/login', { username: 'guess' + i, password: 'wrong' });
+      assert.equal(r.status, 401, 'failure ' + (i + 1));
+    }
+    const r = await c.post('/api/v1/auth/login', { username: 'bystander', password: 'password-123' });
+    assert.equal(r.status, 429);
+    assert.ok(Number(r.headers.get('retry-after')) > 0);
+  });
+});
+
+test('a good sign-in forgets the username\'s failures', async () => {
+  await withOwnServer(async ({ srv: s, admin: a }) => {
+    const made = await a.post('/api/v1/users', { username: 'forgetful', role: 'agent', password: 'password-123' });
+    assert.equal(made.status, 201, made.text);
+    const c = new Client(s.base);
+    const login = (password) => c.post('/api/v1/auth/login', { username: 'forgetful', password });
+    for (let i = 0; i < 4; i++) assert.equal((await login('wrong-' + i)).status, 401);
+    assert.equal((await login('password-123')).status, 200);
+    for (let i = 0; i < 5; i++) assert.equal((await login('wrong-again-' + i)).status, 401);
+    assert.equal((await login('password-123')).status, 429);
+  });
+});
+
 test('without a session every API call is 401', async () => {
   const c = new Client(srv.base);
   for (const p of ['/api/v1/me', '/api/v1/tickets', '/api/v1/users', '/api/v1/customers']) {
