@@ -133,7 +133,10 @@ static int join_department(struct db *db, const struct actor *actor, int64_t dep
     return audit_write(db, actor, "department.member_added", "department", dept_id, NULL, after);
 }
 
-static void user_json(struct strbuf *sb, const struct user_input *in)
+/* The audit detail of a change: what was set (never the password itself) and what it ended
+ * (revoked may be NULL). */
+static void user_json(struct strbuf *sb, const struct user_input *in,
+                      const struct user_revoked *revoked)
 {
     struct jw w;
     jw_init(&w, sb);
@@ -155,6 +158,13 @@ static void user_json(struct strbuf *sb, const struct user_input *in)
         jw_kbool(&w, "active", in->active);
     if (in->password)
         jw_kstr(&w, "password", "(changed)");
+    if (revoked && (revoked->sessions || revoked->tokens)) {
+        jw_key(&w, "revoked");
+        jw_obj_begin(&w);
+        jw_kint(&w, "sessions", revoked->sessions);
+        jw_kint(&w, "tokens", revoked->tokens);
+        jw_obj_end(&w);
+    }
     jw_obj_end(&w);
 }
 
@@ -204,7 +214,7 @@ int user_create(struct db *db, const struct actor *actor, struct user_input *in,
         (rc = join_department(db, actor, in->department_id, id)))
         return rc;
     struct strbuf sb = STRBUF_INIT(64 * 1024);
-    user_json(&sb, in);
+    user_json(&sb, in, NULL);
     rc = audit_write(db, actor, "user.created", "user", id, NULL, sb.buf);
     strbuf_release(&sb);
     if (rc)
@@ -213,7 +223,8 @@ int user_create(struct db *db, const struct actor *actor, struct user_input *in,
 }
 
 int user_update(struct db *db, const struct actor *actor, int64_t id, struct user_input *in,
-                struct arena *arena, struct user *ret, struct kf_error *e)
+                struct arena *arena, struct user *ret, struct user_revoked *ret_revoked,
+                struct kf_error *e)
 {
     struct user cur;
     int rc = user_get(db, id, arena, &cur);
@@ -240,20 +251,33 @@ int user_update(struct db *db, const struct actor *actor, int64_t id, struct use
     if (in->has_department && in->department_id &&
         (rc = join_department(db, actor, in->department_id, id)))
         return rc;
-    /* a new password or a deactivation ends every session of the account */
+    /* a new password or a deactivation ends every session of the account; a new password
+     * also revokes its tokens, which whoever knew the old one may have made */
+    struct user_revoked revoked = {0, 0};
     if (in->password || (in->has_active && !in->active)) {
         st = db_stmt(db, SQL_session_delete_user);
         st_int(st, 1, id);
         if ((rc = st_exec(st)))
             return rc;
+        revoked.sessions = db_changes(db);
+    }
+    if (in->password) {
+        st = db_stmt(db, SQL_token_revoke_user);
+        st_int(st, 1, id);
+        st_int(st, 2, ktime_now());
+        if ((rc = st_exec(st)))
+            return rc;
+        revoked.tokens = db_changes(db);
     }
     struct strbuf sb = STRBUF_INIT(64 * 1024);
-    user_json(&sb, in);
+    user_json(&sb, in, &revoked);
     rc = audit_write(db, actor, "user.updated", "user", id, NULL, sb.buf);
     strbuf_release(&sb);
-    if (rc)
+    if (rc || (rc = user_get(db, id, arena, ret)))
         return rc;
-    return user_get(db, id, arena, ret);
+    if (ret_revoked)
+        *ret_revoked = revoked;
+    return 0;
 }
 
 int user_authenticate(struct db *db, const char *username, const char *password,

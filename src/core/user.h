@@ -44,8 +44,22 @@ int user_hash_password(struct user_input *in, struct kf_error *e);
 /* Creates an account (admin or the system). Strings of ret live in arena. */
 int user_create(struct db *db, const struct actor *actor, struct user_input *in,
                 struct arena *arena, struct user *ret, struct kf_error *e);
+
+/* What a change of an account ended. */
+struct user_revoked {
+    int sessions, tokens;
+};
+
+/* Changes an account, in the caller's transaction. A new password ends every session and
+ * revokes every API token of the account (whoever learnt the old password may have made
+ * them); a deactivation ends its sessions (its tokens are refused while it is inactive).
+ * Returns 0 with the account in ret (strings in arena) and, when ret_revoked is not NULL,
+ * what was ended in *ret_revoked; KF_ENOTFOUND, or KF_EINVAL with e naming the field. On
+ * failure some of the change may have been written: the caller undoes it (a writer job's
+ * savepoint does). */
 int user_update(struct db *db, const struct actor *actor, int64_t id, struct user_input *in,
-                struct arena *arena, struct user *ret, struct kf_error *e);
+                struct arena *arena, struct user *ret, struct user_revoked *ret_revoked,
+                struct kf_error *e);
 int user_get(struct db *db, int64_t id, struct arena *arena, struct user *ret);
 /* role NULL, department_id 0 and active -1 mean any. */
 int user_list(struct db *db, const char *role, int64_t department_id, int active,

@@ -221,3 +221,35 @@ test('a deactivated user is signed out at once, API tokens too', async () => {
   const again = await new Client(srv.base).post('/api/v1/auth/login', { username: 'leaver', password: 'password-123' });
   assert.equal(again.status, 401);
 });
+
+test('an admin resetting a password ends the user\'s sessions and revokes their tokens at once', async () => {
+  const r = await admin.post('/api/v1/users', { username: 'reset-me', role: 'agent', password: 'password-123' });
+  assert.equal(r.status, 201, r.text);
+  const c = await new Client(srv.base).login('reset-me', 'password-123');
+  const bot = new Client(srv.base);
+  bot.token = (await c.post('/api/v1/tokens', { name: 'reset-bot' })).body.token;
+  const other = new Client(srv.base); // a second token, never used before the reset
+  other.token = (await c.post('/api/v1/tokens', { name: 'reset-bot-2' })).body.token;
+  assert.equal((await bot.get('/api/v1/me')).status, 200); // remembered by the server
+  assert.equal((await c.get('/api/v1/me')).status, 200);
+
+  // a change without a password ends nothing
+  const renamed = await admin.patch('/api/v1/users/' + r.body.id, { name: '重置' });
+  assert.equal(renamed.status, 200, renamed.text);
+  assert.deepEqual(renamed.body.revoked, { sessions: 0, tokens: 0 });
+  assert.equal((await bot.get('/api/v1/me')).status, 200);
+
+  const reset = await admin.patch('/api/v1/users/' + r.body.id, { password: 'new-password-456' });
+  assert.equal(reset.status, 200, reset.text);
+  assert.equal(reset.body.username, 'reset-me');
+  assert.deepEqual(reset.body.revoked, { sessions: 1, tokens: 2 });
+  assert.equal((await bot.get('/api/v1/me')).status, 401);
+  assert.equal((await other.get('/api/v1/tickets')).status, 401);
+  assert.equal((await c.get('/api/v1/me')).status, 401);
+
+  const again = await new Client(srv.base).login('reset-me', 'new-password-456');
+  assert.deepEqual((await again.get('/api/v1/tokens')).body.items, []);
+  const fresh = new Client(srv.base);
+  fresh.token = (await again.post('/api/v1/tokens', { name: 'after-reset' })).body.token;
+  assert.equal((await fresh.get('/api/v1/me')).status, 200);
+});

@@ -67,6 +67,9 @@ SELECT user_id FROM api_tokens WHERE id = $1 AND revoked_at IS NULL;
 -- name: token_revoke
 UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL;
 
+-- name: token_revoke_user
+UPDATE api_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL;
+
 -- name: dept_insert
 INSERT INTO departments(code, name, supervisor_id, assignment, created_at, updated_at)
 VALUES ($1, $2, $3, $4, $5, $5);
