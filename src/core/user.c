@@ -378,22 +378,28 @@ int session_delete(struct db *db, int64_t session_id)
     return st_exec(st);
 }
 
-int token_create(struct db *db, const struct actor *actor, const char *name, struct arena *arena,
-                 struct api_token *ret, struct kf_error *e)
+int token_create(struct db *db, const struct actor *actor, const char *name, int64_t expires_at,
+                 struct arena *arena, struct api_token *ret, struct kf_error *e)
 {
     if (!name || !*name || utf8_chars(name) > NAME_MAX_CHARS)
         return kf_fail(e, KF_EINVAL, "name", "the token needs a name of 1 to 100 characters");
+    int64_t now = ktime_now();
+    if (expires_at && expires_at <= now)
+        return kf_fail(e, KF_EINVAL, "expires_at", "the expiry must be in the future");
     char hex[TOKEN_TEXT_MAX];
     random_hex(hex, 32);
     char *token = arena_printf(arena, "kefu_%s", hex);
     unsigned char h[32];
     token_hash(token, h);
-    int64_t now = ktime_now();
     struct stmt *st = db_stmt(db, SQL_token_insert);
     st_int(st, 1, actor->user_id);
     st_text(st, 2, name);
     st_blob(st, 3, h, sizeof(h));
     st_int(st, 4, now);
+    if (expires_at)
+        st_int(st, 5, expires_at);
+    else
+        st_null(st, 5);
     int rc = st_exec(st);
     if (rc)
         return rc;
@@ -402,6 +408,7 @@ int token_create(struct db *db, const struct actor *actor, const char *name, str
     ret->name = arena_strdup(arena, name);
     ret->token = token;
     ret->created_at = now;
+    ret->expires_at = expires_at;
     return audit_write(db, actor, "token.created", "api_token", ret->id, NULL, NULL);
 }
 
@@ -411,13 +418,15 @@ int token_create(struct db *db, const struct actor *actor, const char *name, str
  * What was read is kept for TOKEN_CACHE_MS, and only while no commit of this process has
  * changed users, departments, sessions or tokens since it was read (db_identity_generation):
  * a revoked token or a deactivated user is refused at once. A change made by another process
- * is seen within TOKEN_CACHE_MS. */
+ * is seen within TOKEN_CACHE_MS. A token's expiry is kept with it and checked at every use,
+ * since nothing is written when a token expires. */
 enum { TOKEN_CACHE_SLOTS = 64, TOKEN_CACHE_MS = 1000 };
 
 struct token_slot {
     unsigned char hash[32];
     long generation;
-    int64_t until; /* ktime_monotonic(); 0: empty */
+    int64_t until;      /* ktime_monotonic(); 0: empty */
+    int64_t expires_at; /* ktime_now(); 0: never */
     int64_t token_id, user_id, department_id;
     enum role role;
     char name[NAME_MAX_CHARS * 4 + 1];
@@ -433,7 +442,7 @@ static int token_cached(const unsigned char h[32], long generation, struct arena
     int hit = 0;
     pthread_mutex_lock(&token_cache_mu);
     if (s->until && s->generation == generation && ktime_monotonic() < s->until &&
-        sodium_memcmp(s->hash, h, 32) == 0) {
+        (!s->expires_at || ktime_now() < s->expires_at) && sodium_memcmp(s->hash, h, 32) == 0) {
         ret->token_id = s->token_id;
         ret->user_id = s->user_id;
         ret->name = arena_strdup(arena, s->name);
@@ -446,7 +455,8 @@ static int token_cached(const unsigned char h[32], long generation, struct arena
     return hit;
 }
 
-static void token_remember(const unsigned char h[32], long generation, const struct actor *a)
+static void token_remember(const unsigned char h[32], long generation, int64_t expires_at,
+                           const struct actor *a)
 {
     if (strlen(a->name) >= sizeof(token_cache[0].name))
         return;
@@ -455,6 +465,7 @@ static void token_remember(const unsigned char h[32], long generation, const str
     memcpy(s->hash, h, 32);
     s->generation = generation;
     s->until = ktime_monotonic() + TOKEN_CACHE_MS;
+    s->expires_at = expires_at;
     s->token_id = a->token_id;
     s->user_id = a->user_id;
     s->department_id = a->department_id;
@@ -472,6 +483,7 @@ int token_resolve(struct db *db, const char *token, struct arena *arena, struct 
         return 0;
     struct stmt *st = db_stmt(db, SQL_token_resolve);
     st_blob(st, 1, h, sizeof(h));
+    st_int(st, 2, ktime_now());
     int rc = st_step(st);
     if (rc <= 0) {
         st_reset(st);
@@ -483,9 +495,10 @@ int token_resolve(struct db *db, const char *token, struct arena *arena, struct 
     ret->role = role_parse(col_text(st, 3));
     ret->department_id = col_int(st, 4);
     ret->session_id = 0;
+    int64_t expires_at = col_is_null(st, 5) ? 0 : col_int(st, 5);
     st_reset(st);
     if (ret->name)
-        token_remember(h, generation, ret);
+        token_remember(h, generation, expires_at, ret);
     return 0;
 }
 
@@ -507,6 +520,7 @@ int token_list(struct db *db, int64_t user_id, struct arena *arena, struct api_t
         v[n].user_id = col_int(st, 1);
         v[n].name = arena_strdup(arena, col_text(st, 2));
         v[n].created_at = col_int(st, 3);
+        v[n].expires_at = col_is_null(st, 4) ? 0 : col_int(st, 4);
         v[n].token = NULL;
         n++;
     }

@@ -164,6 +164,7 @@ static void render_token(struct jw *w, const struct api_token *t)
     if (t->token)
         jw_kstr(w, "token", t->token);
     jw_time(w, "created_at", t->created_at);
+    jw_time(w, "expires_at", t->expires_at); /* null: never */
     jw_obj_end(w);
 }
 
@@ -171,16 +172,18 @@ int h_tokens_create(struct request *req, struct response *resp)
 {
     json_t *o;
     const char *name = NULL;
+    int64_t expires_at = 0; /* absent or null: never */
     struct kf_error e = {0};
     int rc = body_object_or_reply(req, resp, &o);
     if (rc)
         return rc;
-    rc = jstr(req, o, "name", &name, &e);
+    if ((rc = jstr(req, o, "name", &name, &e)) >= 0)
+        rc = jtime(o, "expires_at", &expires_at, &e);
     json_decref(o);
     if (rc < 0)
         return reply_error(resp, rc, &e);
     struct api_token t;
-    if ((rc = token_create(req->db, &req->actor, name, req->arena, &t, &e)))
+    if ((rc = token_create(req->db, &req->actor, name, expires_at, req->arena, &t, &e)))
         return reply_error(resp, rc, &e);
     struct jw w;
     jw_init(&w, &resp->body);

@@ -222,6 +222,57 @@ test('a deactivated user is signed out at once, API tokens too', async () => {
   assert.equal(again.status, 401);
 });
 
+test('a token cannot be made to expire in the past or at a time that is not RFC 3339', async () => {
+  const c = await new Client(srv.base).login('agent1', 'password-123');
+  for (const expires_at of [new Date(Date.now() - 60000).toISOString(), 'tomorrow', 12345]) {
+    const r = await c.post('/api/v1/tokens', { name: 'bad-expiry', expires_at });
+    assert.equal(r.status, 422, JSON.stringify(expires_at));
+    assert.equal(r.body.error.code, 'validation_failed');
+    assert.equal(r.body.error.field, 'expires_at');
+  }
+  const names = (await c.get('/api/v1/tokens')).body.items.map((t) => t.name);
+  assert.ok(!names.includes('bad-expiry'));
+});
+
+test('tokens show when they expire, null for none', async () => {
+  const c = await new Client(srv.base).login('super1', 'password-123');
+  const when = '2099-01-02T03:04:05+08:00';
+  const dated = await c.post('/api/v1/tokens', { name: 'dated', expires_at: when });
+  assert.equal(dated.status, 201, dated.text);
+  assert.equal(Date.parse(dated.body.expires_at), Date.parse(when));
+  const open = await c.post('/api/v1/tokens', { name: 'open', expires_at: null });
+  assert.equal(open.status, 201, open.text);
+  assert.equal(open.body.expires_at, null);
+  const list = (await c.get('/api/v1/tokens')).body.items;
+  const byName = Object.fromEntries(list.map((t) => [t.name, t]));
+  assert.equal(Date.parse(byName.dated.expires_at), Date.parse(when));
+  assert.equal(byName.open.expires_at, null);
+  assert.ok('expires_at' in byName.open);
+});
+
+const sleepUntil = (ms) => new Promise((ok) => setTimeout(ok, Math.max(0, ms - Date.now())));
+
+test('a token that expires works until then and is refused with 401 right after', async () => {
+  const c = await new Client(srv.base).login('agent1', 'password-123');
+  const expires = Date.now() + 2500;
+  const made = await c.post('/api/v1/tokens', { name: 'short-lived', expires_at: new Date(expires).toISOString() });
+  assert.equal(made.status, 201, made.text);
+  const bot = new Client(srv.base);
+  bot.token = made.body.token;
+  assert.equal((await bot.get('/api/v1/me')).status, 200);
+  // used shortly before it expires, so that the server still remembers it just after
+  await sleepUntil(expires - 600);
+  assert.equal((await bot.get('/api/v1/me')).status, 200);
+  await sleepUntil(expires + 150);
+  const late = await bot.get('/api/v1/me');
+  assert.equal(late.status, 401);
+  assert.equal(late.body.error.code, 'unauthorized');
+  assert.equal((await bot.get('/api/v1/tickets')).status, 401);
+  // still listed, so its owner sees that it has expired
+  const listed = (await c.get('/api/v1/tokens')).body.items.find((t) => t.id === made.body.id);
+  assert.equal(Date.parse(listed.expires_at), Date.parse(new Date(expires).toISOString()));
+});
+
 test('an admin resetting a password ends the user\'s sessions and revokes their tokens at once', async () => {
   const r = await admin.post('/api/v1/users', { username: 'reset-me', role: 'agent', password: 'password-123' });
   assert.equal(r.status, 201, r.text);

@@ -426,12 +426,18 @@ test('every operation answers in the shapes the spec describes', async () => {
   expect(await call(anon, 'POST /api/v1/auth/login', { body: { username: 'spec-nobody', password: 'x' } }), 429);
 
   // tokens
-  const tok = expect(await call(admin, 'POST /api/v1/tokens', { body: { name: 'spec' } }), 201);
+  const expiresAt = rfc3339(Date.now() + 3600e3);
+  const tok = expect(await call(admin, 'POST /api/v1/tokens', { body: { name: 'spec', expires_at: expiresAt } }), 201);
+  assert.equal(Date.parse(tok.expires_at), Date.parse(expiresAt));
+  expect(await call(admin, 'POST /api/v1/tokens', {
+    body: { name: 'spec-past', expires_at: rfc3339(Date.now() - 60e3) },
+  }), 422);
   const byToken = new Client(srv.base);
   byToken.token = tok.token;
   const me = expect(await call(byToken, 'GET /api/v1/me'), 200);
   assert.equal(me.csrf_token, null);
-  expect(await call(admin, 'GET /api/v1/tokens'), 200);
+  const tokens = expect(await call(admin, 'GET /api/v1/tokens'), 200);
+  assert.equal(Date.parse(tokens.items.find((x) => x.id === tok.id).expires_at), Date.parse(expiresAt));
   expect(await call(admin, 'DELETE /api/v1/tokens/{id}', { params: { id: tok.id } }), 204);
   expect(await call(admin, 'DELETE /api/v1/tokens/{id}', { params: { id: tok.id + 1000 } }), 404);
 
@@ -471,7 +477,10 @@ test('every operation answers in the shapes the spec describes', async () => {
   }), 204);
   // a new password ends the user's sessions and revokes their tokens, and the answer says so
   const before = await new Client(srv.base).login('spec-agent', 'spec-password-1');
-  const agentTok = expect(await call(before, 'POST /api/v1/tokens', { body: { name: 'spec-agent' } }), 201);
+  const agentTok = expect(await call(before, 'POST /api/v1/tokens', {
+    body: { name: 'spec-agent', expires_at: null },
+  }), 201);
+  assert.equal(agentTok.expires_at, null);
   const reset = expect(await call(admin, 'PATCH /api/v1/users/{id}', {
     params: { id: user.id }, body: { password: 'spec-password-2' },
   }), 200);
