@@ -133,7 +133,10 @@ static int join_department(struct db *db, const struct actor *actor, int64_t dep
     return audit_write(db, actor, "department.member_added", "department", dept_id, NULL, after);
 }
 
-static void user_json(struct strbuf *sb, const struct user_input *in)
+/* The audit detail of a change: what was set (never the password itself) and what it ended
+ * (revoked may be NULL). */
+static void user_json(struct strbuf *sb, const struct user_input *in,
+                      const struct user_revoked *revoked)
 {
     struct jw w;
     jw_init(&w, sb);
@@ -155,6 +158,13 @@ static void user_json(struct strbuf *sb, const struct user_input *in)
         jw_kbool(&w, "active", in->active);
     if (in->password)
         jw_kstr(&w, "password", "(changed)");
+    if (revoked && (revoked->sessions || revoked->tokens)) {
+        jw_key(&w, "revoked");
+        jw_obj_begin(&w);
+        jw_kint(&w, "sessions", revoked->sessions);
+        jw_kint(&w, "tokens", revoked->tokens);
+        jw_obj_end(&w);
+    }
     jw_obj_end(&w);
 }
 
@@ -204,7 +214,7 @@ int user_create(struct db *db, const struct actor *actor, struct user_input *in,
         (rc = join_department(db, actor, in->department_id, id)))
         return rc;
     struct strbuf sb = STRBUF_INIT(64 * 1024);
-    user_json(&sb, in);
+    user_json(&sb, in, NULL);
     rc = audit_write(db, actor, "user.created", "user", id, NULL, sb.buf);
     strbuf_release(&sb);
     if (rc)
@@ -213,7 +223,8 @@ int user_create(struct db *db, const struct actor *actor, struct user_input *in,
 }
 
 int user_update(struct db *db, const struct actor *actor, int64_t id, struct user_input *in,
-                struct arena *arena, struct user *ret, struct kf_error *e)
+                struct arena *arena, struct user *ret, struct user_revoked *ret_revoked,
+                struct kf_error *e)
 {
     struct user cur;
     int rc = user_get(db, id, arena, &cur);
@@ -240,20 +251,33 @@ int user_update(struct db *db, const struct actor *actor, int64_t id, struct use
     if (in->has_department && in->department_id &&
         (rc = join_department(db, actor, in->department_id, id)))
         return rc;
-    /* a new password or a deactivation ends every session of the account */
+    /* a new password or a deactivation ends every session of the account; a new password
+     * also revokes its tokens, which whoever knew the old one may have made */
+    struct user_revoked revoked = {0, 0};
     if (in->password || (in->has_active && !in->active)) {
         st = db_stmt(db, SQL_session_delete_user);
         st_int(st, 1, id);
         if ((rc = st_exec(st)))
             return rc;
+        revoked.sessions = db_changes(db);
+    }
+    if (in->password) {
+        st = db_stmt(db, SQL_token_revoke_user);
+        st_int(st, 1, id);
+        st_int(st, 2, ktime_now());
+        if ((rc = st_exec(st)))
+            return rc;
+        revoked.tokens = db_changes(db);
     }
     struct strbuf sb = STRBUF_INIT(64 * 1024);
-    user_json(&sb, in);
+    user_json(&sb, in, &revoked);
     rc = audit_write(db, actor, "user.updated", "user", id, NULL, sb.buf);
     strbuf_release(&sb);
-    if (rc)
+    if (rc || (rc = user_get(db, id, arena, ret)))
         return rc;
-    return user_get(db, id, arena, ret);
+    if (ret_revoked)
+        *ret_revoked = revoked;
+    return 0;
 }
 
 int user_authenticate(struct db *db, const char *username, const char *password,
@@ -354,22 +378,28 @@ int session_delete(struct db *db, int64_t session_id)
     return st_exec(st);
 }
 
-int token_create(struct db *db, const struct actor *actor, const char *name, struct arena *arena,
-                 struct api_token *ret, struct kf_error *e)
+int token_create(struct db *db, const struct actor *actor, const char *name, int64_t expires_at,
+                 struct arena *arena, struct api_token *ret, struct kf_error *e)
 {
     if (!name || !*name || utf8_chars(name) > NAME_MAX_CHARS)
         return kf_fail(e, KF_EINVAL, "name", "the token needs a name of 1 to 100 characters");
+    int64_t now = ktime_now();
+    if (expires_at && expires_at <= now)
+        return kf_fail(e, KF_EINVAL, "expires_at", "the expiry must be in the future");
     char hex[TOKEN_TEXT_MAX];
     random_hex(hex, 32);
     char *token = arena_printf(arena, "kefu_%s", hex);
     unsigned char h[32];
     token_hash(token, h);
-    int64_t now = ktime_now();
     struct stmt *st = db_stmt(db, SQL_token_insert);
     st_int(st, 1, actor->user_id);
     st_text(st, 2, name);
     st_blob(st, 3, h, sizeof(h));
     st_int(st, 4, now);
+    if (expires_at)
+        st_int(st, 5, expires_at);
+    else
+        st_null(st, 5);
     int rc = st_exec(st);
     if (rc)
         return rc;
@@ -378,6 +408,7 @@ int token_create(struct db *db, const struct actor *actor, const char *name, str
     ret->name = arena_strdup(arena, name);
     ret->token = token;
     ret->created_at = now;
+    ret->expires_at = expires_at;
     return audit_write(db, actor, "token.created", "api_token", ret->id, NULL, NULL);
 }
 
@@ -387,13 +418,15 @@ int token_create(struct db *db, const struct actor *actor, const char *name, str
  * What was read is kept for TOKEN_CACHE_MS, and only while no commit of this process has
  * changed users, departments, sessions or tokens since it was read (db_identity_generation):
  * a revoked token or a deactivated user is refused at once. A change made by another process
- * is seen within TOKEN_CACHE_MS. */
+ * is seen within TOKEN_CACHE_MS. A token's expiry is kept with it and checked at every use,
+ * since nothing is written when a token expires. */
 enum { TOKEN_CACHE_SLOTS = 64, TOKEN_CACHE_MS = 1000 };
 
 struct token_slot {
     unsigned char hash[32];
     long generation;
-    int64_t until; /* ktime_monotonic(); 0: empty */
+    int64_t until;      /* ktime_monotonic(); 0: empty */
+    int64_t expires_at; /* ktime_now(); 0: never */
     int64_t token_id, user_id, department_id;
     enum role role;
     char name[NAME_MAX_CHARS * 4 + 1];
@@ -409,7 +442,7 @@ static int token_cached(const unsigned char h[32], long generation, struct arena
     int hit = 0;
     pthread_mutex_lock(&token_cache_mu);
     if (s->until && s->generation == generation && ktime_monotonic() < s->until &&
-        sodium_memcmp(s->hash, h, 32) == 0) {
+        (!s->expires_at || ktime_now() < s->expires_at) && sodium_memcmp(s->hash, h, 32) == 0) {
         ret->token_id = s->token_id;
         ret->user_id = s->user_id;
         ret->name = arena_strdup(arena, s->name);
@@ -422,7 +455,8 @@ static int token_cached(const unsigned char h[32], long generation, struct arena
     return hit;
 }
 
-static void token_remember(const unsigned char h[32], long generation, const struct actor *a)
+static void token_remember(const unsigned char h[32], long generation, int64_t expires_at,
+                           const struct actor *a)
 {
     if (strlen(a->name) >= sizeof(token_cache[0].name))
         return;
@@ -431,6 +465,7 @@ static void token_remember(const unsigned char h[32], long generation, const str
     memcpy(s->hash, h, 32);
     s->generation = generation;
     s->until = ktime_monotonic() + TOKEN_CACHE_MS;
+    s->expires_at = expires_at;
     s->token_id = a->token_id;
     s->user_id = a->user_id;
     s->department_id = a->department_id;
@@ -448,6 +483,7 @@ int token_resolve(struct db *db, const char *token, struct arena *arena, struct 
         return 0;
     struct stmt *st = db_stmt(db, SQL_token_resolve);
     st_blob(st, 1, h, sizeof(h));
+    st_int(st, 2, ktime_now());
     int rc = st_step(st);
     if (rc <= 0) {
         st_reset(st);
@@ -459,9 +495,10 @@ int token_resolve(struct db *db, const char *token, struct arena *arena, struct 
     ret->role = role_parse(col_text(st, 3));
     ret->department_id = col_int(st, 4);
     ret->session_id = 0;
+    int64_t expires_at = col_is_null(st, 5) ? 0 : col_int(st, 5);
     st_reset(st);
     if (ret->name)
-        token_remember(h, generation, ret);
+        token_remember(h, generation, expires_at, ret);
     return 0;
 }
 
@@ -483,6 +520,7 @@ int token_list(struct db *db, int64_t user_id, struct arena *arena, struct api_t
         v[n].user_id = col_int(st, 1);
         v[n].name = arena_strdup(arena, col_text(st, 2));
         v[n].created_at = col_int(st, 3);
+        v[n].expires_at = col_is_null(st, 4) ? 0 : col_int(st, 4);
         v[n].token = NULL;
         n++;
     }

@@ -44,8 +44,22 @@ int user_hash_password(struct user_input *in, struct kf_error *e);
 /* Creates an account (admin or the system). Strings of ret live in arena. */
 int user_create(struct db *db, const struct actor *actor, struct user_input *in,
                 struct arena *arena, struct user *ret, struct kf_error *e);
+
+/* What a change of an account ended. */
+struct user_revoked {
+    int sessions, tokens;
+};
+
+/* Changes an account, in the caller's transaction. A new password ends every session and
+ * revokes every API token of the account (whoever learnt the old password may have made
+ * them); a deactivation ends its sessions (its tokens are refused while it is inactive).
+ * Returns 0 with the account in ret (strings in arena) and, when ret_revoked is not NULL,
+ * what was ended in *ret_revoked; KF_ENOTFOUND, or KF_EINVAL with e naming the field. On
+ * failure some of the change may have been written: the caller undoes it (a writer job's
+ * savepoint does). */
 int user_update(struct db *db, const struct actor *actor, int64_t id, struct user_input *in,
-                struct arena *arena, struct user *ret, struct kf_error *e);
+                struct arena *arena, struct user *ret, struct user_revoked *ret_revoked,
+                struct kf_error *e);
 int user_get(struct db *db, int64_t id, struct arena *arena, struct user *ret);
 /* role NULL, department_id 0 and active -1 mean any. */
 int user_list(struct db *db, const char *role, int64_t department_id, int active,
@@ -73,11 +87,22 @@ struct api_token {
     const char *name;
     const char *token; /* only right after creation */
     int64_t created_at;
+    int64_t expires_at; /* UTC ms; 0: never */
 };
 
-int token_create(struct db *db, const struct actor *actor, const char *name, struct arena *arena,
-                 struct api_token *ret, struct kf_error *e);
+/* Makes an API token for the actor, named name (1-100 characters), working until expires_at
+ * (UTC ms, which must be in the future; 0: until revoked). Returns 0 with the token, its secret
+ * included, in ret (strings in arena); KF_EINVAL with e naming "name" or "expires_at"; or a
+ * database error. Only a hash of the secret is stored. */
+int token_create(struct db *db, const struct actor *actor, const char *name, int64_t expires_at,
+                 struct arena *arena, struct api_token *ret, struct kf_error *e);
+/* Fills ret with the owner of the token (name in arena); KF_EAUTH when the token is unknown,
+ * revoked, expired or its owner inactive. What it read is remembered for a second, and only
+ * while no identity changes (db_identity_generation), so a revocation counts at once; expiry
+ * is checked on every call. */
 int token_resolve(struct db *db, const char *token, struct arena *arena, struct actor *ret);
+/* The user's tokens not revoked (expired ones included), oldest first, without secrets; the
+ * array and its strings live in arena. */
 int token_list(struct db *db, int64_t user_id, struct arena *arena, struct api_token **ret,
                size_t *ret_n);
 /* The owner or an admin revokes. */

@@ -39,6 +39,7 @@ struct user_write {
     int64_t id; /* 0: a new account */
     struct user_input *in;
     struct user user;
+    struct user_revoked revoked; /* what a change ended */
     struct kf_error *e;
 };
 
@@ -46,8 +47,26 @@ static int user_write_run(struct db *db, void *arg)
 {
     struct user_write *uw = arg;
     struct request *req = uw->req;
-    return uw->id ? user_update(db, &req->actor, uw->id, uw->in, req->arena, &uw->user, uw->e)
+    return uw->id ? user_update(db, &req->actor, uw->id, uw->in, req->arena, &uw->user,
+                                &uw->revoked, uw->e)
                   : user_create(db, &req->actor, uw->in, req->arena, &uw->user, uw->e);
+}
+
+/* The user, and for a change (revoked not NULL) what it ended, so that an admin who resets a
+ * password sees that the account's sessions and API tokens stopped working. */
+static void render_user_change(struct jw *w, const struct user *u,
+                               const struct user_revoked *revoked)
+{
+    jw_obj_begin(w);
+    render_user_fields(w, u);
+    if (revoked) {
+        jw_key(w, "revoked");
+        jw_obj_begin(w);
+        jw_kint(w, "sessions", revoked->sessions);
+        jw_kint(w, "tokens", revoked->tokens);
+        jw_obj_end(w);
+    }
+    jw_obj_end(w);
 }
 
 /* Runs on a password thread: hashes there, then has the writer write. */
@@ -70,7 +89,7 @@ static int user_write(struct request *req, struct response *resp, int64_t id)
         return reply_error(resp, rc, &e);
     struct jw w;
     jw_init(&w, &resp->body);
-    render_user(&w, &uw.user);
+    render_user_change(&w, &uw.user, id ? &uw.revoked : NULL);
     return id ? 200 : 201;
 }
 

@@ -1,6 +1,5 @@
 /* auth.c: sign-in, sign-out, the caller, API tokens, and the login throttle. */
 #define _POSIX_C_SOURCE 200809L
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -12,103 +11,55 @@
 #include "lib/config.h"
 #include "lib/jw.h"
 #include "lib/ktime.h"
+#include "lib/throttle.h"
 #include "store/db.h"
 #include "store/writer.h"
 
 /* ---- throttle: failures per username and per address within a window ---- */
 
 enum {
-    THROTTLE_SLOTS = 1024,
-    WINDOW_S = 15 * 60,
+    THROTTLE_SLOTS = 1024, /* per table: about 90 KiB each */
+    WINDOW_MS = 15 * 60 * 1000,
     USER_LIMIT = 5,
     IP_LIMIT = 20,
     SLOW_AFTER = 3, /* from the third failure on, each failed answer waits a little */
 };
 
-struct throttle_slot {
-    char key[96];
-    int failures;
-    time_t first;
-};
-
-static struct throttle_slot slots[THROTTLE_SLOTS];
-static pthread_mutex_t throttle_mu = PTHREAD_MUTEX_INITIALIZER;
-
-static unsigned slot_of(const char *key)
-{
-    unsigned h = 2166136261u;
-    for (const char *p = key; *p; p++)
-        h = (h ^ (unsigned char)*p) * 16777619u;
-    return h % THROTTLE_SLOTS;
-}
-
-/* The slot for key, reset when its window is over; NULL when another key holds it and its
- * window is still open (it is then not counted: good enough against one attacker). */
-static struct throttle_slot *slot(const char *key, time_t now)
-{
-    struct throttle_slot *s = &slots[slot_of(key)];
-    if (strcmp(s->key, key) && s->failures && now - s->first < WINDOW_S)
-        return NULL;
-    if (strcmp(s->key, key) || now - s->first >= WINDOW_S) {
-        snprintf(s->key, sizeof(s->key), "%s", key);
-        s->failures = 0;
-        s->first = now;
-    }
-    return s;
-}
+/* Usernames and addresses in tables of their own, so that a flood of made-up usernames cannot
+ * push the addresses into the shared overflow, nor many addresses the usernames. */
+static struct throttle_entry user_entries[THROTTLE_SLOTS], ip_entries[THROTTLE_SLOTS];
+static struct throttle by_user = THROTTLE_INIT(user_entries, WINDOW_MS);
+static struct throttle by_ip = THROTTLE_INIT(ip_entries, WINDOW_MS);
 
 static int login_throttled(const char *username, const char *ip, int *ret_retry_after)
 {
-    char ukey[96], ikey[96];
-    time_t now = time(NULL);
-    snprintf(ukey, sizeof(ukey), "u:%s", username);
-    snprintf(ikey, sizeof(ikey), "i:%s", ip);
-    pthread_mutex_lock(&throttle_mu);
-    struct throttle_slot *u = slot(ukey, now), *i = slot(ikey, now);
-    int limited = 0, retry = 0;
-    if (u && u->failures >= USER_LIMIT)
-        limited = 1, retry = (int)(WINDOW_S - (now - u->first));
-    if (i && i->failures >= IP_LIMIT) {
+    int64_t now = ktime_monotonic(), retry = 0, r;
+    int limited = 0;
+    if (throttle_count(&by_user, username, now, &r) >= USER_LIMIT)
+        limited = 1, retry = r;
+    if (throttle_count(&by_ip, ip, now, &r) >= IP_LIMIT) {
         limited = 1;
-        int r = (int)(WINDOW_S - (now - i->first));
         retry = r > retry ? r : retry;
     }
-    pthread_mutex_unlock(&throttle_mu);
-    *ret_retry_after = retry > 0 ? retry : 1;
+    *ret_retry_after = retry > 0 ? (int)((retry + 999) / 1000) : 1;
     return limited;
 }
 
 static void login_failed(const char *username, const char *ip)
 {
-    char ukey[96], ikey[96];
-    time_t now = time(NULL);
-    snprintf(ukey, sizeof(ukey), "u:%s", username);
-    snprintf(ikey, sizeof(ikey), "i:%s", ip);
-    pthread_mutex_lock(&throttle_mu);
-    struct throttle_slot *u = slot(ukey, now), *i = slot(ikey, now);
-    int n = 0;
-    if (u)
-        n = ++u->failures;
-    if (i)
-        i->failures++;
-    pthread_mutex_unlock(&throttle_mu);
+    int64_t now = ktime_monotonic();
+    int n = throttle_fail(&by_user, username, now);
+    throttle_fail(&by_ip, ip, now);
     if (n >= SLOW_AFTER) {
-        struct timespec ts = {0, 250L * 1000 * 1000 * (n - SLOW_AFTER + 1)};
-        if (ts.tv_nsec >= 1000000000L)
-            ts.tv_sec = 1, ts.tv_nsec = 0;
+        long steps = n - SLOW_AFTER + 1; /* a quarter of a second each, at most one second */
+        struct timespec ts = {steps >= 4, steps >= 4 ? 0 : 250L * 1000 * 1000 * steps};
         nanosleep(&ts, NULL);
     }
 }
 
 static void login_succeeded(const char *username)
 {
-    char ukey[96];
-    snprintf(ukey, sizeof(ukey), "u:%s", username);
-    pthread_mutex_lock(&throttle_mu);
-    struct throttle_slot *u = slot(ukey, time(NULL));
-    if (u)
-        u->failures = 0;
-    pthread_mutex_unlock(&throttle_mu);
+    throttle_reset(&by_user, username);
 }
 
 /* ---- handlers ---- */
@@ -213,6 +164,7 @@ static void render_token(struct jw *w, const struct api_token *t)
     if (t->token)
         jw_kstr(w, "token", t->token);
     jw_time(w, "created_at", t->created_at);
+    jw_time(w, "expires_at", t->expires_at); /* null: never */
     jw_obj_end(w);
 }
 
@@ -220,16 +172,18 @@ int h_tokens_create(struct request *req, struct response *resp)
 {
     json_t *o;
     const char *name = NULL;
+    int64_t expires_at = 0; /* absent or null: never */
     struct kf_error e = {0};
     int rc = body_object_or_reply(req, resp, &o);
     if (rc)
         return rc;
-    rc = jstr(req, o, "name", &name, &e);
+    if ((rc = jstr(req, o, "name", &name, &e)) >= 0)
+        rc = jtime(o, "expires_at", &expires_at, &e);
     json_decref(o);
     if (rc < 0)
         return reply_error(resp, rc, &e);
     struct api_token t;
-    if ((rc = token_create(req->db, &req->actor, name, req->arena, &t, &e)))
+    if ((rc = token_create(req->db, &req->actor, name, expires_at, req->arena, &t, &e)))
         return reply_error(resp, rc, &e);
     struct jw w;
     jw_init(&w, &resp->body);

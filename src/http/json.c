@@ -316,6 +316,12 @@ void render_ticket(struct jw *w, struct arena *a, const struct ticket *t, const 
 void render_user(struct jw *w, const struct user *u)
 {
     jw_obj_begin(w);
+    render_user_fields(w, u);
+    jw_obj_end(w);
+}
+
+void render_user_fields(struct jw *w, const struct user *u)
+{
     jw_kint(w, "id", u->id);
     jw_kstr(w, "username", u->username);
     jw_kstr(w, "name", u->name);
@@ -332,7 +338,6 @@ void render_user(struct jw *w, const struct user *u)
     }
     jw_kbool(w, "active", u->active);
     jw_time(w, "created_at", u->created_at);
-    jw_obj_end(w);
 }
 
 void render_department(struct jw *w, const struct department *d)

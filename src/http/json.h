@@ -43,6 +43,8 @@ void render_customer(struct jw *w, struct arena *a, const struct customer *c, in
 void render_ticket(struct jw *w, struct arena *a, const struct ticket *t, const struct actor *who,
                    int unmask, const struct attachment *att, size_t natt);
 void render_user(struct jw *w, const struct user *u);
+/* The members of render_user's object, for an answer that adds its own. */
+void render_user_fields(struct jw *w, const struct user *u);
 void render_department(struct jw *w, const struct department *d);
 void render_attachment(struct jw *w, const struct attachment *at);
 void render_message(struct jw *w, const struct message *m);

@@ -428,12 +428,18 @@ test('every operation answers in the shapes the spec describes', async () => {
   expect(await call(anon, 'POST /api/v1/auth/login', { body: { username: 'spec-nobody', password: 'x' } }), 429);
 
   // tokens
-  const tok = expect(await call(admin, 'POST /api/v1/tokens', { body: { name: 'spec' } }), 201);
+  const expiresAt = rfc3339(Date.now() + 3600e3);
+  const tok = expect(await call(admin, 'POST /api/v1/tokens', { body: { name: 'spec', expires_at: expiresAt } }), 201);
+  assert.equal(Date.parse(tok.expires_at), Date.parse(expiresAt));
+  expect(await call(admin, 'POST /api/v1/tokens', {
+    body: { name: 'spec-past', expires_at: rfc3339(Date.now() - 60e3) },
+  }), 422);
   const byToken = new Client(srv.base);
   byToken.token = tok.token;
   const me = expect(await call(byToken, 'GET /api/v1/me'), 200);
   assert.equal(me.csrf_token, null);
-  expect(await call(admin, 'GET /api/v1/tokens'), 200);
+  const tokens = expect(await call(admin, 'GET /api/v1/tokens'), 200);
+  assert.equal(Date.parse(tokens.items.find((x) => x.id === tok.id).expires_at), Date.parse(expiresAt));
   expect(await call(admin, 'DELETE /api/v1/tokens/{id}', { params: { id: tok.id } }), 204);
   expect(await call(admin, 'DELETE /api/v1/tokens/{id}', { params: { id: tok.id + 1000 } }), 404);
 
@@ -461,16 +467,31 @@ test('every operation answers in the shapes the spec describes', async () => {
   expect(await call(admin, 'GET /api/v1/users', { query: '?role=boss' }), 422);
   expect(await call(admin, 'GET /api/v1/users/{id}', { params: { id: user.id } }), 200);
   expect(await call(admin, 'GET /api/v1/users/{id}', { params: { id: 999999 } }), 404);
-  expect(await call(admin, 'PATCH /api/v1/users/{id}', {
+  const renamed = expect(await call(admin, 'PATCH /api/v1/users/{id}', {
     params: { id: user.id }, body: { name: '规格员', role: 'specialist', department_id: null, active: true },
   }), 200);
+  assert.deepEqual(renamed.revoked, { sessions: 0, tokens: 0 });
   expect(await call(admin, 'POST /api/v1/departments/{id}/members', {
     params: { id: dept.id }, body: { user_id: user.id },
   }), 201);
   expect(await call(admin, 'DELETE /api/v1/departments/{id}/members/{user}', {
     params: { id: dept.id, user: user.id },
   }), 204);
-  const agent = await new Client(srv.base).login('spec-agent', 'spec-password-1');
+  // a new password ends the user's sessions and revokes their tokens, and the answer says so
+  const before = await new Client(srv.base).login('spec-agent', 'spec-password-1');
+  const agentTok = expect(await call(before, 'POST /api/v1/tokens', {
+    body: { name: 'spec-agent', expires_at: null },
+  }), 201);
+  assert.equal(agentTok.expires_at, null);
+  const reset = expect(await call(admin, 'PATCH /api/v1/users/{id}', {
+    params: { id: user.id }, body: { password: 'spec-password-2' },
+  }), 200);
+  assert.deepEqual(reset.revoked, { sessions: 1, tokens: 1 });
+  expect(await call(before, 'GET /api/v1/me'), 401);
+  const revokedTok = new Client(srv.base);
+  revokedTok.token = agentTok.token;
+  expect(await call(revokedTok, 'GET /api/v1/me'), 401);
+  const agent = await new Client(srv.base).login('spec-agent', 'spec-password-2');
   expect(await call(agent, 'POST /api/v1/departments', { body: { code: 'nope', name: 'nope' } }), 403);
 
   // reference data and settings

@@ -1,7 +1,7 @@
 // The web console as a service team uses it: sign in, set up, register, work and close.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ADMIN, startWithAdmin } from '../lib/server.js';
+import { ADMIN, Client, startWithAdmin } from '../lib/server.js';
 import { choose, launch, signIn } from './browser.js';
 
 let srv, browser, api;
@@ -278,4 +278,39 @@ test('an unknown address shows a page saying so, with the way back to the pool',
   await anon.getByTestId('not-found').waitFor();
   assert.equal(new URL(anon.url()).pathname, '/no-such-page');
   await ctx.close();
+});
+
+test('an agent makes an API token that expires and sees when; an expired one is marked', async () => {
+  // a New York browser: the expiry is typed and shown in the server's zone (Shanghai) all the same
+  const page = await signIn(browser, srv.base, 'xiaoli', 'password-123', { timezoneId: 'America/New_York' });
+  await page.getByTestId('nav-tokens').click();
+  assert.equal(await page.getByTestId('token-zone').innerText(), 'Asia/Shanghai');
+  await page.getByTestId('token-name').fill('呼叫中心集成');
+  const picker = page.locator('input[name=expires_at]');
+  await picker.click();
+  await picker.fill('2031-05-06 07:08');
+  await picker.press('Enter');
+  await page.locator('h1').click();
+  await page.getByTestId('token-create').click();
+  await page.getByTestId('token-value').waitFor();
+  const secret = await page.getByTestId('token-value').innerText();
+  assert.match(secret, /^kefu_[0-9a-f]{64}$/);
+  const row = page.getByTestId('tokens-table').locator('tr', { hasText: '呼叫中心集成' });
+  await row.getByText('2031-05-06 07:08').waitFor();
+  const bot = new Client(srv.base);
+  bot.token = secret;
+  const mine = (await bot.get('/api/v1/tokens')).body.items.find((x) => x.name === '呼叫中心集成');
+  assert.equal(mine.expires_at, '2031-05-06T07:08:00+08:00');
+  await page.getByTestId('token-name').fill('长期集成');
+  await page.getByTestId('token-create').click();
+  await page.getByTestId('tokens-table').locator('tr', { hasText: '长期集成' }).getByText('永不过期').waitFor();
+  await page.context().close();
+
+  const made = await api.post('/api/v1/tokens', { name: '短期', expires_at: new Date(Date.now() + 1000).toISOString() });
+  assert.equal(made.status, 201, made.text);
+  await new Promise((ok) => setTimeout(ok, 1200));
+  const adminPage = await signIn(browser, srv.base, ADMIN.username, ADMIN.password);
+  await adminPage.getByTestId('nav-tokens').click();
+  await adminPage.getByTestId('tokens-table').locator('tr', { hasText: '短期' }).getByText('已过期').waitFor();
+  await adminPage.context().close();
 });

@@ -352,6 +352,92 @@ static void passwords_are_argon2id_and_checked(void **state)
     st_exec(st);
 }
 
+/* A token with an expiry is refused from then on, even while the server remembers its owner,
+ * and is listed until it is revoked. */
+static void a_token_is_refused_from_its_expiry(void **state)
+{
+    struct fixture *f = *state;
+    struct api_token dated, open;
+    struct actor who;
+    struct kf_error e = {0};
+    int64_t now = ktime_now();
+    assert_int_equal(token_create(f->db, &f->agent, "bot", now - 1, &f->arena, &dated, &e),
+                     KF_EINVAL);
+    assert_string_equal(e.field, "expires_at");
+    assert_int_equal(db_begin(f->db), 0);
+    assert_int_equal(token_create(f->db, &f->agent, "bot", now + 60000, &f->arena, &dated, &e), 0);
+    assert_int_equal(token_create(f->db, &f->agent, "open", 0, &f->arena, &open, &e), 0);
+    assert_int_equal(db_commit(f->db), 0);
+    assert_int_equal(token_resolve(f->db, dated.token, &f->arena, &who), 0); /* remembered */
+    assert_int_equal(who.user_id, f->agent.user_id);
+    ktime_set_now(now + 60000);
+    int expired = token_resolve(f->db, dated.token, &f->arena, &who);
+    int still = token_resolve(f->db, open.token, &f->arena, &who);
+    ktime_set_now(ktime_now() - 60000);
+    assert_int_equal(expired, KF_EAUTH);
+    assert_int_equal(still, 0);
+    struct api_token *v;
+    size_t n;
+    assert_int_equal(token_list(f->db, f->agent.user_id, &f->arena, &v, &n), 0);
+    assert_int_equal(n, 2);
+    assert_true(v[0].expires_at == now + 60000 && v[1].expires_at == 0);
+}
+
+/* A new password revokes the account's tokens and ends its sessions in the transaction that
+ * sets it, so a rollback keeps them. */
+static void a_new_password_revokes_tokens_and_ends_sessions(void **state)
+{
+    struct fixture *f = *state;
+    struct api_token t1, t2;
+    struct actor who;
+    struct kf_error e = {0};
+    char session[TOKEN_TEXT_MAX], csrf[TOKEN_TEXT_MAX];
+    const char *csrf_read;
+    assert_int_equal(db_begin(f->db), 0);
+    assert_int_equal(token_create(f->db, &f->agent, "bot", 0, &f->arena, &t1, &e), 0);
+    assert_int_equal(token_create(f->db, &f->agent, "bot-2", 0, &f->arena, &t2, &e), 0);
+    assert_int_equal(session_create(f->db, f->agent.user_id, "127.0.0.1", 3600000, session, csrf),
+                     0);
+    assert_int_equal(db_commit(f->db), 0);
+    assert_int_equal(token_resolve(f->db, t1.token, &f->arena, &who), 0); /* remembered */
+
+    struct user_input in = {.password = "new-password-1"};
+    struct user u;
+    struct user_revoked revoked = {-1, -1};
+    assert_int_equal(user_hash_password(&in, NULL), 0);
+    assert_int_equal(db_begin(f->db), 0);
+    assert_int_equal(
+        user_update(f->db, &f->admin, f->agent.user_id, &in, &f->arena, &u, &revoked, &e), 0);
+    db_rollback(f->db);
+    assert_int_equal(token_resolve(f->db, t2.token, &f->arena, &who), 0); /* read, not remembered */
+    assert_int_equal(session_resolve(f->db, session, &f->arena, &who, &csrf_read), 0);
+
+    assert_int_equal(db_begin(f->db), 0);
+    assert_int_equal(
+        user_update(f->db, &f->admin, f->agent.user_id, &in, &f->arena, &u, &revoked, &e), 0);
+    assert_int_equal(db_commit(f->db), 0);
+    assert_int_equal(revoked.sessions, 1);
+    assert_int_equal(revoked.tokens, 2);
+    assert_int_equal(token_resolve(f->db, t1.token, &f->arena, &who), KF_EAUTH);
+    assert_int_equal(token_resolve(f->db, t2.token, &f->arena, &who), KF_EAUTH);
+    assert_int_equal(session_resolve(f->db, session, &f->arena, &who, &csrf_read), KF_EAUTH);
+    struct api_token *v;
+    size_t n;
+    assert_int_equal(token_list(f->db, f->agent.user_id, &f->arena, &v, &n), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(count(f->db, "SELECT count(*) FROM audit WHERE action = 'user.updated' AND "
+                                  "after LIKE '%\"revoked\":{\"sessions\":1,\"tokens\":2}%'"),
+                     1);
+
+    /* a change without a password ends nothing */
+    struct user_input rename = {.name = "小李"};
+    assert_int_equal(db_begin(f->db), 0);
+    assert_int_equal(
+        user_update(f->db, &f->admin, f->agent.user_id, &rename, &f->arena, &u, &revoked, &e), 0);
+    assert_int_equal(db_commit(f->db), 0);
+    assert_true(revoked.sessions == 0 && revoked.tokens == 0);
+}
+
 /* Fails each database step of a registration in turn: every failure leaves nothing behind, and
  * the run that does not fail leaves one whole ticket. */
 static void a_failure_at_any_step_loses_nothing_and_leaves_nothing(void **state)
@@ -692,6 +778,9 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(the_pool_pages_in_priority_order, setup, teardown),
         cmocka_unit_test_setup_teardown(passwords_are_argon2id_and_checked, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_new_password_revokes_tokens_and_ends_sessions, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_token_is_refused_from_its_expiry, setup, teardown),
         cmocka_unit_test_setup_teardown(a_failure_at_any_step_loses_nothing_and_leaves_nothing,
                                         setup, teardown),
     };

@@ -1,4 +1,4 @@
-/* test_lib.c: strings, JSON writing, times, masks and UTF-8 checks. */
+/* test_lib.c: strings, JSON writing, times, masks, UTF-8 checks and the failure throttle. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +13,7 @@
 #include "lib/ktime.h"
 #include "lib/strbuf.h"
 #include "lib/text.h"
+#include "lib/throttle.h"
 
 static void strbuf_respects_its_maximum(void **state)
 {
@@ -159,6 +160,87 @@ static void arena_hands_out_zeroed_memory(void **state)
     arena_release(NULL);
 }
 
+enum { W = 15 * 60 * 1000 }; /* the window of the throttles below */
+
+static void throttle_counts_each_key_exactly(void **state)
+{
+    (void)state;
+    static struct throttle_entry entries[8];
+    struct throttle t = THROTTLE_INIT(entries, W);
+    /* these two have the same 32-bit FNV-1a hash: the table must tell them apart anyway */
+    const char *a = "user449599", *b = "user612382";
+    for (int i = 1; i <= 5; i++)
+        assert_int_equal(throttle_fail(&t, a, 1000), i);
+    assert_int_equal(throttle_fail(&t, b, 1000), 1);
+    assert_int_equal(throttle_fail(&t, b, 1000), 2);
+    int64_t retry = -1;
+    assert_int_equal(throttle_count(&t, a, 1000, &retry), 5);
+    assert_int_equal(retry, W);
+    assert_int_equal(throttle_count(&t, b, 1000, NULL), 2);
+    assert_int_equal(throttle_count(&t, "nobody", 1000, &retry), 0);
+    assert_int_equal(retry, 0);
+
+    throttle_reset(&t, b); /* b signed in: a's failures stay */
+    assert_int_equal(throttle_count(&t, b, 1000, NULL), 0);
+    assert_int_equal(throttle_count(&t, a, 1000, NULL), 5);
+    assert_int_equal(throttle_fail(&t, b, 2000), 1);
+    assert_int_equal(throttle_count(&t, a, 2000, NULL), 5);
+}
+
+static void throttle_forgets_after_the_window(void **state)
+{
+    (void)state;
+    static struct throttle_entry entries[4];
+    struct throttle t = THROTTLE_INIT(entries, W);
+    throttle_fail(&t, "li", 0);
+    throttle_fail(&t, "li", 5000);
+    int64_t retry;
+    assert_int_equal(throttle_count(&t, "li", W - 1, &retry), 2);
+    assert_int_equal(retry, 1); /* the window opened at the first failure */
+    assert_int_equal(throttle_count(&t, "li", W, NULL), 0);
+    assert_int_equal(throttle_fail(&t, "li", W), 1); /* a new window */
+}
+
+static void a_full_throttle_over_counts_and_never_forgets_early(void **state)
+{
+    (void)state;
+    static struct throttle_entry entries[4];
+    struct throttle t = THROTTLE_INIT(entries, W);
+    const char *held[] = {"a", "b", "c", "d"};
+    for (int i = 0; i < 4; i++)
+        throttle_fail(&t, held[i], 0);
+    throttle_fail(&t, "a", 0);
+
+    /* no entry is free: the newcomers share the overflow, and nobody loses a failure */
+    assert_int_equal(throttle_fail(&t, "e", 1000), 1);
+    assert_int_equal(throttle_fail(&t, "f", 1000), 2);
+    assert_int_equal(throttle_fail(&t, "e", 2000), 3);
+    assert_true(throttle_count(&t, "e", 2000, NULL) >= 2);
+    assert_true(throttle_count(&t, "f", 2000, NULL) >= 1);
+    assert_int_equal(throttle_count(&t, "a", 2000, NULL), 2);
+    assert_int_equal(throttle_count(&t, "b", 2000, NULL), 1);
+    throttle_reset(&t, "f"); /* f's success cannot clear what e put in the overflow */
+    assert_true(throttle_count(&t, "e", 2000, NULL) >= 2);
+
+    /* a key longer than the entries hold is counted in the overflow too */
+    char longkey[THROTTLE_KEY_MAX + 2];
+    memset(longkey, 'x', sizeof(longkey) - 1);
+    longkey[sizeof(longkey) - 1] = '\0';
+    assert_int_equal(throttle_fail(&t, longkey, 3000), 4);
+
+    /* the held windows end at W; e then takes one of their entries, bringing the overflow
+     * along, and the others are forgotten */
+    assert_int_equal(throttle_fail(&t, "e", W), 5);
+    assert_true(throttle_count(&t, "e", W, NULL) >= 3);
+    assert_int_equal(throttle_count(&t, "d", W, NULL), 0);
+
+    /* the overflow is forgotten only a whole window after its last failure */
+    int64_t retry;
+    assert_true(throttle_count(&t, "f", 3000 + W - 1, &retry) >= 1);
+    assert_int_equal(retry, 1);
+    assert_int_equal(throttle_count(&t, "f", 3000 + W, NULL), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -170,6 +252,9 @@ int main(void)
         cmocka_unit_test(contacts_are_masked),
         cmocka_unit_test(utf8_is_checked),
         cmocka_unit_test(arena_hands_out_zeroed_memory),
+        cmocka_unit_test(throttle_counts_each_key_exactly),
+        cmocka_unit_test(throttle_forgets_after_the_window),
+        cmocka_unit_test(a_full_throttle_over_counts_and_never_forgets_early),
     };
     return cmocka_run_group_tests_name("lib", tests, NULL, NULL);
 }

@@ -107,6 +107,6 @@ export const settings = {
 
 export const tokens = {
   list: () => call('GET', '/tokens'),
-  create: (name) => call('POST', '/tokens', { name }),
+  create: (name, expiresAt) => call('POST', '/tokens', expiresAt ? { name, expires_at: expiresAt } : { name }),
   revoke: (id) => call('DELETE', `/tokens/${id}`),
 };

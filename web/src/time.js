@@ -113,3 +113,10 @@ export function pickerNow() {
   const w = wallAt(Date.now());
   return new Date(w.y, w.mo - 1, w.d, w.h, w.mi, w.s);
 }
+
+// Whether a picker's calendar day (a Date whose browser-local fields are that day, as Element
+// Plus hands it to disabled-date) is before today in the zone.
+export function beforeToday(date) {
+  const day = `${pad(date.getFullYear(), 4)}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+  return day < nowWall().slice(0, 10);
+}

@@ -50,15 +50,17 @@ DELETE FROM sessions WHERE user_id = $1;
 DELETE FROM sessions WHERE expires_at <= $1;
 
 -- name: token_insert
-INSERT INTO api_tokens(user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4);
+INSERT INTO api_tokens(user_id, name, token_hash, created_at, expires_at)
+VALUES ($1, $2, $3, $4, $5);
 
 -- name: token_resolve
-SELECT t.id, u.id, u.name, u.role, u.department_id
+SELECT t.id, u.id, u.name, u.role, u.department_id, t.expires_at
 FROM api_tokens t JOIN users u ON u.id = t.user_id
-WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active = 1;
+WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active = 1
+  AND (t.expires_at IS NULL OR t.expires_at > $2);
 
 -- name: token_list
-SELECT id, user_id, name, created_at FROM api_tokens
+SELECT id, user_id, name, created_at, expires_at FROM api_tokens
 WHERE user_id = $1 AND revoked_at IS NULL ORDER BY id;
 
 -- name: token_owner
@@ -66,6 +68,9 @@ SELECT user_id FROM api_tokens WHERE id = $1 AND revoked_at IS NULL;
 
 -- name: token_revoke
 UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL;
+
+-- name: token_revoke_user
+UPDATE api_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL;
 
 -- name: dept_insert
 INSERT INTO departments(code, name, supervisor_id, assignment, created_at, updated_at)

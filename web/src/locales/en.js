@@ -58,6 +58,6 @@ export default {
     users: 'Users', newUser: 'New user', departments: 'Departments', newDepartment: 'New department',
     settings: 'Settings', resetPassword: 'Reset password (leave empty to keep)', addMember: 'Add member',
   },
-  tokens: { title: 'API tokens', name: 'Name', created: 'Created', newToken: 'New token', shownOnce: 'The token is shown only now; copy it:', revoke: 'Revoke' },
+  tokens: { title: 'API tokens', name: 'Name', created: 'Created', expires: 'Expires', noExpiry: 'Never (until revoked)', never: 'Never', expired: 'Expired', newToken: 'New token', shownOnce: 'The token is shown only now; copy it:', revoke: 'Revoke' },
   notFound: { title: 'Page not found', detail: 'There is no page at {path}.', back: 'Back to the pending pool' },
 };

@@ -58,6 +58,6 @@ export default {
     users: '用户管理', newUser: '新建用户', departments: '部门管理', newDepartment: '新建部门',
     settings: '系统设置', resetPassword: '重置密码(留空不改)', addMember: '添加成员',
   },
-  tokens: { title: 'API 令牌', name: '名称', created: '创建时间', newToken: '新建令牌', shownOnce: '令牌只显示这一次,请立即复制保存:', revoke: '吊销' },
+  tokens: { title: 'API 令牌', name: '名称', created: '创建时间', expires: '过期时间', noExpiry: '永不过期(直到吊销)', never: '永不过期', expired: '已过期', newToken: '新建令牌', shownOnce: '令牌只显示这一次,请立即复制保存:', revoke: '吊销' },
   notFound: { title: '页面不存在', detail: '没有地址为 {path} 的页面。', back: '返回待处理池' },
 };
