@@ -112,6 +112,8 @@ int message_add(struct db *db, const struct actor *actor, const char *ref, const
         return rc;
     if (reply && !t.first_response_at && (rc = sla_ticket_replied(db, t.id)))
         return rc;
+    if (t.assignee_id == actor->user_id && (rc = sla_feedback_met(db, t.id)))
+        return rc;
     char detail[128];
     snprintf(detail, sizeof(detail), "{\"message_id\":%lld,\"kind\":\"%s\"}", (long long)id, kind);
     if ((rc = history_write(db, t.id, actor, reply ? "replied" : "noted", detail)) ||

@@ -10,7 +10,6 @@
 #include "core/calendar.h"
 #include "core/enums.h"
 #include "core/notify.h"
-#include "core/ticket.h"
 #include "lib/arena.h"
 #include "lib/banned.h"
 #include "lib/err.h"
@@ -23,6 +22,7 @@
 static const char *const target_names[SLA__COUNT] = {"accept", "first_response", "resolve",
                                                      "feedback", "second_handling"};
 static const int64_t MINUTE = 60000;
+enum { FEEDBACK_WARN_PERCENT = 80 };
 
 const char *sla_target_name(enum sla_target t)
 {
@@ -443,7 +443,7 @@ static int is_done_status(const char *s)
     return !strcmp(s, "resolved") || !strcmp(s, "closed");
 }
 
-int sla_ticket_changed(struct db *db, const struct ticket *before, const struct ticket *after)
+int sla_ticket_changed(struct db *db, const struct sla_state *before, const struct sla_state *after)
 {
     int64_t now = ktime_now();
     struct arena a = ARENA_INIT;
@@ -517,6 +517,16 @@ int sla_ticket_changed(struct db *db, const struct ticket *before, const struct 
     return rc;
 }
 
+/* The ticket's SLA policy, 0 for none (or when it cannot be read). */
+static int64_t ticket_policy(struct db *db, int64_t ticket_id)
+{
+    struct stmt *st = db_stmt(db, SQL_ticket_sla_facts);
+    st_int(st, 1, ticket_id);
+    int64_t policy = st_step(st) == 1 ? col_int(st, 7) : 0;
+    st_reset(st);
+    return policy;
+}
+
 int sla_ticket_replied(struct db *db, int64_t ticket_id)
 {
     struct deadline d[SLA__COUNT];
@@ -529,13 +539,7 @@ int sla_ticket_replied(struct db *db, int64_t ticket_id)
     d[SLA_FIRST_RESPONSE].met = ktime_now();
     if ((rc = save_deadline(db, &d[SLA_FIRST_RESPONSE])))
         return rc;
-    struct stmt *st = db_stmt(db, SQL_ticket_sla_facts);
-    st_int(st, 1, ticket_id);
-    int64_t policy = 0;
-    if ((rc = st_step(st)) == 1)
-        policy = col_int(st, 7);
-    st_reset(st);
-    return rc < 0 ? rc : sync_ticket(db, ticket_id, policy, d);
+    return sync_ticket(db, ticket_id, ticket_policy(db, ticket_id), d);
 }
 
 /* ---- the sweep ---- */
@@ -679,4 +683,34 @@ int sla_due(struct db *db, int64_t now)
     int rc = st_step(st);
     st_reset(st);
     return rc;
+}
+
+int sla_feedback_set(struct db *db, int64_t ticket_id, int64_t now, int64_t due_at)
+{
+    struct deadline d[SLA__COUNT];
+    int rc = load_deadlines(db, ticket_id, d);
+    if (rc)
+        return rc;
+    struct deadline *f = &d[SLA_FEEDBACK];
+    int64_t id = f->id;
+    *f = (struct deadline){
+        .id = id, .ticket_id = ticket_id, .target = SLA_FEEDBACK, .budget = due_at - now};
+    clock_run(f, NULL, FEEDBACK_WARN_PERCENT, now); /* around the clock: a time was named */
+    rc = id ? save_deadline(db, f) : insert_deadline(db, f);
+    if (!id && !rc)
+        f->id = db_last_id(db);
+    return rc ? rc : sync_ticket(db, ticket_id, ticket_policy(db, ticket_id), d);
+}
+
+int sla_feedback_met(struct db *db, int64_t ticket_id)
+{
+    struct deadline d[SLA__COUNT];
+    int rc = load_deadlines(db, ticket_id, d);
+    struct deadline *f = &d[SLA_FEEDBACK];
+    if (rc || !f->id || f->met || !f->run_from)
+        return rc;
+    clock_stop(f, NULL, ktime_now(), 0, 1);
+    if ((rc = save_deadline(db, f)))
+        return rc;
+    return sync_ticket(db, ticket_id, ticket_policy(db, ticket_id), d);
 }

@@ -18,7 +18,6 @@ struct db;
 struct arena;
 struct actor;
 struct kf_error;
-struct ticket;
 
 /* The policy's three clocks come first; then the feedback a transfer asks for, and second
  * handling (二次处理), which count around the clock from a due time of their own. */
@@ -72,12 +71,25 @@ int sla_policy_list(struct db *db, struct arena *arena, struct sla_policy **ret,
  * caller's transaction: the deadline rows and the ticket's due times. 0 or a negative code. */
 int sla_ticket_created(struct db *db, int64_t ticket_id, const char *priority, const char *type,
                        int64_t raised_at);
+/* What the clocks look at of a ticket before and after a change. */
+struct sla_state {
+    int64_t id, sla_policy_id, first_response_at;
+    const char *status, *priority, *type;
+};
+
 /* Moves the clocks after a change from `before` to `after` (the ticket as it is now stored):
  * status moves stop, pause and resume them; a new priority or type brings the new policy's
  * budgets. */
-int sla_ticket_changed(struct db *db, const struct ticket *before, const struct ticket *after);
+int sla_ticket_changed(struct db *db, const struct sla_state *before,
+                       const struct sla_state *after);
 /* The first public reply meets the first-response clock. */
 int sla_ticket_replied(struct db *db, int64_t ticket_id);
+
+/* Asks for feedback on the ticket by due_at (a transfer's deadline, around the clock, warning
+ * at 80 %), replacing the one asked before. */
+int sla_feedback_set(struct db *db, int64_t ticket_id, int64_t now, int64_t due_at);
+/* The feedback asked for has come (a message of the ticket's assignee). */
+int sla_feedback_met(struct db *db, int64_t ticket_id);
 
 /* Acts on up to max deadlines due at `now` (warnings, escalations, breaches), oldest first, in
  * the caller's transaction; *ret_n counts them. 0 or a negative code. */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/actor.h"
+#include "core/assign.h"
 #include "core/attachment.h"
 #include "core/audit.h"
 #include "core/enums.h"
@@ -23,7 +24,7 @@
 #include "lib/text.h"
 #include "store/db.h"
 
-/* the columns of ticket_view, in order (its newest definition is in migration 004) */
+/* the columns of ticket_view, in order (its newest definition is in migration 006) */
 enum ticket_col {
     TC_ID,
     TC_NUMBER,
@@ -77,6 +78,7 @@ enum ticket_col {
     TC_SLA_POLICY_ID,
     TC_SLA_PAUSED,
     TC_SLA_BREACHED,
+    TC_COOPERATING,
 };
 
 enum {
@@ -130,6 +132,14 @@ static void read_ticket(struct stmt *st, struct arena *a, struct ticket *t)
     t->sla_policy_id = col_int(st, TC_SLA_POLICY_ID);
     t->sla_paused = (int)col_int(st, TC_SLA_PAUSED);
     t->sla_breached = dup(a, st, TC_SLA_BREACHED);
+    t->ncooperating = 0;
+    /* ids only: the names are read after the row (read_cooperating) */
+    const char *co = col_text(st, TC_COOPERATING);
+    for (const char *p = co; p && *p && t->ncooperating < 8;) {
+        t->cooperating[t->ncooperating++].id = strtoll(p, NULL, 10);
+        p = strchr(p, '\n');
+        p = p ? p + 1 : NULL;
+    }
     t->result = dup(a, st, TC_RESULT);
     t->measures = dup(a, st, TC_MEASURES);
     t->satisfaction = dup(a, st, TC_SATISFACTION);
@@ -143,22 +153,54 @@ static void read_ticket(struct stmt *st, struct arena *a, struct ticket *t)
     t->updated_at = col_int(st, TC_UPDATED_AT);
 }
 
-/* Specialists see the tickets of their departments and their own; everyone else sees all. */
+/* The codes and names of the cooperating departments whose ids read_ticket found. */
+static int read_cooperating(struct db *db, struct arena *a, struct ticket *t)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < t->ncooperating; i++) {
+        struct stmt *st = db_stmt(db, SQL_department_ref);
+        st_int(st, 1, t->cooperating[i].id);
+        int rc = st_step(st);
+        if (rc == 1) {
+            t->cooperating[kept].id = t->cooperating[i].id;
+            t->cooperating[kept].code = arena_strdup(a, col_text(st, 1));
+            t->cooperating[kept++].name = arena_strdup(a, col_text(st, 2));
+        }
+        st_reset(st);
+        if (rc < 0)
+            return rc;
+    }
+    t->ncooperating = kept;
+    return 0;
+}
+
+static int member_of(struct db *db, const struct actor *actor, int64_t dept)
+{
+    if (!dept)
+        return 0;
+    if (dept == actor->department_id)
+        return 1;
+    struct stmt *st = db_stmt(db, SQL_dept_member_check);
+    st_int(st, 1, actor->user_id);
+    st_int(st, 2, dept);
+    int rc = st_step(st);
+    st_reset(st);
+    return rc == 1;
+}
+
+/* Specialists see the tickets of their departments (lead or cooperating) and their own;
+ * everyone else sees all. */
 static int may_see(struct db *db, const struct actor *actor, const struct ticket *t)
 {
     if (!actor || actor->role != ROLE_SPECIALIST)
         return 1;
     if (t->assignee_id == actor->user_id || t->created_by == actor->user_id ||
-        (t->department_id && t->department_id == actor->department_id))
+        member_of(db, actor, t->department_id))
         return 1;
-    if (!t->department_id)
-        return 0;
-    struct stmt *st = db_stmt(db, SQL_dept_member_check);
-    st_int(st, 1, actor->user_id);
-    st_int(st, 2, t->department_id);
-    int rc = st_step(st);
-    st_reset(st);
-    return rc == 1;
+    for (size_t i = 0; i < t->ncooperating; i++)
+        if (member_of(db, actor, t->cooperating[i].id))
+            return 1;
+    return 0;
 }
 
 int ticket_get_id(struct db *db, const struct actor *actor, int64_t id, struct arena *arena,
@@ -170,6 +212,11 @@ int ticket_get_id(struct db *db, const struct actor *actor, int64_t id, struct a
     if (rc == 1)
         read_ticket(st, arena, ret);
     st_reset(st);
+    if (rc == 1 && ret->ncooperating) {
+        int crc = read_cooperating(db, arena, ret);
+        if (crc)
+            rc = crc;
+    }
     if (rc < 0)
         return rc;
     if (rc == 0 || !may_see(db, actor, ret))
@@ -190,11 +237,56 @@ int ticket_get(struct db *db, const struct actor *actor, const char *ref, struct
     if (rc == 1)
         read_ticket(st, arena, ret);
     st_reset(st);
+    if (rc == 1 && ret->ncooperating) {
+        int crc = read_cooperating(db, arena, ret);
+        if (crc)
+            rc = crc;
+    }
     if (rc < 0)
         return rc;
     if (rc == 0 || !may_see(db, actor, ret))
         return KF_ENOTFOUND;
     return 0;
+}
+
+struct ticket_notice ticket_notice_of(const struct ticket *t, struct arena *arena,
+                                      const char *reason, const char *by)
+{
+    int64_t due = t->accept_by && !t->taken_over_at ? t->accept_by : t->resolve_by;
+    struct ticket_notice n = {.ticket_id = t->id,
+                              .number = t->number,
+                              .subject = t->subject,
+                              .priority = t->priority,
+                              .due_at = due,
+                              .customer_name = t->customer.name,
+                              .contact = t->customer.phone ? mask_phone(arena, t->customer.phone)
+                                                           : mask_email(arena, t->customer.email),
+                              .reason = reason,
+                              .by = by};
+    return n;
+}
+
+/* The system gave a new ticket to someone: the history says how, and they hear of it. */
+static int auto_assigned(struct db *db, const struct ticket *t, const char *mode,
+                         struct arena *arena)
+{
+    struct strbuf sb = STRBUF_INIT(4096);
+    struct jw w;
+    jw_init(&w, &sb);
+    jw_obj_begin(&w);
+    jw_knull(&w, "from");
+    jw_kint(&w, "to", t->assignee_id);
+    jw_kstr(&w, "to_name", t->assignee_name);
+    jw_kstr(&w, "by", mode);
+    jw_obj_end(&w);
+    struct ticket_notice n = ticket_notice_of(t, arena, NULL, mode);
+    int rc = history_write(db, t->id, NULL, "assigned", sb.buf);
+    if (!rc)
+        rc = event_write(db, "ticket.assigned", "ticket", t->id, sb.buf);
+    if (!rc)
+        rc = notify_ticket(db, t->assignee_id, "assigned", &n);
+    strbuf_release(&sb);
+    return rc;
 }
 
 static int check_channel(struct db *db, const char *code, struct kf_error *e)
@@ -267,6 +359,10 @@ int ticket_create(struct db *db, const struct actor *actor, struct ticket_input 
     if ((rc = triage_run(db, &facts, arena, &tr)))
         return rc;
     const char *priority = tr.priority;
+    int64_t assignee = 0;
+    const char *assignee_name, *mode;
+    if ((rc = assign_pick(db, tr.department_id, now, arena, &assignee, &assignee_name, &mode)))
+        return rc;
     char number[96];
     int64_t id = 0;
     for (int attempt = 0; attempt < NUMBER_RETRIES; attempt++) {
@@ -296,6 +392,8 @@ int ticket_create(struct db *db, const struct actor *actor, struct ticket_input 
         if (tr.department_id)
             st_int(st, 18, tr.department_id);
         st_text(st, 19, labels_join(arena, tr.labels, tr.nlabels));
+        if (assignee)
+            st_int(st, 20, assignee);
         rc = st_exec(st);
         if (rc != KF_ECONFLICT)
             break;
@@ -327,7 +425,7 @@ int ticket_create(struct db *db, const struct actor *actor, struct ticket_input 
         !(rc = audit_write(db, actor, "ticket.created", "ticket", id, NULL, sb.buf)))
         rc = event_write(db, "ticket.created", "ticket", id, sb.buf);
     strbuf_release(&sb);
-    if (rc)
+    if (rc || (rc = ticket_get_id(db, NULL, id, arena, ret)))
         return rc;
-    return ticket_get_id(db, NULL, id, arena, ret);
+    return assignee ? auto_assigned(db, ret, mode, arena) : 0;
 }

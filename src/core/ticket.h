@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "core/customer.h"
+#include "core/notify.h"
 
 struct db;
 struct arena;
@@ -50,6 +51,11 @@ struct ticket {
     int64_t sla_policy_id;    /* 0: no policy applies */
     int sla_paused;           /* the resolve clock waits for the customer */
     const char *sla_breached; /* the targets missed, one per line */
+    struct ticket_dept {
+        int64_t id;
+        const char *code, *name;
+    } cooperating[8]; /* departments that work on it beside the lead (协办) */
+    size_t ncooperating;
 };
 
 struct ticket_input {
@@ -68,6 +74,11 @@ struct ticket_input {
  * priority, writes history, audit and event rows. ret is read back in full. */
 int ticket_create(struct db *db, const struct actor *actor, struct ticket_input *in,
                   struct arena *arena, struct ticket *ret, struct kf_error *e);
+
+/* What a notice about t says (ticket_notice in notify.h): its summary, the nearest deadline, the
+ * customer with the contact masked, and reason and by as given (may be NULL). */
+struct ticket_notice ticket_notice_of(const struct ticket *t, struct arena *arena,
+                                      const char *reason, const char *by);
 
 /* ref is a numeric id or a ticket number. KF_ENOTFOUND also when the actor may not see it. */
 int ticket_get(struct db *db, const struct actor *actor, const char *ref, struct arena *arena,

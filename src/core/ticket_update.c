@@ -136,6 +136,13 @@ static int check_patch_values(const struct ticket_patch *p, struct kf_error *e)
     return 0;
 }
 
+/* What the SLA clocks look at of t. */
+static struct sla_state sla_state_of(const struct ticket *t)
+{
+    return (struct sla_state){t->id,     t->sla_policy_id, t->first_response_at,
+                              t->status, t->priority,      t->type};
+}
+
 int ticket_update(struct db *db, const struct actor *actor, const char *ref,
                   const struct ticket_patch *p, struct arena *arena, struct ticket *ret,
                   struct kf_error *e)
@@ -391,11 +398,16 @@ int ticket_update(struct db *db, const struct actor *actor, const char *ref,
     if (!rc)
         rc = event_write(db, "ticket.updated", "ticket", t.id, l.after.buf);
     log_release(&l);
+    struct sla_state before = sla_state_of(&cur), after = sla_state_of(&t);
     if (!rc)
-        rc = sla_ticket_changed(db, &cur, &t);
-    if (rc)
+        rc = sla_ticket_changed(db, &before, &after);
+    if (rc || (rc = ticket_get_id(db, NULL, t.id, arena, ret)))
         return rc;
-    return ticket_get_id(db, NULL, t.id, arena, ret);
+    if (assignee_changed && ret->assignee_id && ret->assignee_id != actor->user_id) {
+        struct ticket_notice n = ticket_notice_of(ret, arena, NULL, actor->name);
+        rc = notify_ticket(db, ret->assignee_id, "assigned", &n);
+    }
+    return rc;
 }
 
 int ticket_review(struct db *db, const struct actor *actor, const char *ref, int64_t if_version,

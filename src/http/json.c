@@ -291,6 +291,13 @@ void render_ticket(struct jw *w, struct arena *a, const struct ticket *t, const 
     jw_arr_end(w);
     jw_key(w, "cooperating_departments");
     jw_arr_begin(w);
+    for (size_t i = 0; i < t->ncooperating; i++) {
+        jw_obj_begin(w);
+        jw_kint(w, "id", t->cooperating[i].id);
+        jw_kstr(w, "code", t->cooperating[i].code);
+        jw_kstr(w, "name", t->cooperating[i].name);
+        jw_obj_end(w);
+    }
     jw_arr_end(w);
     jw_key(w, "next_statuses");
     jw_arr_begin(w);

@@ -635,6 +635,36 @@ test('every operation answers in the shapes the spec describes', async () => {
   const history = expect(await call(admin, 'GET /api/v1/tickets/{id}/history', { params: { id: t.id } }), 200);
   assert.ok(history.items.length >= 4);
 
+  // shifts, transfers, nudges
+  const member = expect(await call(admin, 'POST /api/v1/users', {
+    body: { username: 'spec-member', name: '值班员', role: 'specialist', department_id: dept.id, password: 'spec-password-1' },
+  }), 201);
+  const shiftBody = { user_id: member.id, department_id: dept.id, starts_at: rfc3339(Date.now() - 3600000), ends_at: rfc3339(Date.now() + 3600000) };
+  const sh = expect(await call(admin, 'POST /api/v1/shifts', { body: shiftBody }), 201);
+  expect(await call(admin, 'POST /api/v1/shifts', { body: shiftBody }), 409);
+  expect(await call(admin, 'POST /api/v1/shifts', { body: { ...shiftBody, user_id: agent.user.id } }), 422);
+  expect(await call(agent, 'POST /api/v1/shifts', { body: shiftBody }), 403);
+  expect(await call(admin, 'GET /api/v1/shifts', { query: `?department_id=${dept.id}&user_id=${member.id}` }), 200);
+  expect(await call(admin, 'GET /api/v1/shifts', { query: '?from=yesterday' }), 422);
+  const t2 = expect(await call(admin, 'POST /api/v1/tickets', {
+    body: { channel: 'TEL', type: 'inquiry', subject: '转接', customer_id: cust.id },
+  }), 201);
+  const moved = expect(await call(admin, 'POST /api/v1/tickets/{id}/transfers', {
+    params: { id: t2.id }, body: { to_department_id: dept.id, reason: '规格转接', due_at: rfc3339(Date.now() + 86400000), cooperate: false },
+  }), 201);
+  assert.equal(moved.ticket.assignee.id, member.id);
+  expect(await call(admin, 'POST /api/v1/tickets/{id}/transfers', {
+    params: { id: t2.id }, body: { to_user_id: member.id, reason: '循环' },
+  }), 422);
+  expect(await call(admin, 'POST /api/v1/tickets/{id}/transfers', {
+    params: { id: 'NO-SUCH' }, body: { to_user_id: member.id, reason: 'x' },
+  }), 404);
+  expect(await call(admin, 'GET /api/v1/tickets/{id}/transfers', { params: { id: t2.number } }), 200);
+  expect(await call(admin, 'POST /api/v1/tickets/{id}/nudges', { params: { id: t2.id }, body: { message: '请尽快' } }), 201);
+  expect(await call(agent, 'POST /api/v1/tickets/{id}/nudges', { params: { id: t2.id }, body: {} }), 403);
+  expect(await call(admin, 'DELETE /api/v1/shifts/{id}', { params: { id: sh.id } }), 204);
+  expect(await call(admin, 'DELETE /api/v1/shifts/{id}', { params: { id: sh.id } }), 404);
+
   // the test clock (the server runs with KEFU_TEST_CLOCK=1): two hours on, a new inquiry's
   // accept and first-response clocks have passed, and their notices reach the supervisors
   expect(await call(admin, 'POST /api/v1/users', {
