@@ -100,6 +100,20 @@ export const reference = {
   categories: () => call('GET', '/categories'),
 };
 
+export const categories = {
+  list: () => call('GET', '/categories'),
+  create: (body) => call('POST', '/categories', body),
+  patch: (code, body) => call('PATCH', `/categories/${encodeURIComponent(code)}`, body),
+};
+
+export const rules = {
+  list: () => call('GET', '/priority-rules'),
+  create: (body) => call('POST', '/priority-rules', body),
+  patch: (id, body) => call('PATCH', `/priority-rules/${id}`, body),
+  remove: (id) => call('DELETE', `/priority-rules/${id}`),
+  dryRun: (ticket) => call('POST', '/priority-rules/dry-run', ticket),
+};
+
 export const settings = {
   get: () => call('GET', '/settings'),
   patch: (body) => call('PATCH', '/settings', body),

@@ -13,6 +13,8 @@ const routes = [
   { path: '/tokens', component: () => import('./views/tokens/TokensView.vue') },
   { path: '/admin/users', component: () => import('./views/admin/UsersView.vue'), meta: { admin: true } },
   { path: '/admin/departments', component: () => import('./views/admin/DepartmentsView.vue'), meta: { admin: true } },
+  { path: '/admin/categories', component: () => import('./views/admin/CategoriesView.vue'), meta: { admin: true } },
+  { path: '/admin/priority-rules', component: () => import('./views/admin/PriorityRulesView.vue'), meta: { lead: true } },
   { path: '/admin/settings', component: () => import('./views/admin/SettingsView.vue'), meta: { admin: true } },
   // Any other path says there is no such page rather than showing another one.
   { path: '/:rest(.*)*', component: () => import('./views/not-found/NotFoundView.vue') },
@@ -25,6 +27,7 @@ router.beforeEach(async (to) => {
   if (to.meta.public) return user && to.path === '/login' ? '/tickets' : true;
   if (!user) return { path: '/login', query: { next: to.fullPath } };
   if (to.meta.admin && user.role !== 'admin') return '/tickets';
+  if (to.meta.lead && !['supervisor', 'admin'].includes(user.role)) return '/tickets';
   await loadZone();
   return true;
 });

@@ -1,6 +1,6 @@
 export default {
   app: { name: 'Kefu', language: 'Language', logout: 'Sign out', tokens: 'API tokens' },
-  nav: { pool: 'Pending pool', new: 'New ticket', users: 'Users', departments: 'Departments', settings: 'Settings' },
+  nav: { pool: 'Pending pool', new: 'New ticket', users: 'Users', departments: 'Departments', settings: 'Settings', categories: 'Categories', rules: 'Priority rules' },
   login: {
     title: 'Sign in to Kefu', username: 'Username', password: 'Password', submit: 'Sign in',
     bad: 'Wrong username or password', throttled: 'Too many failed attempts; try again in {s} seconds',
@@ -9,6 +9,7 @@ export default {
     save: 'Save', cancel: 'Cancel', create: 'Create', edit: 'Edit', search: 'Search', loadMore: 'Load more',
     none: 'None', all: 'All', me: 'Me', unassigned: 'Unassigned', yes: 'Yes', no: 'No', actions: 'Actions',
     saved: 'Saved', loading: 'Loading…', empty: 'Nothing here', remove: 'Remove', add: 'Add',
+    delete: 'Delete', deleted: 'Deleted', system: 'System', listSep: ', ',
   },
   enum: {
     type: { inquiry: 'Inquiry', problem: 'Problem', fault: 'Fault report', complaint: 'Complaint', suggestion: 'Suggestion', special: 'Special request' },
@@ -36,6 +37,7 @@ export default {
     username: 'Username', password: 'Password', role: 'Role', active: 'Active', code: 'Code',
     supervisor: 'Supervisor', assignment: 'Assignment', members: 'Members', numberFormat: 'Ticket number format',
     timeZone: 'Time zone',
+    labels: 'Labels', parent: 'Parent category', handlingDepartment: 'Handling department',
   },
   pool: { title: 'Pending pool', searchHint: 'Search subject, description or number', count: '{n} tickets' },
   create: {
@@ -47,16 +49,37 @@ export default {
     record: 'Service record', times: 'Time nodes', conversation: 'Conversation', history: 'History',
     customerHistory: "Customer's tickets, last 3 months", showContact: 'Show full contact', contactShown: 'Full contact shown (logged)',
     composer: 'Write a reply or a note', send: 'Send', conflict: 'Someone else changed this ticket; reloaded', minutes: '{n} min',
-    resolveTitle: 'Resolve ticket', review: 'Review', reviewed: 'Reviewed', edit: 'Classification and handling',
+    ruleApplied: 'Rule “{name}”', resolveTitle: 'Resolve ticket', review: 'Review', reviewed: 'Reviewed', edit: 'Classification and handling',
     action: { accepted: 'Accept', in_progress: 'Start', waiting_customer: 'Wait for customer', resolved: 'Resolve', closed: 'Close', reopen: 'Reopen' },
     historyAction: {
       created: 'Registered', status_changed: 'Status changed', assigned: 'Assigned', reclassified: 'Re-classified',
       updated: 'Changed', replied: 'Replied', noted: 'Internal note', contact_viewed: 'Viewed full contact', reviewed: 'Reviewed',
+      rule_applied: 'Rule applied',
     },
   },
   admin: {
     users: 'Users', newUser: 'New user', departments: 'Departments', newDepartment: 'New department',
     settings: 'Settings', resetPassword: 'Reset password (leave empty to keep)', addMember: 'Add member',
+  },
+  categories: {
+    title: 'Categories', name: 'Name', hint: "A ticket's category decides its handling department; a priority rule may name another.",
+    new: 'New category', addSub: 'Add sub-category', edit: 'Edit category', topLevel: 'None (top level)', none: 'None',
+    count: '{n}', empty: 'No categories of this type yet',
+  },
+  rules: {
+    title: 'Priority rules', hint: 'Rules run in order when a ticket is registered and when its type, category or urgency change. A matching rule sets the priority and the department (a later match overrides an earlier one) and adds its labels; a rule with "stop" ends the run when it matches.',
+    readOnly: 'Only an admin changes rules.', new: 'New rule', edit: 'Edit rule', position: 'Order', name: 'Rule name',
+    enabled: 'Enabled', stop: 'Stop after match', conditions: 'Conditions', actions: 'Actions', keywords: 'Keywords',
+    keywordsHint: 'Type a keyword, then Enter', labelsHint: 'Type a label, then Enter', any: 'Any',
+    conditionsHint: 'Every condition filled in must hold; within one, any value matches. Keywords match the subject or the description. Conditions left empty do not restrict.',
+    allTickets: 'Every ticket', moveUp: 'Move up', moveDown: 'Move down', empty: 'No rules yet',
+    confirmDelete: 'Delete the rule “{name}”? It stops applying at once.', stopHint: 'the rules after it do not run when it matches', keepDepartment: 'Not set', keepPriority: 'Not set',
+    setPriority: 'priority → {v}', setDepartment: 'department → {v}', addLabels: 'labels {v}',
+  },
+  dryRun: {
+    title: 'Dry run', hint: 'Fill in a sample ticket to see which rules would fire. Nothing is stored.', run: 'Dry run',
+    matched: 'Rules that fired', none: "No rule fired: the priority is the urgency, the department the category's.",
+    priority: 'Priority', department: 'Department', labels: 'Labels',
   },
   tokens: { title: 'API tokens', name: 'Name', created: 'Created', expires: 'Expires', noExpiry: 'Never (until revoked)', never: 'Never', expired: 'Expired', newToken: 'New token', shownOnce: 'The token is shown only now; copy it:', revoke: 'Revoke' },
   notFound: { title: 'Page not found', detail: 'There is no page at {path}.', back: 'Back to the pending pool' },
