@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # run.sh: Kefu's benchmark: ticket creation through the API at concurrency 1, 128 and 16 up to
-# 100,000 tickets, then list, search and read latencies at that size, and the peak RSS.
+# 100,000 tickets, then list, search and read latencies at that size, and the peak RSS; then the
+# SLA clocks on a million tickets (bench/clocks.c).
 # Usage: bench/run.sh [TOTAL]   (default 100000). Results: bench/out/results.txt
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,4 +58,8 @@ trap - EXIT
     echo "         search p99 < 20 ms; RSS < 100 MiB"
 } > "$out/results.txt"
 rm -f "$out/raw.txt"
+# the SLA clocks at scale, against the store (bench/README.md); CLOCKS=0 leaves them out
+if [ "${CLOCKS:-1}" != 0 ] && [ -x build/rel/bench/clocks ]; then
+    build/rel/bench/clocks >> "$out/results.txt"
+fi
 cat "$out/results.txt"
