@@ -84,8 +84,12 @@ test('in a New York browser the form takes and the console shows Shanghai time',
   await page.waitForFunction(() => document.querySelector('[data-testid=ticket-expected]').textContent === '2023-10-04 09:30');
   t = (await api.get('/api/v1/tickets/' + id)).body;
   assert.equal(t.expected_at, '2023-10-04T09:30:00+08:00');
+  // the history is read again after the save: wait for the entry rather than read it at once
+  const change = 'expected_at: 2023-10-03 18:00 → 2023-10-04 09:30';
+  await page.waitForFunction((text) => [...document.querySelectorAll('[data-testid=history-item]')]
+    .some((e) => e.textContent.includes(text)), change);
   const history = await page.getByTestId('history-item').allInnerTexts();
-  assert.ok(history.some((h) => h.includes('expected_at: 2023-10-03 18:00 → 2023-10-04 09:30')), history.join('\n'));
+  assert.ok(history.some((h) => h.includes(change)), history.join('\n'));
 
   // The pool lists it at its Shanghai time, and a day filter means the Shanghai day (it was
   // registered at 10:30 on 2 October there).
