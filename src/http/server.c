@@ -9,7 +9,6 @@
 #include "http/server.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <netdb.h>
@@ -21,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/sla.h"
@@ -29,6 +27,7 @@
 #include "http/handlers.h"
 #include "http/http.h"
 #include "http/json.h"
+#include "http/static.h"
 #include "jobs/scheduler.h"
 #include "lib/banned.h"
 #include "lib/config.h"
@@ -83,14 +82,6 @@ struct executor {
     pthread_t threads[SLOW_THREADS];
 };
 
-struct static_file {
-    char *path; /* "/assets/x.js" */
-    char *data;
-    size_t len;
-    const char *type;
-    int immutable;
-};
-
 static struct {
     const struct config *cfg;
     char db_path[600];
@@ -98,9 +89,6 @@ static struct {
     struct scheduler *scheduler;
     struct executor slow;
     pthread_key_t db_key;
-    struct static_file *files;
-    size_t nfiles;
-    const struct static_file *index;
     atomic_long requests[6]; /* by status class 1xx..5xx */
     atomic_long tickets_created;
     atomic_long parked; /* connections suspended: libmicrohttpd may not stop while any are */
@@ -293,99 +281,6 @@ static const struct route *find_route(const char *method, const char *path, cons
     return NULL;
 }
 
-/* ---- static files ---- */
-
-static const char *mime_type(const char *path)
-{
-    static const struct {
-        const char *ext, *type;
-    } types[] = {
-        {".html", "text/html; charset=utf-8"},
-        {".js", "text/javascript; charset=utf-8"},
-        {".css", "text/css; charset=utf-8"},
-        {".json", "application/json"},
-        {".svg", "image/svg+xml"},
-        {".png", "image/png"},
-        {".ico", "image/x-icon"},
-        {".woff2", "font/woff2"},
-        {".woff", "font/woff"},
-        {".ttf", "font/ttf"},
-        {".txt", "text/plain; charset=utf-8"},
-    };
-    const char *dot = strrchr(path, '.');
-    for (size_t i = 0; dot && i < sizeof(types) / sizeof(types[0]); i++)
-        if (!strcmp(dot, types[i].ext))
-            return types[i].type;
-    return "application/octet-stream";
-}
-
-static void load_dir(const char *root, const char *rel, size_t *cap)
-{
-    char dir[1200];
-    snprintf(dir, sizeof(dir), "%s%s", root, rel);
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (de->d_name[0] == '.')
-            continue;
-        char relpath[1200], full[2400];
-        snprintf(relpath, sizeof(relpath), "%s/%s", rel, de->d_name);
-        snprintf(full, sizeof(full), "%s%s", root, relpath);
-        struct stat st;
-        if (stat(full, &st))
-            continue;
-        if (S_ISDIR(st.st_mode)) {
-            load_dir(root, relpath, cap);
-            continue;
-        }
-        FILE *f = fopen(full, "rb");
-        if (!f)
-            continue;
-        char *data = xmalloc((size_t)st.st_size + 1);
-        size_t got = fread(data, 1, (size_t)st.st_size, f);
-        fclose(f);
-        if (srv.nfiles == *cap) {
-            *cap = *cap ? *cap * 2 : 64;
-            srv.files = xrealloc(srv.files, *cap * sizeof(*srv.files));
-        }
-        struct static_file *sf = &srv.files[srv.nfiles++];
-        sf->path = xstrdup(relpath);
-        sf->data = data;
-        sf->len = got;
-        sf->type = mime_type(relpath);
-        sf->immutable = strncmp(relpath, "/assets/", 8) == 0;
-    }
-    closedir(d);
-}
-
-static void load_static(const char *root)
-{
-    size_t cap = 0;
-    load_dir(root, "", &cap);
-    for (size_t i = 0; i < srv.nfiles; i++)
-        if (!strcmp(srv.files[i].path, "/index.html"))
-            srv.index = &srv.files[i];
-}
-
-static void free_static(void)
-{
-    for (size_t i = 0; i < srv.nfiles; i++) {
-        free(srv.files[i].path);
-        free(srv.files[i].data);
-    }
-    free(srv.files);
-}
-
-static const struct static_file *find_static(const char *path)
-{
-    for (size_t i = 0; i < srv.nfiles; i++)
-        if (!strcmp(srv.files[i].path, path))
-            return &srv.files[i];
-    return srv.index; /* the app routes everything else itself */
-}
-
 /* ---- libmicrohttpd glue ---- */
 
 static void add_security_headers(struct MHD_Response *r)
@@ -426,7 +321,7 @@ static enum MHD_Result queue(struct conn_req *cr)
 
 static enum MHD_Result serve_static(struct conn_req *cr)
 {
-    const struct static_file *sf = find_static(cr->req.path);
+    const struct static_file *sf = static_find(cr->req.path);
     struct MHD_Response *r;
     if (!sf) {
         static const char msg[] = "<!doctype html><meta charset=utf-8><title>Kefu</title>"
@@ -756,7 +651,7 @@ int server_run(const struct config *cfg)
     srv.cfg = cfg;
     config_db_path(cfg, srv.db_path, sizeof(srv.db_path));
     pthread_key_create(&srv.db_key, close_thread_db);
-    load_static(cfg->web_dir);
+    static_load(cfg->web_dir);
 
     struct sockaddr_storage ss;
     socklen_t sslen;
@@ -817,7 +712,7 @@ int server_run(const struct config *cfg)
         usleep(1000);
     MHD_stop_daemon(d);
     writer_free(srv.writer);
-    free_static();
+    static_free();
     fprintf(stderr, "kefu: stopped\n");
     return 0;
 }
