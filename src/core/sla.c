@@ -405,32 +405,51 @@ static int find_policy(struct db *db, const char *priority, const char *type, st
     return one_policy(st, a, ret);
 }
 
-int sla_ticket_created(struct db *db, int64_t ticket_id, const char *priority, const char *type,
-                       int64_t raised_at)
+int sla_plan_clocks(struct db *db, const char *priority, const char *type, int64_t raised_at,
+                    struct sla_plan *ret)
 {
     struct arena a = ARENA_INIT;
     struct sla_policy p;
     struct calendar cal;
-    struct deadline d[SLA__COUNT] = {{0}};
+    memset(ret, 0, sizeof(*ret));
+    ret->raised_at = raised_at;
     int rc = find_policy(db, priority, type, &a, &p);
-    if (rc == KF_ENOTFOUND) { /* no policy: no clocks */
+    if (rc) { /* no policy: no clocks */
         arena_release(&a);
-        return 0;
+        return rc == KF_ENOTFOUND ? 0 : rc;
     }
-    const struct biz_calendar *c = rc ? NULL : policy_calendar(db, p.calendar_id, &a, &cal);
-    for (int t = 0; !rc && t < SLA_POLICY_CLOCKS; t++) {
+    const struct biz_calendar *c = policy_calendar(db, p.calendar_id, &a, &cal);
+    ret->policy_id = p.id;
+    for (int t = 0; t < SLA_POLICY_CLOCKS; t++) {
         if (!p.minutes[t])
             continue;
-        d[t] =
-            (struct deadline){.ticket_id = ticket_id, .target = t, .budget = p.minutes[t] * MINUTE};
-        clock_run(&d[t], c, p.warn_percent, raised_at);
-        if (!(rc = insert_deadline(db, &d[t])))
-            d[t].id = db_last_id(db);
+        struct deadline d = {.target = t, .budget = p.minutes[t] * MINUTE};
+        clock_run(&d, c, p.warn_percent, raised_at);
+        ret->budget[t] = d.budget;
+        ret->due[t] = d.due;
+        ret->warn[t] = d.warn;
+        ret->next[t] = d.next;
     }
-    if (!rc)
-        rc = sync_ticket(db, ticket_id, p.id, d);
     arena_release(&a);
-    return rc;
+    return 0;
+}
+
+int sla_plan_start(struct db *db, int64_t ticket_id, const struct sla_plan *plan)
+{
+    if (!plan->policy_id)
+        return 0;
+    struct stmt *st = db_stmt(db, SQL_deadlines_start); /* one statement for all three */
+    st_int(st, 1, ticket_id);
+    st_int(st, 2, plan->raised_at);
+    for (int t = 0; t < SLA_POLICY_CLOCKS; t++) {
+        if (!plan->budget[t])
+            continue;
+        st_int(st, 3 + 4 * t, plan->budget[t]);
+        bind_opt(st, 4 + 4 * t, plan->due[t]);
+        bind_opt(st, 5 + 4 * t, plan->warn[t]);
+        bind_opt(st, 6 + 4 * t, plan->next[t]);
+    }
+    return st_exec(st);
 }
 
 static int is_running_status(const char *s)

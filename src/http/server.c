@@ -294,6 +294,10 @@ static enum MHD_Result queue(struct conn_req *cr)
 {
     struct response *resp = &cr->resp;
     struct MHD_Response *r;
+    if (resp->render) {
+        resp->render(&cr->req, resp, resp->render_arg);
+        resp->render = NULL;
+    }
     if (resp->data) {
         r = MHD_create_response_from_buffer(resp->data_len, (void *)resp->data,
                                             MHD_RESPMEM_MUST_COPY);

@@ -63,8 +63,8 @@ ORDER BY CASE priority WHEN 'urgent' THEN 1 WHEN 'high' THEN 2 WHEN 'medium' THE
 -- name: sla_policy_for
 SELECT id, name, priority, type, accept_minutes, first_response_minutes, resolve_minutes,
        calendar_id, warn_percent, created_at, updated_at
-FROM sla_policies WHERE priority = $1 AND (type = $2 OR type IS NULL)
-ORDER BY type IS NULL LIMIT 1;
+FROM sla_policies WHERE priority = $1 AND coalesce(type, '') IN ($2, '')
+ORDER BY coalesce(type, '') DESC LIMIT 1; -- the type's own first, in sla_policies_scope order
 
 -- name: sla_policy_scope_taken
 SELECT id FROM sla_policies WHERE priority = $1 AND coalesce(type, '') = coalesce($2, '')
@@ -72,6 +72,14 @@ AND id <> $3;
 
 -- name: sla_policy_in_use
 SELECT count(*) FROM tickets WHERE sla_policy_id = $1;
+
+-- name: deadlines_start
+-- a new ticket's clocks, those of its policy (a budget of NULL: the policy has no such clock)
+INSERT INTO deadlines(ticket_id, target, budget_ms, used_ms, run_from, due_at, warn_at, next_at)
+SELECT $1, column1, column2, 0, $2, column3, column4, column5
+FROM (VALUES ('accept', $3, $4, $5, $6), ('first_response', $7, $8, $9, $10),
+             ('resolve', $11, $12, $13, $14)) AS clocks
+WHERE column2 IS NOT NULL;
 
 -- name: deadline_insert
 INSERT INTO deadlines(ticket_id, target, budget_ms, used_ms, run_from, due_at, warn_at, next_at)
