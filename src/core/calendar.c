@@ -162,18 +162,10 @@ static int check_input(const struct calendar_input *in, int creating, struct are
     if (in->has_hours) {
         int any = 0;
         for (int d = 0; d < 7; d++) {
-            const char *field = arena_printf(a, "hours.%s", weekdays[d]);
-            if (in->hours.nspans[d] < 0 || in->hours.nspans[d] > BIZ_SPANS_MAX)
-                return kf_fail(e, KF_EINVAL, field, "at most 4 spans a day");
-            for (int i = 0; i < in->hours.nspans[d]; i++) {
-                int s = in->hours.spans[d][i].start, t = in->hours.spans[d][i].end;
-                if (s < 0 || t > 1440 || s >= t)
-                    return kf_fail(e, KF_EINVAL, field,
-                                   "a span ends after it starts, within the day");
-                if (i && s < in->hours.spans[d][i - 1].end)
-                    return kf_fail(e, KF_EINVAL, field, "spans must be in order and not overlap");
-                any = 1;
-            }
+            const char *problem = biz_day_problem(&in->hours, d);
+            if (problem)
+                return kf_fail(e, KF_EINVAL, arena_printf(a, "hours.%s", weekdays[d]), problem);
+            any |= in->hours.nspans[d] > 0;
         }
         if (!any)
             return kf_fail(e, KF_EINVAL, "hours", "a calendar needs working hours on some day");
