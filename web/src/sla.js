@@ -42,8 +42,12 @@ export const CLOCKS = [
   { due: 'resolve_by', target: 'resolve', met: 'resolved_at' },
 ];
 
+// Whether the ticket's clocks have stopped: resolved and closed tickets owe nothing more.
+export const clocksStopped = (ticket) => ['resolved', 'closed'].includes(ticket.status);
+
 // The nearest deadline the ticket still owes (a clock not met yet, not paused), or null.
 export function nearestDue(ticket) {
+  if (clocksStopped(ticket)) return null;
   const due = ticket.due || {};
   const times = ticket.times || {};
   let best = null;
