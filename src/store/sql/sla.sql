@@ -76,9 +76,6 @@ ORDER BY coalesce(type, '') DESC LIMIT 1; -- the type's own first, in sla_polici
 SELECT id FROM sla_policies WHERE priority = $1 AND coalesce(type, '') = coalesce($2, '')
 AND id <> $3;
 
--- name: sla_policy_in_use
-SELECT count(*) FROM tickets WHERE sla_policy_id = $1;
-
 -- name: deadlines_start
 -- a new ticket's clocks, those of its policy (a budget of NULL: the policy has no such clock)
 INSERT INTO deadlines(ticket_id, target, budget_ms, used_ms, run_from, due_at, warn_at, next_at)
