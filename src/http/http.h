@@ -13,6 +13,7 @@
 struct db;
 struct config;
 struct writer;
+struct sse;
 
 enum { REQ_MAX_PARAMS = 4, REQ_MAX_QUERY = 32, RESP_MAX_HEADERS = 8 };
 
@@ -27,6 +28,7 @@ struct request {
     struct kv query[REQ_MAX_QUERY];
     int nquery;
     const char *content_type, *if_match, *ip;
+    const char *last_event_id; /* the header, for the live stream */
     const char *body;
     size_t body_len;
     /* A JSON body parsed before the request waited for the writer (body_parse_ahead): the
@@ -54,6 +56,7 @@ struct response {
     size_t data_len;
     struct kv headers[RESP_MAX_HEADERS];
     int nheaders;
+    struct sse *stream; /* an event stream to answer with instead of body (http/stream.h) */
 };
 
 /* The value of a query parameter, or NULL. */
