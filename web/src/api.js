@@ -124,3 +124,13 @@ export const tokens = {
   create: (name, expiresAt) => call('POST', '/tokens', expiresAt ? { name, expires_at: expiresAt } : { name }),
   revoke: (id) => call('DELETE', `/tokens/${id}`),
 };
+
+// the supervisor's board and the caller's notifications
+export const board = {
+  get: () => call('GET', '/board'),
+};
+
+export const notifications = {
+  list: (params) => call('GET', '/notifications' + qs(params)),
+  read: (id) => call('POST', `/notifications/${id}/read`),
+};

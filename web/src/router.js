@@ -16,6 +16,7 @@ const routes = [
   { path: '/admin/categories', component: () => import('./views/admin/CategoriesView.vue'), meta: { admin: true } },
   { path: '/admin/priority-rules', component: () => import('./views/admin/PriorityRulesView.vue'), meta: { lead: true } },
   { path: '/admin/settings', component: () => import('./views/admin/SettingsView.vue'), meta: { admin: true } },
+  { path: '/board', component: () => import('./views/board/BoardView.vue'), meta: { lead: true } },
   // Any other path says there is no such page rather than showing another one.
   { path: '/:rest(.*)*', component: () => import('./views/not-found/NotFoundView.vue') },
 ];

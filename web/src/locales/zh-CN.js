@@ -83,4 +83,18 @@ export default {
   },
   tokens: { title: 'API 令牌', name: '名称', created: '创建时间', expires: '过期时间', noExpiry: '永不过期(直到吊销)', never: '永不过期', expired: '已过期', newToken: '新建令牌', shownOnce: '令牌只显示这一次,请立即复制保存:', revoke: '吊销' },
   notFound: { title: '页面不存在', detail: '没有地址为 {path} 的页面。', back: '返回待处理池' },
+  board: {
+    menu: '实时看板', title: '实时看板', generated: '截至 {at},自动更新', open: '未结', overdue: '已超时', dueSoon: '即将超时',
+    unassigned: '未分派', onShift: '在班', byAssignee: '坐席负载', byDepartment: '按部门',
+    noDepartment: '无部门', overdueList: '已超时', dueSoonList: '即将超时', targetLabel: '时限', dueAt: '截止',
+    targets: { accept: '受理', first_response: '首次响应', resolve: '解决', feedback: '转接反馈', second_handling: '二次处理' },
+    hint: '已超时:有一个计时中的时限已过。即将超时:尚未超时,但已过预警时间(按 SLA 策略,默认为时限的 80%)。每个列表显示最早到期的 100 张。',
+  },
+  notifications: {
+    title: '通知', empty: '暂无通知', markRead: '标为已读', due: '截止 {at}',
+    kind: {
+      assigned: '分派给你', transferred: '转接给你', sla_warning: '时限预警', escalated: '超时未受理,已升级',
+      breached: '已超时', nudge: '催办', second_handling: '二次处理',
+    },
+  },
 };
