@@ -40,9 +40,11 @@
 #include "store/writer.h"
 
 enum {
-    BATCH = 500,              /* events read at a time */
-    CATCHUP_MAX = 5000,       /* events a resuming stream may have missed and still get */
-    BUF_MAX = 4 * 1024 * 1024 /* bytes waiting for a slow client before its stream is closed */
+    BATCH = 500,                /* events read at a time */
+    CATCHUP_MAX = 5000,         /* events a resuming stream may have missed and still get */
+    BUF_MAX = 256 * 1024,       /* bytes waiting for a slow client before its stream is closed */
+    CATCHUP_BUDGET = 64 * 1024, /* a resuming stream's backlog goes out in pieces of this size */
+    BUF_KEEP = 16 * 1024,       /* a drained buffer larger than this gives its memory back */
 };
 
 struct sse {
@@ -51,6 +53,7 @@ struct sse {
     size_t off;
     int suspended; /* the content reader suspended the connection; the hub resumes it */
     int closed;    /* ends the response once out is sent */
+    int backlog;   /* catching up, and waiting for out to drain before the next piece */
     /* the hub's (under its mutex) */
     int refs; /* libmicrohttpd's response, and the hub while it works on the stream */
     int registered;
@@ -124,6 +127,8 @@ static void sse_wake(struct sse *s)
         MHD_resume_connection(s->conn);
 }
 
+static void hub_wake(void *arg);
+
 /* Whether the client of a suspended stream has closed its end: libmicrohttpd does not look
  * while a connection is suspended, and a write finds it only at the second try. An event
  * stream's client sends nothing after its request, so a readable end of file means gone. */
@@ -148,11 +153,21 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
         size_t n = left < max ? left : max;
         memcpy(buf, s->out.buf + s->off, n);
         s->off += n;
+        int more = 0;
         if (s->off == s->out.len) {
-            strbuf_reset(&s->out);
+            if (s->out.alloc > BUF_KEEP) { /* a burst is over: give back its memory */
+                strbuf_release(&s->out);
+                strbuf_init(&s->out, BUF_MAX + 64 * 1024);
+            } else {
+                strbuf_reset(&s->out);
+            }
             s->off = 0;
+            more = s->backlog;
+            s->backlog = 0;
         }
         pthread_mutex_unlock(&s->mu);
+        if (more)
+            hub_wake(NULL); /* the next piece of what it missed */
         return (ssize_t)n;
     }
     if (s->closed) {
@@ -278,14 +293,27 @@ static int batch_for(struct batch *b, int i, const struct sse *s)
     return audience_includes(&b->aud[i], &s->viewer);
 }
 
-/* Hands the events of b after s->last_id and up to upto that s may see to s. Returns whether s
- * needs waking. Runs on the hub's thread, which alone changes last_id and viewer. */
-static int deliver(struct batch *b, struct sse *s, int64_t upto)
+static size_t sse_pending(struct sse *s)
+{
+    pthread_mutex_lock(&s->mu);
+    size_t n = s->out.len - s->off;
+    pthread_mutex_unlock(&s->mu);
+    return n;
+}
+
+/* Hands the events of b after s->last_id and up to upto that s may see to s; with a budget,
+ * stops (*ret_full) once more than that many bytes wait. Returns whether s needs waking. Runs
+ * on the hub's thread, which alone changes last_id and viewer. */
+static int deliver(struct batch *b, struct sse *s, int64_t upto, size_t budget, int *ret_full)
 {
     int wake = 0;
     for (int i = 0; i < b->n && b->ev[i].id <= upto; i++) {
         if (b->ev[i].id <= s->last_id)
             continue;
+        if (budget && sse_pending(s) > budget) {
+            *ret_full = 1;
+            break;
+        }
         if (batch_for(b, i, s))
             wake |= sse_add(s, b->msg[i].buf, b->msg[i].len);
         s->last_id = b->ev[i].id;
@@ -306,12 +334,26 @@ static void catch_up(struct batch *b)
     char *wake = xcalloc((size_t)n + 1, 1);
     for (int i = 0; i < n; i++) {
         struct sse *s = v[i];
-        /* the events after hub.last_id come to every stream alike, next */
-        while (s->last_id < hub.last_id && batch_read(b, s->last_id) > 0) {
+        /* the events after hub.last_id come to every stream alike, next; a long backlog goes
+         * out a piece at a time, the next when the client has taken the last */
+        int full = 0;
+        while (!full && s->last_id < hub.last_id && batch_read(b, s->last_id) > 0) {
             int64_t last = s->last_id;
-            wake[i] |= (char)deliver(b, s, hub.last_id);
+            wake[i] |= (char)deliver(b, s, hub.last_id, CATCHUP_BUDGET, &full);
             if (s->last_id == last)
                 break;
+        }
+        if (full) {
+            pthread_mutex_lock(&s->mu);
+            int drained = s->out.len == s->off; /* taken already: no reader will say so */
+            s->backlog = !drained;
+            pthread_mutex_unlock(&s->mu);
+            if (drained) {
+                pthread_mutex_lock(&hub.mu);
+                hub.wake = 1;
+                pthread_mutex_unlock(&hub.mu);
+            }
+            continue;
         }
         pthread_mutex_lock(&hub.mu);
         s->catchup = 0;
@@ -338,7 +380,7 @@ static void pump(struct batch *b)
         struct sse **v = collect(not_catching_up, b->ev[got - 1].id, &n);
         char *wake = xcalloc((size_t)n + 1, 1);
         for (int i = 0; i < n; i++)
-            wake[i] = (char)deliver(b, v[i], INT64_MAX);
+            wake[i] = (char)deliver(b, v[i], INT64_MAX, 0, NULL);
         release(v, wake, n);
         free(wake);
         if (got < BATCH)

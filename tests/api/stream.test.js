@@ -108,6 +108,21 @@ test('Last-Event-ID resumes after the event named: nothing lost, nothing twice',
   assert.equal(r.status, 200);
 });
 
+test('a long backlog comes whole after a resume, in order, each event once', async () => {
+  const s = await openStream(admin);
+  const ready = await s.waitFor((ev) => ev.find((e) => e.event === 'ready'));
+  s.close();
+  const made = [];
+  for (let i = 0; i < 300; i++) made.push((await ticket(`积压工单 ${i} ` + '很长的描述'.repeat(10))).id);
+  const again = await openStream(admin, { lastEventId: ready.id });
+  await again.waitFor((ev) => about(ev, 'ticket.created', made[made.length - 1]).length, 20000);
+  const created = again.events.filter((e) => e.event === 'ticket.created').map((e) => e.data.entity_id);
+  assert.deepEqual(created, made);
+  const ids = again.events.filter((e) => e.event !== 'ready').map((e) => e.id);
+  assert.deepEqual(ids, [...new Set(ids)].sort((x, y) => x - y));
+  again.close();
+});
+
 test("a specialist gets their departments' ticket events and their own notifications only", async () => {
   const mine = await openStream(spec);
   const other = await openStream(agent);
