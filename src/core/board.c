@@ -133,75 +133,67 @@ static int count_open(struct db *db, struct board *b)
     return rc < 0 ? rc : 0;
 }
 
-/* A set of ticket ids, open addressing; cap is a power of two above twice the ids put. */
-struct idset {
-    int64_t *v;
+/* The late tickets: an open-addressing map from ticket id to whether one of its clocks is
+ * overdue; cap is a power of two above twice the ids put. */
+struct late {
+    int64_t id;
+    int overdue;
+};
+struct late_map {
+    struct late *v;
     size_t cap, n;
 };
 
-/* Puts id in the set: 1 when it was new, 0 when it was there. */
-static int idset_put(struct idset *s, struct arena *a, int64_t id)
+/* The slot of id (id 0 where it would go), growing the map first when put. */
+static struct late *late_slot(struct late_map *m, struct arena *a, int64_t id, int put)
 {
-    if (2 * (s->n + 1) > s->cap) {
-        struct idset t = {arena_alloc(a, (s->cap ? s->cap * 2 : 64) * sizeof(int64_t)),
-                          s->cap ? s->cap * 2 : 64, 0};
-        memset(t.v, 0, t.cap * sizeof(int64_t));
-        for (size_t i = 0; i < s->cap; i++)
-            if (s->v[i])
-                idset_put(&t, a, s->v[i]);
-        *s = t;
+    if (put && 2 * (m->n + 1) > m->cap) {
+        struct late_map t = {arena_alloc(a, (m->cap ? m->cap * 2 : 256) * sizeof(struct late)),
+                             m->cap ? m->cap * 2 : 256, 0};
+        memset(t.v, 0, t.cap * sizeof(struct late));
+        for (size_t i = 0; i < m->cap; i++)
+            if (m->v[i].id) {
+                *late_slot(&t, a, m->v[i].id, 0) = m->v[i];
+                t.n++;
+            }
+        *m = t;
     }
-    size_t i = (size_t)((uint64_t)id * 0x9E3779B97F4A7C15ull) & (s->cap - 1);
-    while (s->v[i]) {
-        if (s->v[i] == id)
-            return 0;
-        i = (i + 1) & (s->cap - 1);
-    }
-    s->v[i] = id;
-    s->n++;
-    return 1;
+    if (!m->cap)
+        return NULL;
+    size_t i = (size_t)((uint64_t)id * 0x9E3779B97F4A7C15ull) & (m->cap - 1);
+    while (m->v[i].id && m->v[i].id != id)
+        i = (i + 1) & (m->cap - 1);
+    return &m->v[i];
 }
 
-static void read_item(struct stmt *st, struct arena *a, struct board_item *it)
+/* Counts the late tickets: each running clock past its warning time, in no order. A ticket is
+ * overdue when any of its clocks is past due. */
+static int count_late(struct db *db, int64_t now, struct arena *a, struct board *b,
+                      struct late_map *m)
 {
-    *it = (struct board_item){
-        .ticket_id = col_int(st, 0),
-        .target = arena_strdup(a, col_text(st, 1)),
-        .due_at = col_int(st, 2),
-        .number = arena_strdup(a, col_text(st, 3)),
-        .subject = arena_strdup(a, col_text(st, 4)),
-        .priority = arena_strdup(a, col_text(st, 5)),
-        .status = arena_strdup(a, col_text(st, 6)),
-        .assignee_id = col_int(st, 7),
-        .assignee_name = arena_strdup(a, col_text(st, 8)),
-        .department_id = col_int(st, 9),
-        .department_code = arena_strdup(a, col_text(st, 10)),
-        .department_name = arena_strdup(a, col_text(st, 11)),
-    };
-}
-
-/* The running clocks past their warning time, due first first: the first clock seen of a
- * ticket is its most pressing one, and decides whether the ticket is overdue or due soon. */
-static int count_late(struct db *db, int64_t now, struct arena *a, struct board *b)
-{
-    struct idset seen = {0};
-    b->overdue_list = arena_alloc(a, BOARD_LIST_MAX * sizeof(*b->overdue_list));
-    b->due_soon_list = arena_alloc(a, BOARD_LIST_MAX * sizeof(*b->due_soon_list));
     struct stmt *st = db_stmt(db, SQL_board_late);
     st_int(st, 1, now);
     int rc;
     while ((rc = st_step(st)) == 1) {
-        int64_t ticket = col_int(st, 0), due = col_int(st, 2);
-        if (!idset_put(&seen, a, ticket))
-            continue;
+        int64_t ticket = col_int(st, 0), due = col_int(st, 1);
+        struct late *l = late_slot(m, a, ticket, 1);
         int overdue = due <= now;
-        int64_t dept = col_int(st, 9), assignee = col_int(st, 7);
+        if (l->id && (l->overdue || !overdue))
+            continue; /* counted, and no change */
+        int64_t dept = col_int(st, 2), assignee = col_int(st, 3);
         struct board_department *d = find_dept(b, dept);
         if (!d)
             d = &b->departments[b->ndepartments];
         struct board_agent *ag = assignee ? find_agent(b, assignee) : NULL;
-        struct board_item *list = overdue ? b->overdue_list : b->due_soon_list;
-        size_t *n = overdue ? &b->noverdue_list : &b->ndue_soon_list;
+        if (l->id) { /* was due soon, is overdue after all */
+            b->due_soon--;
+            if (ag)
+                ag->due_soon--;
+        } else {
+            l->id = ticket;
+            m->n++;
+        }
+        l->overdue = overdue;
         if (overdue) {
             b->overdue++;
             d->overdue++;
@@ -212,11 +204,69 @@ static int count_late(struct db *db, int64_t now, struct arena *a, struct board 
             if (ag)
                 ag->due_soon++;
         }
-        if (*n < BOARD_LIST_MAX)
-            read_item(st, a, &list[(*n)++]);
     }
     st_reset(st);
     return rc < 0 ? rc : 0;
+}
+
+static int read_item(struct db *db, struct arena *a, int64_t ticket, const char *target,
+                     int64_t due, struct board_item *it)
+{
+    struct stmt *st = db_stmt(db, SQL_board_item);
+    st_int(st, 1, ticket);
+    int rc = st_step(st);
+    if (rc == 1)
+        *it = (struct board_item){
+            .ticket_id = ticket,
+            .target = target,
+            .due_at = due,
+            .number = arena_strdup(a, col_text(st, 0)),
+            .subject = arena_strdup(a, col_text(st, 1)),
+            .priority = arena_strdup(a, col_text(st, 2)),
+            .status = arena_strdup(a, col_text(st, 3)),
+            .assignee_id = col_int(st, 4),
+            .assignee_name = arena_strdup(a, col_text(st, 5)),
+            .department_id = col_int(st, 6),
+            .department_code = arena_strdup(a, col_text(st, 7)),
+            .department_name = arena_strdup(a, col_text(st, 8)),
+        };
+    st_reset(st);
+    return rc;
+}
+
+/* One list, due first first: the first BOARD_LIST_MAX tickets of the map with overdue as
+ * asked, each with the clock of it seen first (the one due first). */
+static int list_late(struct db *db, int64_t now, int overdue, struct arena *a, struct late_map *m,
+                     struct board_item *list, size_t *n)
+{
+    struct stmt *st = db_stmt(db, overdue ? SQL_board_overdue_clocks : SQL_board_due_soon_clocks);
+    st_int(st, 1, now);
+    if (overdue) /* a ticket has at most SLA__COUNT clocks */
+        st_int(st, 2, BOARD_LIST_MAX * 5);
+    int64_t *ids = arena_alloc(a, BOARD_LIST_MAX * sizeof(*ids)),
+            *dues = arena_alloc(a, BOARD_LIST_MAX * sizeof(*dues));
+    const char **targets = arena_alloc(a, BOARD_LIST_MAX * sizeof(*targets));
+    size_t k = 0;
+    int rc;
+    while (k < BOARD_LIST_MAX && (rc = st_step(st)) == 1) {
+        struct late *l = late_slot(m, a, col_int(st, 0), 0);
+        if (!l || !l->id || l->overdue != overdue)
+            continue; /* not open, the other list's, or shown already */
+        l->overdue = 2;
+        ids[k] = l->id;
+        targets[k] = arena_strdup(a, col_text(st, 1));
+        dues[k++] = col_int(st, 2);
+    }
+    st_reset(st);
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; i < k; i++) {
+        if ((rc = read_item(db, a, ids[i], targets[i], dues[i], &list[*n])) < 0)
+            return rc;
+        if (rc == 1)
+            (*n)++;
+    }
+    return 0;
 }
 
 int board_get(struct db *db, const struct actor *actor, int64_t now, struct arena *arena,
@@ -225,9 +275,14 @@ int board_get(struct db *db, const struct actor *actor, int64_t now, struct aren
     if (!actor || !role_is_lead(actor->role))
         return KF_EFORBIDDEN;
     struct board b = {.generated_at = now};
+    struct late_map late = {0};
+    b.overdue_list = arena_alloc(arena, BOARD_LIST_MAX * sizeof(*b.overdue_list));
+    b.due_soon_list = arena_alloc(arena, BOARD_LIST_MAX * sizeof(*b.due_soon_list));
     int rc;
     if ((rc = read_departments(db, arena, &b)) || (rc = read_agents(db, now, arena, &b)) ||
-        (rc = count_open(db, &b)) || (rc = count_late(db, now, arena, &b)))
+        (rc = count_open(db, &b)) || (rc = count_late(db, now, arena, &b, &late)) ||
+        (rc = list_late(db, now, 1, arena, &late, b.overdue_list, &b.noverdue_list)) ||
+        (rc = list_late(db, now, 0, arena, &late, b.due_soon_list, &b.ndue_soon_list)))
         return rc;
     struct board_department *none = &b.departments[b.ndepartments];
     if (none->open || none->overdue)

@@ -6,15 +6,32 @@ WHERE status IN ('new', 'accepted', 'in_progress', 'waiting_customer')
 GROUP BY status, department_id, assignee_id;
 
 -- name: board_late
-SELECT d.ticket_id, d.target, d.due_at, t.number, t.subject, t.priority, t.status,
-       t.assignee_id, a.name, t.department_id, dp.code, dp.name
+-- the running clocks past their warning time, with their tickets' department and assignee, in
+-- no order (CROSS JOIN keeps the clocks the outer loop: SQLite, knowing no sizes, would
+-- otherwise walk every open ticket)
+SELECT d.ticket_id, d.due_at, t.department_id, t.assignee_id
 FROM deadlines d
-JOIN tickets t ON t.id = d.ticket_id
+CROSS JOIN tickets t ON t.id = d.ticket_id
+WHERE d.run_from IS NOT NULL AND d.warn_at <= $1 AND d.due_at IS NOT NULL
+  AND t.status IN ('new', 'accepted', 'in_progress', 'waiting_customer');
+
+-- name: board_overdue_clocks
+SELECT ticket_id, target, due_at FROM deadlines
+WHERE run_from IS NOT NULL AND warn_at <= $1 AND due_at IS NOT NULL AND due_at <= $1
+ORDER BY due_at, id LIMIT $2;
+
+-- name: board_due_soon_clocks
+SELECT ticket_id, target, due_at FROM deadlines
+WHERE run_from IS NOT NULL AND warn_at <= $1 AND due_at IS NOT NULL AND due_at > $1
+ORDER BY due_at, id;
+
+-- name: board_item
+SELECT t.number, t.subject, t.priority, t.status, t.assignee_id, a.name, t.department_id,
+       dp.code, dp.name
+FROM tickets t
 LEFT JOIN users a ON a.id = t.assignee_id
 LEFT JOIN departments dp ON dp.id = t.department_id
-WHERE d.run_from IS NOT NULL AND d.warn_at <= $1 AND d.due_at IS NOT NULL
-  AND t.status IN ('new', 'accepted', 'in_progress', 'waiting_customer')
-ORDER BY d.due_at, d.id;
+WHERE t.id = $1;
 
 -- name: board_departments
 SELECT id, code, name FROM departments ORDER BY id;
@@ -28,7 +45,7 @@ WHERE (active = 1 AND role IN ('agent', 'specialist'))
 ORDER BY id;
 
 -- name: board_on_shift
-SELECT DISTINCT user_id FROM shifts WHERE ends_at > $1 AND starts_at <= $1;
+SELECT user_id FROM shifts WHERE ends_at > $1 AND starts_at <= $1;
 
 -- name: events_after
 SELECT id, at, kind, entity, entity_id, payload FROM events WHERE id > $1 ORDER BY id LIMIT $2;
