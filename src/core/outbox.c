@@ -9,11 +9,13 @@
 #include "lib/err.h"
 #include "store/db.h"
 
-int outbox_read(struct db *db, int64_t after, int max, struct arena *arena, struct outbox_event *v)
+int outbox_read(struct db *db, int64_t after, int64_t upto, int max, struct arena *arena,
+                struct outbox_event *v)
 {
     struct stmt *st = db_stmt(db, SQL_events_after);
     st_int(st, 1, after);
     st_int(st, 2, max);
+    st_int(st, 3, upto);
     int n = 0, rc = 0;
     while (n < max && (rc = st_step(st)) == 1) {
         v[n++] = (struct outbox_event){

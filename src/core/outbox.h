@@ -17,9 +17,10 @@ struct outbox_event {
     const char *kind, *entity, *payload; /* payload: JSON text */
 };
 
-/* Reads up to max events with ids above `after`, oldest first, into v (strings in arena).
- * Returns how many, or a negative code. */
-int outbox_read(struct db *db, int64_t after, int max, struct arena *arena, struct outbox_event *v);
+/* Reads up to max events with ids above `after` and not above `upto`, oldest first, into v
+ * (strings in arena). Returns how many, or a negative code. */
+int outbox_read(struct db *db, int64_t after, int64_t upto, int max, struct arena *arena,
+                struct outbox_event *v);
 /* The newest event's id (0 when there is none) in *ret. 0 or a negative code. */
 int outbox_last(struct db *db, int64_t *ret);
 

@@ -1,7 +1,8 @@
 /* stream.c: the live stream (GET /api/v1/stream) and its hub.
  *
  * The hub is one thread with its own reading connection. The writer wakes it after every
- * durable commit (writer_set_durable_hook); it reads the events rows it has not seen, once,
+ * durable commit (writer_set_durable_hook), saying up to which event the disk holds; it reads
+ * the events rows it has not seen up to there, once,
  * formats each as an SSE message and appends it to the buffer of every stream whose caller may
  * see it (core/outbox.h), then resumes those streams. A stream's content reader hands out what
  * its buffer holds; with nothing to send it suspends its own connection and returns 0, which
@@ -73,8 +74,10 @@ static struct {
     int wake;
     struct sse *head;
     int nstreams;
-    int64_t last_id; /* the newest event read; only the hub's thread moves it */
+    int64_t last_id;    /* the newest event read; only the hub's thread moves it */
+    int64_t durable_id; /* the newest event known to be on disk */
     long identity_gen;
+    struct db *hook_db; /* the durable hook's, on the writer's sync thread */
     struct db *db;
     pthread_t thread;
 } hub;
@@ -263,13 +266,13 @@ struct batch {
     int n;
 };
 
-static int batch_read(struct batch *b, int64_t after)
+static int batch_read(struct batch *b, int64_t after, int64_t upto)
 {
     for (int i = 0; i < b->n; i++)
         strbuf_release(&b->msg[i]);
     arena_release(&b->arena);
     b->n = 0;
-    int n = outbox_read(hub.db, after, BATCH, &b->arena, b->ev);
+    int n = outbox_read(hub.db, after, upto, BATCH, &b->arena, b->ev);
     db_reset_all(hub.db);
     if (n < 0)
         return n;
@@ -337,7 +340,7 @@ static void catch_up(struct batch *b)
         /* the events after hub.last_id come to every stream alike, next; a long backlog goes
          * out a piece at a time, the next when the client has taken the last */
         int full = 0;
-        while (!full && s->last_id < hub.last_id && batch_read(b, s->last_id) > 0) {
+        while (!full && s->last_id < hub.last_id && batch_read(b, s->last_id, hub.last_id) > 0) {
             int64_t last = s->last_id;
             wake[i] |= (char)deliver(b, s, hub.last_id, CATCHUP_BUDGET, &full);
             if (s->last_id == last)
@@ -372,8 +375,11 @@ static int not_catching_up(const struct sse *s)
 static void pump(struct batch *b)
 {
     catch_up(b);
+    pthread_mutex_lock(&hub.mu);
+    int64_t durable = hub.durable_id;
+    pthread_mutex_unlock(&hub.mu);
     for (;;) {
-        int got = batch_read(b, hub.last_id);
+        int got = batch_read(b, hub.last_id, durable);
         if (got <= 0)
             break;
         int n;
@@ -424,6 +430,23 @@ static void hub_wake(void *arg)
     pthread_mutex_unlock(&hub.mu);
 }
 
+/* The writer's durable hook: what it committed is on disk now. The newest event is read here,
+ * before the writer may commit again (it waits for this sync to end), so that the hub never
+ * sends an event a crash could still take back: its id would then be given to another. */
+static void hub_durable(void *arg)
+{
+    (void)arg;
+    int64_t last = 0;
+    int rc = outbox_last(hub.hook_db, &last);
+    db_reset_all(hub.hook_db);
+    pthread_mutex_lock(&hub.mu);
+    if (!rc && last > hub.durable_id)
+        hub.durable_id = last;
+    hub.wake = 1;
+    pthread_cond_signal(&hub.cv);
+    pthread_mutex_unlock(&hub.mu);
+}
+
 static void *hub_main(void *arg)
 {
     (void)arg;
@@ -464,17 +487,22 @@ static void *hub_main(void *arg)
 int stream_hub_start(const char *path, struct writer *w)
 {
     struct kf_error e = {0};
-    if (db_open(path, DB_NO_CHECKPOINT, &hub.db, &e)) {
+    if (db_open(path, DB_NO_CHECKPOINT, &hub.db, &e) ||
+        db_open(path, DB_NO_CHECKPOINT, &hub.hook_db, &e)) {
         fprintf(stderr, "kefu: cannot open \"%s\" for the live stream: %s\n", path, e.message);
+        db_close(hub.db);
+        hub.db = NULL;
         return KF_EDB;
     }
     if (outbox_last(hub.db, &hub.last_id)) {
         fprintf(stderr, "kefu: cannot read the outbox: %s\n", db_errmsg(hub.db));
         db_close(hub.db);
-        hub.db = NULL;
+        db_close(hub.hook_db);
+        hub.db = hub.hook_db = NULL;
         return KF_EDB;
     }
     db_reset_all(hub.db);
+    hub.durable_id = hub.last_id; /* what a restart finds is on disk */
     pthread_mutex_init(&hub.mu, NULL);
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
@@ -486,7 +514,7 @@ int stream_hub_start(const char *path, struct writer *w)
     hub.started = 1;
     pthread_create(&hub.thread, NULL, hub_main, NULL);
     pthread_setname_np(hub.thread, "kefu-stream");
-    writer_set_durable_hook(w, hub_wake, NULL);
+    writer_set_durable_hook(w, hub_durable, NULL);
     return 0;
 }
 
@@ -523,7 +551,8 @@ void stream_hub_free(void)
     if (!hub.started)
         return;
     db_close(hub.db);
-    hub.db = NULL;
+    db_close(hub.hook_db);
+    hub.db = hub.hook_db = NULL;
 }
 
 /* ---- the handler ---- */

@@ -48,7 +48,8 @@ ORDER BY id;
 SELECT user_id FROM shifts WHERE ends_at > $1 AND starts_at <= $1;
 
 -- name: events_after
-SELECT id, at, kind, entity, entity_id, payload FROM events WHERE id > $1 ORDER BY id LIMIT $2;
+SELECT id, at, kind, entity, entity_id, payload FROM events WHERE id > $1 AND id <= $3
+ORDER BY id LIMIT $2;
 
 -- name: events_last
 SELECT coalesce(max(id), 0) FROM events;
