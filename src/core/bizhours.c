@@ -250,20 +250,28 @@ static int check_list(const int *list, size_t n, const char *field, struct kf_er
     return 0;
 }
 
+const char *biz_day_problem(const struct biz_calendar *c, int d)
+{
+    if (c->nspans[d] < 0 || c->nspans[d] > BIZ_SPANS_MAX)
+        return "at most 4 working spans a day";
+    for (int i = 0; i < c->nspans[d]; i++) {
+        int start = c->spans[d][i].start, end = c->spans[d][i].end;
+        if (start < 0 || start >= end || end > 1440)
+            return "a span ends after it starts, within the day";
+        if (i > 0 && start < c->spans[d][i - 1].end)
+            return "spans must be in order and not overlap";
+    }
+    return NULL;
+}
+
 int biz_calendar_check(const struct biz_calendar *c, struct kf_error *e)
 {
     if (!c || !c->zone)
         return kf_fail(e, KF_EINVAL, "zone", "the calendar has no time zone");
     for (int d = 0; d < 7; d++) {
-        if (c->nspans[d] < 0 || c->nspans[d] > BIZ_SPANS_MAX)
-            return kf_fail(e, KF_EINVAL, "spans", "too many working spans in a day");
-        for (int i = 0; i < c->nspans[d]; i++) {
-            int start = c->spans[d][i].start, end = c->spans[d][i].end;
-            if (start < 0 || start >= end || end > 1440 ||
-                (i > 0 && start < c->spans[d][i - 1].end))
-                return kf_fail(e, KF_EINVAL, "spans",
-                               "working spans must lie within 00:00-24:00, in order, apart");
-        }
+        const char *problem = biz_day_problem(c, d);
+        if (problem)
+            return kf_fail(e, KF_EINVAL, "spans", problem);
     }
     int rc = check_list(c->holidays, c->nholidays, "holidays", e);
     if (rc == 0)

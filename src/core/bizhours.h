@@ -46,6 +46,8 @@ struct biz_calendar {
  * Otherwise KF_EINVAL, with e (if not NULL) naming the field ("zone", "spans", "holidays" or
  * "workdays") and the problem. biz_add() and biz_elapsed() require a calendar that passes. */
 int biz_calendar_check(const struct biz_calendar *c, struct kf_error *e);
+/* What is wrong with the working spans of weekday d (0 = Monday) of c, or NULL when nothing. */
+const char *biz_day_problem(const struct biz_calendar *c, int d);
 
 /* The instant (UTC ms) at which `duration_ms` of working time counted from `from_ms` has
  * passed. Time outside working spans does not count: from outside work, counting starts at

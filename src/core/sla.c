@@ -150,7 +150,7 @@ static void bind_policy(struct stmt *st, int first, const struct sla_policy *p)
     st_int(st, first + 7, p->warn_percent);
 }
 
-static int audit_policy(struct db *db, const struct actor *actor, const char *action,
+static int audit_policy(struct db *db, const struct actor *actor, const char *action, int64_t id,
                         const struct sla_policy *before, const struct sla_policy *after)
 {
     struct strbuf b = STRBUF_INIT(4096), a = STRBUF_INIT(4096);
@@ -170,7 +170,8 @@ static int audit_policy(struct db *db, const struct actor *actor, const char *ac
         jw_kint(&w, "warn_percent", p->warn_percent);
         jw_obj_end(&w);
     }
-    int rc = audit_write(db, actor, action, "sla_policy", after->id, before ? b.buf : NULL, a.buf);
+    int rc = audit_write(db, actor, action, "sla_policy", id, before ? b.buf : NULL,
+                         after ? a.buf : NULL);
     strbuf_release(&b);
     strbuf_release(&a);
     return rc;
@@ -199,7 +200,7 @@ int sla_policy_create(struct db *db, const struct actor *actor, const struct sla
         return kf_fail(e, rc, "type", "a policy for this priority and type exists already");
     if (rc || (rc = sla_policy_get(db, db_last_id(db), arena, ret)))
         return rc;
-    return audit_policy(db, actor, "sla_policy.created", NULL, ret);
+    return audit_policy(db, actor, "sla_policy.created", ret->id, NULL, ret);
 }
 
 int sla_policy_update(struct db *db, const struct actor *actor, int64_t id, unsigned set,
@@ -234,7 +235,28 @@ int sla_policy_update(struct db *db, const struct actor *actor, int64_t id, unsi
         return kf_fail(e, rc, "type", "a policy for this priority and type exists already");
     if (rc || (rc = sla_policy_get(db, id, arena, ret)))
         return rc;
-    return audit_policy(db, actor, "sla_policy.updated", &cur, ret);
+    return audit_policy(db, actor, "sla_policy.updated", id, &cur, ret);
+}
+
+int sla_policy_delete(struct db *db, const struct actor *actor, int64_t id, struct kf_error *e)
+{
+    struct arena a = ARENA_INIT;
+    struct sla_policy cur;
+    int rc;
+    if (!(rc = may_configure(actor, e)) && !(rc = sla_policy_get(db, id, &a, &cur))) {
+        /* the tickets keep their deadline rows and due times; only the link goes */
+        struct stmt *st = db_stmt(db, SQL_sla_policy_release);
+        st_int(st, 1, id);
+        if (!(rc = st_exec(st))) {
+            st = db_stmt(db, SQL_sla_policy_delete);
+            st_int(st, 1, id);
+            rc = st_exec(st);
+        }
+        if (!rc)
+            rc = audit_policy(db, actor, "sla_policy.deleted", id, &cur, NULL);
+    }
+    arena_release(&a);
+    return rc;
 }
 
 /* ---- clocks ---- */
@@ -405,32 +427,51 @@ static int find_policy(struct db *db, const char *priority, const char *type, st
     return one_policy(st, a, ret);
 }
 
-int sla_ticket_created(struct db *db, int64_t ticket_id, const char *priority, const char *type,
-                       int64_t raised_at)
+int sla_plan_clocks(struct db *db, const char *priority, const char *type, int64_t raised_at,
+                    struct sla_plan *ret)
 {
     struct arena a = ARENA_INIT;
     struct sla_policy p;
     struct calendar cal;
-    struct deadline d[SLA__COUNT] = {{0}};
+    memset(ret, 0, sizeof(*ret));
+    ret->raised_at = raised_at;
     int rc = find_policy(db, priority, type, &a, &p);
-    if (rc == KF_ENOTFOUND) { /* no policy: no clocks */
+    if (rc) { /* no policy: no clocks */
         arena_release(&a);
-        return 0;
+        return rc == KF_ENOTFOUND ? 0 : rc;
     }
-    const struct biz_calendar *c = rc ? NULL : policy_calendar(db, p.calendar_id, &a, &cal);
-    for (int t = 0; !rc && t < SLA_POLICY_CLOCKS; t++) {
+    const struct biz_calendar *c = policy_calendar(db, p.calendar_id, &a, &cal);
+    ret->policy_id = p.id;
+    for (int t = 0; t < SLA_POLICY_CLOCKS; t++) {
         if (!p.minutes[t])
             continue;
-        d[t] =
-            (struct deadline){.ticket_id = ticket_id, .target = t, .budget = p.minutes[t] * MINUTE};
-        clock_run(&d[t], c, p.warn_percent, raised_at);
-        if (!(rc = insert_deadline(db, &d[t])))
-            d[t].id = db_last_id(db);
+        struct deadline d = {.target = t, .budget = p.minutes[t] * MINUTE};
+        clock_run(&d, c, p.warn_percent, raised_at);
+        ret->budget[t] = d.budget;
+        ret->due[t] = d.due;
+        ret->warn[t] = d.warn;
+        ret->next[t] = d.next;
     }
-    if (!rc)
-        rc = sync_ticket(db, ticket_id, p.id, d);
     arena_release(&a);
-    return rc;
+    return 0;
+}
+
+int sla_plan_start(struct db *db, int64_t ticket_id, const struct sla_plan *plan)
+{
+    if (!plan->policy_id)
+        return 0;
+    struct stmt *st = db_stmt(db, SQL_deadlines_start); /* one statement for all three */
+    st_int(st, 1, ticket_id);
+    st_int(st, 2, plan->raised_at);
+    for (int t = 0; t < SLA_POLICY_CLOCKS; t++) {
+        if (!plan->budget[t])
+            continue;
+        st_int(st, 3 + 4 * t, plan->budget[t]);
+        bind_opt(st, 4 + 4 * t, plan->due[t]);
+        bind_opt(st, 5 + 4 * t, plan->warn[t]);
+        bind_opt(st, 6 + 4 * t, plan->next[t]);
+    }
+    return st_exec(st);
 }
 
 static int is_running_status(const char *s)

@@ -64,13 +64,31 @@ int sla_policy_create(struct db *db, const struct actor *actor, const struct sla
 int sla_policy_update(struct db *db, const struct actor *actor, int64_t id, unsigned set,
                       const struct sla_policy *in, struct arena *arena, struct sla_policy *ret,
                       struct kf_error *e);
+/* Removes a policy (admin); KF_ENOTFOUND, KF_EFORBIDDEN. Tickets that had it keep the deadlines
+ * they have (due times, warnings, breaches) and lose only the link (sla.policy_id null): a clock
+ * that runs again later counts around the clock, warning at 80 %, until re-classification brings
+ * a policy. New tickets get the next most specific policy. */
+int sla_policy_delete(struct db *db, const struct actor *actor, int64_t id, struct kf_error *e);
 int sla_policy_get(struct db *db, int64_t id, struct arena *arena, struct sla_policy *ret);
 int sla_policy_list(struct db *db, struct arena *arena, struct sla_policy **ret, size_t *ret_n);
 
-/* Starts the clocks of a new ticket (its priority and type, raised at `raised_at`), in the
- * caller's transaction: the deadline rows and the ticket's due times. 0 or a negative code. */
-int sla_ticket_created(struct db *db, int64_t ticket_id, const char *priority, const char *type,
-                       int64_t raised_at);
+/* The clocks a new ticket starts with, planned before its row is written so that the row
+ * carries its policy and due times from the start. */
+struct sla_plan {
+    int64_t policy_id; /* 0: no policy, and no clocks */
+    int64_t raised_at;
+    int64_t budget[SLA_POLICY_CLOCKS]; /* 0: no such clock */
+    int64_t due[SLA_POLICY_CLOCKS], warn[SLA_POLICY_CLOCKS], next[SLA_POLICY_CLOCKS];
+};
+
+/* Plans the clocks of a ticket of this priority and type raised at `raised_at`. 0 or a negative
+ * code. */
+int sla_plan_clocks(struct db *db, const char *priority, const char *type, int64_t raised_at,
+                    struct sla_plan *ret);
+/* Starts the planned clocks of the new ticket ticket_id (its deadline rows), in the caller's
+ * transaction. 0 or a negative code. */
+int sla_plan_start(struct db *db, int64_t ticket_id, const struct sla_plan *plan);
+
 /* What the clocks look at of a ticket before and after a change. */
 struct sla_state {
     int64_t id, sla_policy_id, first_response_at;

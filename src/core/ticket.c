@@ -363,6 +363,9 @@ int ticket_create(struct db *db, const struct actor *actor, struct ticket_input 
     const char *assignee_name, *mode;
     if ((rc = assign_pick(db, tr.department_id, now, arena, &assignee, &assignee_name, &mode)))
         return rc;
+    struct sla_plan sla; /* the row carries its policy and due times from the start */
+    if ((rc = sla_plan_clocks(db, priority, in->type, in->raised_at, &sla)))
+        return rc;
     char number[96];
     int64_t id = 0;
     for (int attempt = 0; attempt < NUMBER_RETRIES; attempt++) {
@@ -394,6 +397,11 @@ int ticket_create(struct db *db, const struct actor *actor, struct ticket_input 
         st_text(st, 19, labels_join(arena, tr.labels, tr.nlabels));
         if (assignee)
             st_int(st, 20, assignee);
+        if (sla.policy_id)
+            st_int(st, 21, sla.policy_id);
+        for (int t = 0; t < SLA_POLICY_CLOCKS; t++)
+            if (sla.due[t])
+                st_int(st, 22 + t, sla.due[t]);
         rc = st_exec(st);
         if (rc != KF_ECONFLICT)
             break;
@@ -420,8 +428,7 @@ int ticket_create(struct db *db, const struct actor *actor, struct ticket_input 
         jw_kint(&w, "department_id", tr.department_id);
     jw_obj_end(&w);
     if (!(rc = history_write(db, id, actor, "created", sb.buf)) &&
-        !(rc = triage_record(db, id, &tr)) &&
-        !(rc = sla_ticket_created(db, id, priority, in->type, in->raised_at)) &&
+        !(rc = triage_record(db, id, &tr)) && !(rc = sla_plan_start(db, id, &sla)) &&
         !(rc = audit_write(db, actor, "ticket.created", "ticket", id, NULL, sb.buf)))
         rc = event_write(db, "ticket.created", "ticket", id, sb.buf);
     strbuf_release(&sb);

@@ -100,8 +100,19 @@ int ticket_list(struct db *db, const struct actor *actor, const struct ticket_qu
                     " AND (assignee_id = $%d OR created_by = $%d OR department_id IN"
                     " (SELECT department_id FROM department_members WHERE user_id = $%d)",
                     me, me, me);
-        if (actor->department_id)
-            strbuf_addf(&sql, " OR department_id = $%d", bind_int(&b, actor->department_id));
+        /* or a department of theirs cooperates (the ids are stored one per line) */
+        strbuf_addf(&sql,
+                    " OR (cooperating <> '' AND EXISTS (SELECT 1 FROM department_members m"
+                    " WHERE m.user_id = $%d AND '\n' || cooperating || '\n' LIKE"
+                    " '%%\n' || m.department_id || '\n%%'))",
+                    me);
+        if (actor->department_id) {
+            int dept = bind_int(&b, actor->department_id);
+            strbuf_addf(&sql,
+                        " OR department_id = $%d OR (cooperating <> '' AND '\n' || cooperating"
+                        " || '\n' LIKE '%%\n' || CAST($%d AS TEXT) || '\n%%')",
+                        dept, dept);
+        }
         strbuf_addch(&sql, ')');
     }
     if (q->q && *q->q) {

@@ -345,6 +345,43 @@ static int may_configure(const struct actor *actor, struct kf_error *e)
     return 0;
 }
 
+/* Puts rule id at `position` (1: first; past the end: last) and numbers every rule 1..n in
+ * that order, so that a move is one change and the positions stay a plain sequence. id 0 only
+ * numbers the rules again (after a deletion). */
+static int place_rule(struct db *db, int64_t id, int64_t position)
+{
+    struct stmt *st = db_stmt(db, SQL_rule_order_others);
+    st_int(st, 1, id);
+    int64_t ids[RULES_MAX + 1], was[RULES_MAX + 1];
+    size_t n = 0;
+    int rc;
+    while ((rc = st_step(st)) == 1 && n < RULES_MAX) {
+        ids[n] = col_int(st, 0);
+        was[n++] = col_int(st, 1);
+    }
+    st_reset(st);
+    if (rc < 0)
+        return rc;
+    if (id) {
+        size_t at = position < 1 ? 0 : (size_t)position - 1 > n ? n : (size_t)position - 1;
+        memmove(ids + at + 1, ids + at, (n - at) * sizeof(*ids));
+        memmove(was + at + 1, was + at, (n - at) * sizeof(*was));
+        ids[at] = id;
+        was[at] = 0; /* always written: the rule's own row holds the number it was given */
+        n++;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (was[i] == (int64_t)i + 1)
+            continue;
+        st = db_stmt(db, SQL_rule_position_set);
+        st_int(st, 1, ids[i]);
+        st_int(st, 2, (int64_t)i + 1);
+        if ((rc = st_exec(st)))
+            return rc;
+    }
+    return 0;
+}
+
 int rule_create(struct db *db, const struct actor *actor, const struct priority_rule *in,
                 struct arena *arena, struct priority_rule *ret, struct kf_error *e)
 {
@@ -374,8 +411,8 @@ int rule_create(struct db *db, const struct actor *actor, const struct priority_
     if ((rc = st_exec(st)))
         return rc;
     int64_t id = db_last_id(db);
-    if ((rc = write_terms(db, id, in)) || (rc = bump_version(db)) ||
-        (rc = rule_get(db, id, arena, ret)))
+    if ((rc = place_rule(db, id, position)) || (rc = write_terms(db, id, in)) ||
+        (rc = bump_version(db)) || (rc = rule_get(db, id, arena, ret)))
         return rc;
     return audit_rule(db, actor, "priority_rule.created", id, NULL, ret);
 }
@@ -416,7 +453,8 @@ int rule_update(struct db *db, const struct actor *actor, int64_t id, unsigned s
     if (r.set_department_id)
         st_int(st, 7, r.set_department_id);
     st_int(st, 8, ktime_now());
-    if ((rc = st_exec(st)) || (rc = write_terms(db, id, &r)) || (rc = bump_version(db)) ||
+    if ((rc = st_exec(st)) || ((set & RS_POSITION) && (rc = place_rule(db, id, r.position))) ||
+        (rc = write_terms(db, id, &r)) || (rc = bump_version(db)) ||
         (rc = rule_get(db, id, arena, ret)))
         return rc;
     return audit_rule(db, actor, "priority_rule.updated", id, &cur, ret);
@@ -435,7 +473,7 @@ int rule_delete(struct db *db, const struct actor *actor, int64_t id, struct kf_
             st_int(st, 1, id);
             rc = st_exec(st);
         }
-        if (!rc && !(rc = bump_version(db)))
+        if (!rc && !(rc = place_rule(db, 0, 0)) && !(rc = bump_version(db)))
             rc = audit_rule(db, actor, "priority_rule.deleted", id, &cur, NULL);
     }
     arena_release(&a);

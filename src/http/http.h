@@ -56,8 +56,19 @@ struct response {
     size_t data_len;
     struct kv headers[RESP_MAX_HEADERS];
     int nheaders;
+    /* A body rendered later, on the HTTP thread that sends it (resp_defer). */
+    void (*render)(const struct request *req, struct response *resp, const void *arg);
+    const void *render_arg;
     struct sse *stream; /* an event stream to answer with instead of body (http/stream.h) */
 };
+
+/* Has the body rendered by render(req, resp, arg) just before the answer is sent, on an HTTP
+ * thread: a write handler leaves the building of its JSON to that thread, so the writer spends
+ * its time only on the transaction. render may not use req->db; arg lives in the request's
+ * arena. An error answered later (reply_error) replaces it. Returns status. */
+int resp_defer(struct response *resp, int status,
+               void (*render)(const struct request *req, struct response *resp, const void *arg),
+               const void *arg);
 
 /* The value of a query parameter, or NULL. */
 const char *req_query(const struct request *req, const char *key);

@@ -6,6 +6,7 @@
 #include "core/attachment.h"
 #include "core/dept.h"
 #include "core/message.h"
+#include "core/sla.h"
 #include "core/ticket.h"
 #include "core/ticket_status.h"
 #include "core/triage.h"
@@ -281,8 +282,8 @@ void render_ticket(struct jw *w, struct arena *a, const struct ticket *t, const 
     jw_kbool(w, "paused", t->sla_paused);
     jw_key(w, "breached");
     jw_arr_begin(w);
-    const char *breached[4];
-    size_t nbreached = labels_split(a, t->sla_breached, breached, 4);
+    const char *breached[SLA__COUNT]; /* one per target at most */
+    size_t nbreached = labels_split(a, t->sla_breached, breached, SLA__COUNT);
     for (size_t i = 0; i < nbreached; i++)
         jw_str(w, breached[i]);
     jw_arr_end(w);

@@ -48,6 +48,7 @@ int reply_errorf(struct response *resp, int status, const char *code, const char
     struct jw w;
     strbuf_reset(&resp->body);
     resp->data = NULL;
+    resp->render = NULL;
     resp->content_type = "application/json";
     jw_init(&w, &resp->body);
     jw_obj_begin(&w);
@@ -85,4 +86,14 @@ int reply_error(struct response *resp, int rc, const struct kf_error *e)
             return reply_errorf(resp, map[i].status, map[i].code, e ? e->field : NULL,
                                 e && e->message ? e->message : map[i].message);
     return reply_errorf(resp, 500, "internal", NULL, "the server failed; try again later");
+}
+
+int resp_defer(struct response *resp, int status,
+               void (*render)(const struct request *req, struct response *resp, const void *arg),
+               const void *arg)
+{
+    resp->render = render;
+    resp->render_arg = arg;
+    resp->status = status;
+    return status;
 }

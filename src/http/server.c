@@ -295,6 +295,10 @@ static enum MHD_Result queue(struct conn_req *cr)
 {
     struct response *resp = &cr->resp;
     struct MHD_Response *r;
+    if (resp->render) {
+        resp->render(&cr->req, resp, resp->render_arg);
+        resp->render = NULL;
+    }
     if (resp->stream) { /* an open event stream: its hub feeds it (http/stream.h) */
         struct sse *s = resp->stream;
         resp->stream = NULL;

@@ -34,6 +34,22 @@ static int read_strings(struct request *req, json_t *o, const struct str_field *
     return 0;
 }
 
+/* A ticket's answer as it is rendered later, on the HTTP thread (resp_defer). */
+struct ticket_answer {
+    struct ticket t;
+    const struct attachment *att;
+    size_t natt;
+    int unmask;
+};
+
+static void render_answer(const struct request *req, struct response *resp, const void *arg)
+{
+    const struct ticket_answer *ta = arg;
+    struct jw w;
+    jw_init(&w, &resp->body);
+    render_ticket(&w, req->arena, &ta->t, &req->actor, ta->unmask, ta->att, ta->natt);
+}
+
 static int render_one(struct request *req, struct response *resp, const struct ticket *t,
                       int unmask, int status)
 {
@@ -42,11 +58,10 @@ static int render_one(struct request *req, struct response *resp, const struct t
     int rc = ticket_attachments(req->db, t->id, req->arena, &att, &natt);
     if (rc)
         return reply_error(resp, rc, NULL);
-    struct jw w;
-    jw_init(&w, &resp->body);
-    render_ticket(&w, req->arena, t, &req->actor, unmask, att, natt);
+    struct ticket_answer *ta = arena_alloc(req->arena, sizeof(*ta));
+    *ta = (struct ticket_answer){*t, att, natt, unmask};
     resp_header(resp, "ETag", arena_printf(req->arena, "\"%lld\"", (long long)t->version));
-    return status;
+    return resp_defer(resp, status, render_answer, ta);
 }
 
 int ticket_input_read(struct request *req, json_t *o, struct ticket_input *in, struct kf_error *e)

@@ -35,10 +35,9 @@ static void purge_uploads(struct writer *w)
         fprintf(stderr, "kefu: removed %d uploads never attached to a ticket\n", p.n);
 }
 
-void housekeeping_tick(struct db *db, struct writer *w)
+void housekeeping_tick(struct writer *w)
 {
     static int64_t next_purge; /* one caller: the job thread */
-    (void)db;
     if (ktime_now() < next_purge)
         return;
     purge_uploads(w);

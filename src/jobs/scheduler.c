@@ -64,7 +64,7 @@ static void *scheduler_main(void *arg)
     while (!s->stop) {
         pthread_mutex_unlock(&s->mu);
         sweep_clocks(s);
-        housekeeping_tick(s->db, s->writer);
+        housekeeping_tick(s->writer);
         pthread_mutex_lock(&s->mu);
         if (s->stop)
             break;

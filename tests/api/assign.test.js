@@ -170,9 +170,12 @@ test('a cooperating department joins; the lead stays', async () => {
   assert.equal(r.body.transfer.kind, 'cooperate');
   r = await sup.post(`/api/v1/tickets/${t.id}/transfers`, { to_department_id: warehouse.id, cooperate: true, reason: '再次' });
   assert.equal(r.body.error.field, 'to_department_id');
-  // a specialist of the cooperating department sees it
+  // a specialist of the cooperating department sees it, also in the pending pool
   r = await a3.get(`/api/v1/tickets/${t.id}`);
   assert.equal(r.status, 200, r.text);
+  r = await a3.get('/api/v1/tickets?q=' + encodeURIComponent('跨部门'));
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual(r.body.items.map((i) => i.id), [t.id]);
 });
 
 test('a supervisor nudges the assignee; agents may not', async () => {

@@ -581,6 +581,15 @@ test('every operation answers in the shapes the spec describes', async () => {
     params: { id: pol.id }, body: { calendar_id: null, first_response_minutes: 30 },
   }), 200);
 
+  // removing: a calendar in use is kept until its policy goes
+  expect(await call(admin, 'PATCH /api/v1/sla-policies/{id}', { params: { id: pol.id }, body: { calendar_id: cal.id } }), 200);
+  expect(await call(admin, 'DELETE /api/v1/calendars/{id}', { params: { id: cal.id } }), 409);
+  expect(await call(agent, 'DELETE /api/v1/sla-policies/{id}', { params: { id: pol.id } }), 403);
+  expect(await call(admin, 'DELETE /api/v1/sla-policies/{id}', { params: { id: pol.id } }), 204);
+  expect(await call(admin, 'DELETE /api/v1/sla-policies/{id}', { params: { id: pol.id } }), 404);
+  expect(await call(admin, 'DELETE /api/v1/calendars/{id}', { params: { id: cal.id } }), 204);
+  expect(await call(admin, 'DELETE /api/v1/calendars/{id}', { params: { id: cal.id } }), 404);
+
   const settings = expect(await call(admin, 'GET /api/v1/settings'), 200);
   expect(await call(admin, 'PATCH /api/v1/settings', {
     body: { ticket_number_format: settings.ticket_number_format },

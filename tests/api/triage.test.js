@@ -195,3 +195,21 @@ test('deleting a rule stops it at once', async () => {
   const t = await create(agent, { subject: '资金问题' });
   assert.equal(t.priority, 'medium');
 });
+
+test('moving a rule is one change; the others make room and the positions stay 1..n', async () => {
+  const names = async () => (await admin.get('/api/v1/priority-rules')).body.items.map((x) => [x.name, x.position]);
+  assert.deepEqual(await names(), [['VIP投诉', 1], ['建议降级', 2]], 'the deletion closed the gap');
+  const first = await rule({ name: '最先', position: 1, conditions: { channel: ['TEL'] }, actions: { labels: ['电话'] } });
+  assert.equal(first.position, 1);
+  assert.deepEqual(await names(), [['最先', 1], ['VIP投诉', 2], ['建议降级', 3]]);
+  const low = (await admin.get('/api/v1/priority-rules')).body.items.find((x) => x.name === '建议降级');
+  let r = await admin.patch(`/api/v1/priority-rules/${low.id}`, { position: 1 });
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual(await names(), [['建议降级', 1], ['最先', 2], ['VIP投诉', 3]]);
+  r = await admin.patch(`/api/v1/priority-rules/${low.id}`, { position: 99 });
+  assert.equal(r.body.position, 3, 'past the end is last');
+  assert.deepEqual(await names(), [['最先', 1], ['VIP投诉', 2], ['建议降级', 3]]);
+  r = await admin.del(`/api/v1/priority-rules/${first.id}`);
+  assert.equal(r.status, 204);
+  assert.deepEqual(await names(), [['VIP投诉', 1], ['建议降级', 2]]);
+});

@@ -39,9 +39,9 @@ UPDATE categories SET name = $2, department_id = $3 WHERE code = $1;
 INSERT INTO tickets(number, channel, type, category_id, subject, description, urgency, priority,
                     prio_rank, status, customer_id, contact_name, mood, mood_note, raised_at,
                     created_by, created_at, updated_at, expected_at, department_id, labels,
-                    assignee_id)
+                    assignee_id, sla_policy_id, accept_by, first_response_by, resolve_by)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'new', $10, $11, $12, $13, $14, $15, $16, $16, $17,
-        $18, $19, $20);
+        $18, $19, $20, $21, $22, $23, $24);
 
 -- name: ticket_by_id
 SELECT * FROM ticket_view WHERE id = $1;

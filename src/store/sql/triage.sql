@@ -27,6 +27,12 @@ WHERE id = $1;
 -- name: rule_delete
 DELETE FROM priority_rules WHERE id = $1;
 
+-- name: rule_order_others
+SELECT id, position FROM priority_rules WHERE id <> $1 ORDER BY position, id;
+
+-- name: rule_position_set
+UPDATE priority_rules SET position = $2 WHERE id = $1;
+
 -- name: rule_last_position
 SELECT coalesce(max(position), 0) FROM priority_rules;
 
