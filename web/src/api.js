@@ -151,3 +151,13 @@ export const routing = {
   transfer: (ticketId, body) => call('POST', `/tickets/${ticketId}/transfers`, body),
   nudge: (ticketId, message) => call('POST', `/tickets/${ticketId}/nudges`, message ? { message } : {}),
 };
+
+// the supervisor's board and the caller's notifications
+export const board = {
+  get: () => call('GET', '/board'),
+};
+
+export const notifications = {
+  list: (params) => call('GET', '/notifications' + qs(params)),
+  read: (id) => call('POST', `/notifications/${id}/read`),
+};

@@ -21,6 +21,7 @@ const routes = [
   { path: '/admin/sla-policies', component: () => import('./views/admin/SlaPoliciesView.vue'), meta: { lead: true } },
   { path: '/admin/calendars', component: () => import('./views/admin/CalendarsView.vue'), meta: { lead: true } },
   { path: '/shifts', component: () => import('./views/shifts/ShiftsView.vue') },
+  { path: '/board', component: () => import('./views/board/BoardView.vue'), meta: { lead: true } },
   // Any other path says there is no such page rather than showing another one.
   { path: '/:rest(.*)*', component: () => import('./views/not-found/NotFoundView.vue') },
 ];

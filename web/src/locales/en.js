@@ -120,4 +120,18 @@ export default {
     theSupervisor: "the department's supervisor", nudged: '{name} nudged',
     history: { transferred: 'Transferred', nudged: 'Nudged', sla_warning: 'SLA warning', escalated: 'Escalated', breached: 'Breached' },
   },
+  board: {
+    menu: 'Live board', title: 'Live board', generated: 'As of {at}; updates by itself', open: 'Open', overdue: 'Overdue', dueSoon: 'Due soon',
+    unassigned: 'Unassigned', onShift: 'On shift', byAssignee: "Agents' load", byDepartment: 'By department',
+    noDepartment: 'No department', overdueList: 'Overdue', dueSoonList: 'Due soon', targetLabel: 'Deadline', dueAt: 'Due',
+    targets: { accept: 'Accept', first_response: 'First response', resolve: 'Resolve', feedback: 'Transfer feedback', second_handling: 'Second handling' },
+    hint: 'Overdue: a running deadline has passed. Due soon: none has, but one is past its warning time (80 % of the time allowed, as the SLA policy sets). Each list shows the 100 due first.',
+  },
+  notifications: {
+    title: 'Notifications', empty: 'No notifications', markRead: 'Mark read', due: 'due {at}',
+    kind: {
+      assigned: 'Assigned to you', transferred: 'Transferred to you', sla_warning: 'Deadline near', escalated: 'Escalated: not accepted in time',
+      breached: 'Deadline missed', nudge: 'Nudge', second_handling: 'Second handling',
+    },
+  },
 };

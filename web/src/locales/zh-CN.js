@@ -120,4 +120,18 @@ export default {
     theSupervisor: '部门主管', nudged: '已催办 {name}',
     history: { transferred: '转接', nudged: '催办', sla_warning: '时效预警', escalated: '超时升级', breached: '超时' },
   },
+  board: {
+    menu: '实时看板', title: '实时看板', generated: '截至 {at},自动更新', open: '未结', overdue: '已超时', dueSoon: '即将超时',
+    unassigned: '未分派', onShift: '在班', byAssignee: '坐席负载', byDepartment: '按部门',
+    noDepartment: '无部门', overdueList: '已超时', dueSoonList: '即将超时', targetLabel: '时限', dueAt: '截止',
+    targets: { accept: '受理', first_response: '首次响应', resolve: '解决', feedback: '转接反馈', second_handling: '二次处理' },
+    hint: '已超时:有一个计时中的时限已过。即将超时:尚未超时,但已过预警时间(按 SLA 策略,默认为时限的 80%)。每个列表显示最早到期的 100 张。',
+  },
+  notifications: {
+    title: '通知', empty: '暂无通知', markRead: '标为已读', due: '截止 {at}',
+    kind: {
+      assigned: '分派给你', transferred: '转接给你', sla_warning: '时限预警', escalated: '超时未受理,已升级',
+      breached: '已超时', nudge: '催办', second_handling: '二次处理',
+    },
+  },
 };
