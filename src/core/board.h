@@ -52,7 +52,8 @@ struct board {
 
 /* Fills ret with the board at time now (strings in arena). A ticket is overdue when one of its
  * running clocks is past its due time, and due soon when none is but one is past its warning
- * time (the policy's warn_percent of the budget). Supervisors and admins see every department;
+ * time (the policy's warn_percent of the budget) and the sweep has warned of it. Supervisors
+ * and admins see every department;
  * other roles get KF_EFORBIDDEN. 0 or a negative code. */
 int board_get(struct db *db, const struct actor *actor, int64_t now, struct arena *arena,
               struct board *ret);

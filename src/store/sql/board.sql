@@ -6,23 +6,26 @@ WHERE status IN ('new', 'accepted', 'in_progress', 'waiting_customer')
 GROUP BY status, department_id, assignee_id;
 
 -- name: board_late
--- the running clocks past their warning time, with their tickets' department and assignee, in
--- no order (CROSS JOIN keeps the clocks the outer loop: SQLite, knowing no sizes, would
--- otherwise walk every open ticket)
+-- the running clocks past their warning time (those the sweep has warned of: deadlines_late),
+-- with their tickets' department and assignee, in no order (CROSS JOIN keeps the clocks the
+-- outer loop: SQLite, knowing no sizes, would otherwise walk every open ticket)
 SELECT d.ticket_id, d.due_at, t.department_id, t.assignee_id
 FROM deadlines d
 CROSS JOIN tickets t ON t.id = d.ticket_id
-WHERE d.run_from IS NOT NULL AND d.warn_at <= $1 AND d.due_at IS NOT NULL
+WHERE d.run_from IS NOT NULL AND d.warned_at IS NOT NULL AND d.warn_at <= $1
+  AND d.due_at IS NOT NULL
   AND t.status IN ('new', 'accepted', 'in_progress', 'waiting_customer');
 
 -- name: board_overdue_clocks
 SELECT ticket_id, target, due_at FROM deadlines
-WHERE run_from IS NOT NULL AND warn_at <= $1 AND due_at IS NOT NULL AND due_at <= $1
+WHERE run_from IS NOT NULL AND warned_at IS NOT NULL AND warn_at <= $1 AND due_at IS NOT NULL
+  AND due_at <= $1
 ORDER BY due_at, id LIMIT $2;
 
 -- name: board_due_soon_clocks
 SELECT ticket_id, target, due_at FROM deadlines
-WHERE run_from IS NOT NULL AND warn_at <= $1 AND due_at IS NOT NULL AND due_at > $1
+WHERE run_from IS NOT NULL AND warned_at IS NOT NULL AND warn_at <= $1 AND due_at IS NOT NULL
+  AND due_at > $1
 ORDER BY due_at, id;
 
 -- name: board_item
