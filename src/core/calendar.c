@@ -249,7 +249,7 @@ static int store_days(struct db *db, int64_t id, const struct calendar_input *in
 }
 
 static int audit_calendar(struct db *db, const struct actor *actor, const char *action,
-                          const struct calendar *c)
+                          const struct calendar *c, int deleted)
 {
     struct strbuf sb = STRBUF_INIT(4096);
     struct jw w;
@@ -260,7 +260,8 @@ static int audit_calendar(struct db *db, const struct actor *actor, const char *
     jw_kint(&w, "holidays", (int64_t)c->biz.nholidays);
     jw_kint(&w, "extra_workdays", (int64_t)c->biz.nworkdays);
     jw_obj_end(&w);
-    int rc = audit_write(db, actor, action, "calendar", c->id, NULL, sb.buf);
+    int rc = audit_write(db, actor, action, "calendar", c->id, deleted ? sb.buf : NULL,
+                         deleted ? NULL : sb.buf);
     strbuf_release(&sb);
     return rc;
 }
@@ -283,7 +284,7 @@ int calendar_create(struct db *db, const struct actor *actor, const struct calen
     if ((rc = write_hours(db, id, &in->hours)) || (rc = store_days(db, id, in, NULL, arena, e)) ||
         (rc = calendar_get(db, id, arena, ret)))
         return rc;
-    return audit_calendar(db, actor, "calendar.created", ret);
+    return audit_calendar(db, actor, "calendar.created", ret, 0);
 }
 
 int calendar_update(struct db *db, const struct actor *actor, int64_t id,
@@ -306,5 +307,32 @@ int calendar_update(struct db *db, const struct actor *actor, int64_t id,
         ((in->has_holidays || in->has_workdays) && (rc = store_days(db, id, in, &cur, arena, e))) ||
         (rc = calendar_get(db, id, arena, ret)))
         return rc;
-    return audit_calendar(db, actor, "calendar.updated", ret);
+    return audit_calendar(db, actor, "calendar.updated", ret, 0);
+}
+
+int calendar_delete(struct db *db, const struct actor *actor, int64_t id, struct kf_error *e)
+{
+    static const enum sql_id parts[] = {SQL_calendar_hours_delete, SQL_calendar_days_delete,
+                                        SQL_calendar_delete};
+    struct arena a = ARENA_INIT;
+    struct calendar cur;
+    int64_t policies = 0;
+    int rc;
+    if (!(rc = may_configure(actor, e)) && !(rc = calendar_get(db, id, &a, &cur))) {
+        struct stmt *st = db_stmt(db, SQL_calendar_in_use);
+        st_int(st, 1, id);
+        if ((rc = st_one_int(st, &policies)) > 0)
+            rc = policies ? kf_fail(e, KF_ECONFLICT, "id",
+                                    "SLA policies count their clocks on this calendar")
+                          : 0;
+        for (size_t i = 0; !rc && i < sizeof(parts) / sizeof(parts[0]); i++) {
+            st = db_stmt(db, parts[i]);
+            st_int(st, 1, id);
+            rc = st_exec(st);
+        }
+        if (!rc)
+            rc = audit_calendar(db, actor, "calendar.deleted", &cur, 1);
+    }
+    arena_release(&a);
+    return rc;
 }

@@ -39,6 +39,9 @@ int calendar_create(struct db *db, const struct actor *actor, const struct calen
 int calendar_update(struct db *db, const struct actor *actor, int64_t id,
                     const struct calendar_input *in, struct arena *arena, struct calendar *ret,
                     struct kf_error *e);
+/* Removes a calendar (admin): KF_ECONFLICT while an SLA policy counts on it (field "id"),
+ * KF_ENOTFOUND, KF_EFORBIDDEN. */
+int calendar_delete(struct db *db, const struct actor *actor, int64_t id, struct kf_error *e);
 /* KF_ENOTFOUND when there is no such calendar. */
 int calendar_get(struct db *db, int64_t id, struct arena *arena, struct calendar *ret);
 int calendar_list(struct db *db, struct arena *arena, struct calendar **ret, size_t *ret_n);

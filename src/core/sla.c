@@ -150,7 +150,7 @@ static void bind_policy(struct stmt *st, int first, const struct sla_policy *p)
     st_int(st, first + 7, p->warn_percent);
 }
 
-static int audit_policy(struct db *db, const struct actor *actor, const char *action,
+static int audit_policy(struct db *db, const struct actor *actor, const char *action, int64_t id,
                         const struct sla_policy *before, const struct sla_policy *after)
 {
     struct strbuf b = STRBUF_INIT(4096), a = STRBUF_INIT(4096);
@@ -170,7 +170,8 @@ static int audit_policy(struct db *db, const struct actor *actor, const char *ac
         jw_kint(&w, "warn_percent", p->warn_percent);
         jw_obj_end(&w);
     }
-    int rc = audit_write(db, actor, action, "sla_policy", after->id, before ? b.buf : NULL, a.buf);
+    int rc = audit_write(db, actor, action, "sla_policy", id, before ? b.buf : NULL,
+                         after ? a.buf : NULL);
     strbuf_release(&b);
     strbuf_release(&a);
     return rc;
@@ -199,7 +200,7 @@ int sla_policy_create(struct db *db, const struct actor *actor, const struct sla
         return kf_fail(e, rc, "type", "a policy for this priority and type exists already");
     if (rc || (rc = sla_policy_get(db, db_last_id(db), arena, ret)))
         return rc;
-    return audit_policy(db, actor, "sla_policy.created", NULL, ret);
+    return audit_policy(db, actor, "sla_policy.created", ret->id, NULL, ret);
 }
 
 int sla_policy_update(struct db *db, const struct actor *actor, int64_t id, unsigned set,
@@ -234,7 +235,28 @@ int sla_policy_update(struct db *db, const struct actor *actor, int64_t id, unsi
         return kf_fail(e, rc, "type", "a policy for this priority and type exists already");
     if (rc || (rc = sla_policy_get(db, id, arena, ret)))
         return rc;
-    return audit_policy(db, actor, "sla_policy.updated", &cur, ret);
+    return audit_policy(db, actor, "sla_policy.updated", id, &cur, ret);
+}
+
+int sla_policy_delete(struct db *db, const struct actor *actor, int64_t id, struct kf_error *e)
+{
+    struct arena a = ARENA_INIT;
+    struct sla_policy cur;
+    int rc;
+    if (!(rc = may_configure(actor, e)) && !(rc = sla_policy_get(db, id, &a, &cur))) {
+        /* the tickets keep their deadline rows and due times; only the link goes */
+        struct stmt *st = db_stmt(db, SQL_sla_policy_release);
+        st_int(st, 1, id);
+        if (!(rc = st_exec(st))) {
+            st = db_stmt(db, SQL_sla_policy_delete);
+            st_int(st, 1, id);
+            rc = st_exec(st);
+        }
+        if (!rc)
+            rc = audit_policy(db, actor, "sla_policy.deleted", id, &cur, NULL);
+    }
+    arena_release(&a);
+    return rc;
 }
 
 /* ---- clocks ---- */

@@ -64,6 +64,11 @@ int sla_policy_create(struct db *db, const struct actor *actor, const struct sla
 int sla_policy_update(struct db *db, const struct actor *actor, int64_t id, unsigned set,
                       const struct sla_policy *in, struct arena *arena, struct sla_policy *ret,
                       struct kf_error *e);
+/* Removes a policy (admin); KF_ENOTFOUND, KF_EFORBIDDEN. Tickets that had it keep the deadlines
+ * they have (due times, warnings, breaches) and lose only the link (sla.policy_id null): a clock
+ * that runs again later counts around the clock, warning at 80 %, until re-classification brings
+ * a policy. New tickets get the next most specific policy. */
+int sla_policy_delete(struct db *db, const struct actor *actor, int64_t id, struct kf_error *e);
 int sla_policy_get(struct db *db, int64_t id, struct arena *arena, struct sla_policy *ret);
 int sla_policy_list(struct db *db, struct arena *arena, struct sla_policy **ret, size_t *ret_n);
 

@@ -13,6 +13,7 @@
 struct db;
 struct config;
 struct writer;
+struct sse;
 
 enum { REQ_MAX_PARAMS = 4, REQ_MAX_QUERY = 32, RESP_MAX_HEADERS = 8 };
 
@@ -27,6 +28,7 @@ struct request {
     struct kv query[REQ_MAX_QUERY];
     int nquery;
     const char *content_type, *if_match, *ip;
+    const char *last_event_id; /* the header, for the live stream */
     const char *body;
     size_t body_len;
     /* A JSON body parsed before the request waited for the writer (body_parse_ahead): the
@@ -57,6 +59,7 @@ struct response {
     /* A body rendered later, on the HTTP thread that sends it (resp_defer). */
     void (*render)(const struct request *req, struct response *resp, const void *arg);
     const void *render_arg;
+    struct sse *stream; /* an event stream to answer with instead of body (http/stream.h) */
 };
 
 /* Has the body rendered by render(req, resp, arg) just before the answer is sent, on an HTTP

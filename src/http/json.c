@@ -6,6 +6,7 @@
 #include "core/attachment.h"
 #include "core/dept.h"
 #include "core/message.h"
+#include "core/sla.h"
 #include "core/ticket.h"
 #include "core/ticket_status.h"
 #include "core/triage.h"
@@ -188,7 +189,9 @@ void render_customer(struct jw *w, struct arena *a, const struct customer *c, in
     jw_obj_end(w);
 }
 
-static void ref(struct jw *w, const char *key, int64_t id, const char *name)
+/* {"id", "code" (when not NULL), "name"}, or null for id 0. */
+static void ref_object(struct jw *w, const char *key, int64_t id, const char *code,
+                       const char *name)
 {
     jw_key(w, key);
     if (!id) {
@@ -197,8 +200,20 @@ static void ref(struct jw *w, const char *key, int64_t id, const char *name)
     }
     jw_obj_begin(w);
     jw_kint(w, "id", id);
+    if (code)
+        jw_kstr(w, "code", code);
     jw_kstr(w, "name", name);
     jw_obj_end(w);
+}
+
+void jw_ref(struct jw *w, const char *key, int64_t id, const char *name)
+{
+    ref_object(w, key, id, NULL, name);
+}
+
+void jw_dept_ref(struct jw *w, const char *key, int64_t id, const char *code, const char *name)
+{
+    ref_object(w, key, id, code ? code : "", name);
 }
 
 static void minutes(struct jw *w, const char *key, int64_t from, int64_t to)
@@ -230,17 +245,8 @@ void render_ticket(struct jw *w, struct arena *a, const struct ticket *t, const 
     jw_kstr(w, "contact_name", t->contact_name);
     jw_kstr(w, "mood", t->mood);
     jw_kstr(w, "mood_note", t->mood_note);
-    ref(w, "assignee", t->assignee_id, t->assignee_name);
-    jw_key(w, "department");
-    if (t->department_id) {
-        jw_obj_begin(w);
-        jw_kint(w, "id", t->department_id);
-        jw_kstr(w, "code", t->department_code);
-        jw_kstr(w, "name", t->department_name);
-        jw_obj_end(w);
-    } else {
-        jw_null(w);
-    }
+    jw_ref(w, "assignee", t->assignee_id, t->assignee_name);
+    jw_dept_ref(w, "department", t->department_id, t->department_code, t->department_name);
     jw_key(w, "times");
     jw_obj_begin(w);
     jw_time(w, "raised_at", t->raised_at);
@@ -267,7 +273,7 @@ void render_ticket(struct jw *w, struct arena *a, const struct ticket *t, const 
     jw_kstr(w, "measures", t->measures);
     jw_kstr(w, "satisfaction", t->satisfaction);
     jw_kstr(w, "remarks", t->remarks);
-    ref(w, "reviewer", t->reviewer_id, t->reviewer_name);
+    jw_ref(w, "reviewer", t->reviewer_id, t->reviewer_name);
     jw_time(w, "reviewed_at", t->reviewed_at);
     jw_key(w, "sla");
     jw_obj_begin(w);
@@ -276,8 +282,8 @@ void render_ticket(struct jw *w, struct arena *a, const struct ticket *t, const 
     jw_kbool(w, "paused", t->sla_paused);
     jw_key(w, "breached");
     jw_arr_begin(w);
-    const char *breached[4];
-    size_t nbreached = labels_split(a, t->sla_breached, breached, 4);
+    const char *breached[SLA__COUNT]; /* one per target at most */
+    size_t nbreached = labels_split(a, t->sla_breached, breached, SLA__COUNT);
     for (size_t i = 0; i < nbreached; i++)
         jw_str(w, breached[i]);
     jw_arr_end(w);
@@ -306,7 +312,7 @@ void render_ticket(struct jw *w, struct arena *a, const struct ticket *t, const 
     for (int i = 0; next[i]; i++)
         jw_str(w, next[i]);
     jw_arr_end(w);
-    ref(w, "created_by", t->created_by, t->created_by_name);
+    jw_ref(w, "created_by", t->created_by, t->created_by_name);
     jw_time(w, "created_at", t->created_at);
     jw_time(w, "updated_at", t->updated_at);
     if (att) {
@@ -333,16 +339,7 @@ void render_user_fields(struct jw *w, const struct user *u)
     jw_kstr(w, "username", u->username);
     jw_kstr(w, "name", u->name);
     jw_kstr(w, "role", role_name(u->role));
-    jw_key(w, "department");
-    if (u->department_id) {
-        jw_obj_begin(w);
-        jw_kint(w, "id", u->department_id);
-        jw_kstr(w, "code", u->department_code);
-        jw_kstr(w, "name", u->department_name);
-        jw_obj_end(w);
-    } else {
-        jw_null(w);
-    }
+    jw_dept_ref(w, "department", u->department_id, u->department_code, u->department_name);
     jw_kbool(w, "active", u->active);
     jw_time(w, "created_at", u->created_at);
 }
@@ -386,7 +383,7 @@ void render_message(struct jw *w, const struct message *m)
     jw_kint(w, "id", m->id);
     jw_kstr(w, "kind", m->kind);
     jw_kstr(w, "body", m->body);
-    ref(w, "author", m->author_id, m->author_name);
+    jw_ref(w, "author", m->author_id, m->author_name);
     jw_time(w, "created_at", m->created_at);
     jw_key(w, "attachments");
     jw_arr_begin(w);
@@ -401,7 +398,7 @@ void render_history(struct jw *w, const struct history_entry *h)
     jw_obj_begin(w);
     jw_kint(w, "id", h->id);
     jw_time(w, "at", h->at);
-    ref(w, "actor", h->actor_id, h->actor_name);
+    jw_ref(w, "actor", h->actor_id, h->actor_name);
     jw_kstr(w, "action", h->action);
     jw_kraw(w, "detail", h->detail);
     jw_obj_end(w);

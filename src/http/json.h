@@ -38,6 +38,10 @@ int jids(json_t *o, const char *key, int64_t *ret, int max, int *ret_n, struct k
 
 /* Writers of the shapes in docs/api.md. `unmask` shows full contacts. */
 void jw_time(struct jw *w, const char *key, int64_t ms);
+/* {"id", "name"} of a user, or null for id 0. */
+void jw_ref(struct jw *w, const char *key, int64_t id, const char *name);
+/* {"id", "code", "name"} of a department, or null for id 0. */
+void jw_dept_ref(struct jw *w, const char *key, int64_t id, const char *code, const char *name);
 void render_customer(struct jw *w, struct arena *a, const struct customer *c, int unmask);
 /* att (may be NULL: no "attachments" key) lists the ticket's files. */
 void render_ticket(struct jw *w, struct arena *a, const struct ticket *t, const struct actor *who,

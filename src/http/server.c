@@ -28,6 +28,7 @@
 #include "http/http.h"
 #include "http/json.h"
 #include "http/static.h"
+#include "http/stream.h"
 #include "http/webhooks.h"
 #include "jobs/outbox.h"
 #include "jobs/scheduler.h"
@@ -39,7 +40,7 @@
 #include "store/db.h"
 #include "store/writer.h"
 
-enum exec { EXEC_READ, EXEC_WRITE, EXEC_SLOW, EXEC_AUDITED };
+enum exec { EXEC_READ, EXEC_WRITE, EXEC_SLOW, EXEC_AUDITED, EXEC_STREAM };
 
 struct route {
     const char *method, *pattern;
@@ -301,7 +302,12 @@ static enum MHD_Result queue(struct conn_req *cr)
         resp->render(&cr->req, resp, resp->render_arg);
         resp->render = NULL;
     }
-    if (resp->data) {
+    if (resp->stream) { /* an open event stream: its hub feeds it (http/stream.h) */
+        struct sse *s = resp->stream;
+        resp->stream = NULL;
+        if (!(r = stream_response(s, cr->conn)))
+            return MHD_NO;
+    } else if (resp->data) {
         r = MHD_create_response_from_buffer(resp->data_len, (void *)resp->data,
                                             MHD_RESPMEM_MUST_COPY);
     } else {
@@ -312,8 +318,9 @@ static enum MHD_Result queue(struct conn_req *cr)
     if (!r)
         return MHD_NO;
     add_security_headers(r);
-    MHD_add_response_header(r, "Content-Type",
-                            resp->content_type ? resp->content_type : "application/json");
+    if (!MHD_get_response_header(r, "Content-Type"))
+        MHD_add_response_header(r, "Content-Type",
+                                resp->content_type ? resp->content_type : "application/json");
     if (!resp->data || strncmp(cr->req.path, "/api/", 5) == 0)
         MHD_add_response_header(r, "Cache-Control", "no-store");
     for (int i = 0; i < resp->nheaders; i++)
@@ -428,6 +435,7 @@ static enum MHD_Result dispatch(struct conn_req *cr)
     MHD_get_connection_values(cr->conn, MHD_GET_ARGUMENT_KIND, collect_query, cr);
     req->content_type = MHD_lookup_connection_value(cr->conn, MHD_HEADER_KIND, "Content-Type");
     req->if_match = MHD_lookup_connection_value(cr->conn, MHD_HEADER_KIND, "If-Match");
+    req->last_event_id = MHD_lookup_connection_value(cr->conn, MHD_HEADER_KIND, "Last-Event-ID");
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(cr->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     char ip[INET6_ADDRSTRLEN] = "";
@@ -451,7 +459,7 @@ static enum MHD_Result dispatch(struct conn_req *cr)
     enum exec exec = cr->route->exec;
     if (exec == EXEC_AUDITED)
         exec = query_flag(req, "unmask") ? EXEC_WRITE : EXEC_READ;
-    if (exec == EXEC_READ) {
+    if (exec == EXEC_READ || exec == EXEC_STREAM) {
         run_handler(cr, db);
         return queue(cr);
     }
@@ -679,6 +687,11 @@ int server_run(const struct config *cfg)
         fprintf(stderr, "kefu: cannot open \"%s\": %s\n", srv.db_path, e.message);
         return 1;
     }
+    if (stream_hub_start(srv.db_path, srv.writer)) {
+        writer_stop(srv.writer);
+        writer_free(srv.writer);
+        return 1;
+    }
     executor_start(&srv.slow, "kefu-password", SLOW_THREADS);
     srv.scheduler = scheduler_start(srv.db_path, srv.writer);
     srv.outbox = outbox_start(srv.db_path, srv.writer, webhook_render);
@@ -695,8 +708,10 @@ int server_run(const struct config *cfg)
         outbox_stop(srv.outbox);
         scheduler_stop(srv.scheduler);
         executor_stop(&srv.slow);
+        stream_hub_stop();
         writer_stop(srv.writer);
         writer_free(srv.writer);
+        stream_hub_free();
         return 1;
     }
     fprintf(stderr, "kefu: serving http://%s/ (%u threads, data in \"%s\")\n", cfg->listen, threads,
@@ -708,7 +723,9 @@ int server_run(const struct config *cfg)
     /* No MHD_quiesce_daemon: with a pool of epoll threads, libmicrohttpd 0.9.75 (Debian 12)
      * takes the listening socket out of each thread's epoll set there while the threads may
      * do the same, and aborts when it loses that race. New connections are accepted until
-     * MHD_stop_daemon; writes on them are answered 503 once the writer has stopped. */
+     * MHD_stop_daemon; writes on them are answered 503 once the writer has stopped. The live
+     * streams end first: none may stay suspended when the daemon stops. */
+    stream_hub_stop();
     outbox_stop(srv.outbox); /* ends a POST under way: it is sent again after a restart */
     scheduler_stop(srv.scheduler);
     executor_stop(&srv.slow); /* what it writes is still taken */
@@ -722,6 +739,7 @@ int server_run(const struct config *cfg)
         usleep(1000);
     MHD_stop_daemon(d);
     writer_free(srv.writer);
+    stream_hub_free();
     static_free();
     fprintf(stderr, "kefu: stopped\n");
     return 0;

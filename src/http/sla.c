@@ -214,6 +214,16 @@ int h_calendar_get(struct request *req, struct response *resp)
     return 200;
 }
 
+int h_calendar_delete(struct request *req, struct response *resp)
+{
+    struct kf_error e = {0};
+    int64_t id = param_id(req, 0);
+    int rc = id ? calendar_delete(req->db, &req->actor, id, &e) : KF_ENOTFOUND;
+    if (rc)
+        return reply_error(resp, rc, &e);
+    return 204;
+}
+
 int h_calendars_list(struct request *req, struct response *resp)
 {
     struct calendar *v;
@@ -341,6 +351,16 @@ int h_sla_policy_get(struct request *req, struct response *resp)
     jw_init(&w, &resp->body);
     render_policy(&w, &p);
     return 200;
+}
+
+int h_sla_policy_delete(struct request *req, struct response *resp)
+{
+    struct kf_error e = {0};
+    int64_t id = param_id(req, 0);
+    int rc = id ? sla_policy_delete(req->db, &req->actor, id, &e) : KF_ENOTFOUND;
+    if (rc)
+        return reply_error(resp, rc, &e);
+    return 204;
 }
 
 int h_sla_policies_list(struct request *req, struct response *resp)

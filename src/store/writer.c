@@ -58,6 +58,8 @@ struct writer {
     pthread_cond_t ckpt_cv;
     int ckpt_stop;
     atomic_long commits, jobs, syncs, checkpoints;
+    writer_hook_fn *_Atomic durable_hook;
+    void *durable_arg;
 };
 
 /* The timed waits here end at ktime_monotonic() times: their condition variables are made on
@@ -134,6 +136,9 @@ static void *syncer_main(void *arg)
             abort();
         }
         atomic_fetch_add(&w->syncs, 1);
+        writer_hook_fn *hook = atomic_load(&w->durable_hook);
+        if (hook)
+            hook(w->durable_arg);
         /* the writer commits what waited for this sync, and the disk starts on it while these
          * jobs finish; the flag changes before the writer's lock is taken, so the writer either
          * sees it or is already waiting for the signal. (A commit may already wait here.) */
@@ -414,6 +419,12 @@ int writer_run(struct writer *w, write_fn *fn, void *arg)
     pthread_mutex_destroy(&wj.mu);
     pthread_cond_destroy(&wj.cv);
     return rc;
+}
+
+void writer_set_durable_hook(struct writer *w, writer_hook_fn *fn, void *arg)
+{
+    w->durable_arg = arg;
+    atomic_store(&w->durable_hook, fn);
 }
 
 void writer_get_stats(struct writer *w, struct writer_stats *ret)

@@ -53,6 +53,12 @@ typedef int write_fn(struct db *db, void *arg);
  * result (what it wrote was undone), or a code as for done(), or KF_ESHUTDOWN. */
 int writer_run(struct writer *w, write_fn *fn, void *arg);
 
+typedef void writer_hook_fn(void *arg);
+/* Has fn(arg) called on the sync thread after each commit is durable, before its jobs' done():
+ * to wake whoever reads what was written (the live stream's hub). fn must not block. Set it
+ * before the first job; NULL removes it. */
+void writer_set_durable_hook(struct writer *w, writer_hook_fn *fn, void *arg);
+
 /* Counters since start, for /metrics. */
 void writer_get_stats(struct writer *w, struct writer_stats *ret);
 

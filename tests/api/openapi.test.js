@@ -151,6 +151,29 @@ function operation(op) {
   return found;
 }
 
+// An event stream's answer: its status and type and the text of its first chunk, then closed
+// (it never ends by itself).
+async function firstChunk(client, path, headers = {}) {
+  const h = { ...headers };
+  if (client.cookie) h.Cookie = client.cookie;
+  if (client.token) h.Authorization = 'Bearer ' + client.token;
+  const ac = new AbortController();
+  const r = await fetch(client.base + path, { headers: h, signal: ac.signal });
+  const type = r.headers.get('content-type') || '';
+  let text = '';
+  if (type.startsWith('text/event-stream')) {
+    const reader = r.body.getReader();
+    const { value } = await reader.read();
+    text = new TextDecoder().decode(value);
+    ac.abort();
+  } else {
+    text = await r.text();
+  }
+  return { status: r.status, type, text };
+}
+
+const isStream = (o) => Boolean(deref(o.responses['200'])?.content?.['text/event-stream']);
+
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
 // The ways value differs from schema (OpenAPI 3.0: nullable, $ref, allOf). A property that the
@@ -352,9 +375,9 @@ after(() => srv.finish());
 
 test('the server answers every documented GET without path parameters', async () => {
   await useSpec();
-  for (const { op, method, path } of operations()) {
+  for (const { op, method, path, operation: o } of operations()) {
     if (method !== 'get' || path.includes('{')) continue;
-    const r = await admin.get(path);
+    const r = isStream(o) ? await firstChunk(admin, path) : await admin.get(path);
     assert.equal(r.status, 200, `${op} → ${r.status} ${r.text.slice(0, 200)}`);
   }
 });
@@ -559,6 +582,15 @@ test('every operation answers in the shapes the spec describes', async () => {
     params: { id: pol.id }, body: { calendar_id: null, first_response_minutes: 30 },
   }), 200);
 
+  // removing: a calendar in use is kept until its policy goes
+  expect(await call(admin, 'PATCH /api/v1/sla-policies/{id}', { params: { id: pol.id }, body: { calendar_id: cal.id } }), 200);
+  expect(await call(admin, 'DELETE /api/v1/calendars/{id}', { params: { id: cal.id } }), 409);
+  expect(await call(agent, 'DELETE /api/v1/sla-policies/{id}', { params: { id: pol.id } }), 403);
+  expect(await call(admin, 'DELETE /api/v1/sla-policies/{id}', { params: { id: pol.id } }), 204);
+  expect(await call(admin, 'DELETE /api/v1/sla-policies/{id}', { params: { id: pol.id } }), 404);
+  expect(await call(admin, 'DELETE /api/v1/calendars/{id}', { params: { id: cal.id } }), 204);
+  expect(await call(admin, 'DELETE /api/v1/calendars/{id}', { params: { id: cal.id } }), 404);
+
   const settings = expect(await call(admin, 'GET /api/v1/settings'), 200);
   expect(await call(admin, 'PATCH /api/v1/settings', {
     body: { ticket_number_format: settings.ticket_number_format },
@@ -684,6 +716,19 @@ test('every operation answers in the shapes the spec describes', async () => {
   expect(await call(supervisor, 'GET /api/v1/notifications', { query: '?cursor=x' }), 422);
   expect(await call(admin, 'POST /api/v1/test/clock', { body: {} }), 422);
 
+  // the supervisor's board and the live stream (read up to its first bytes, then closed)
+  const board = expect(await call(supervisor, 'GET /api/v1/board'), 200);
+  assert.ok(board.totals.open >= 1 && board.overdue.length >= 1, JSON.stringify(board.totals));
+  expect(await call(agent, 'GET /api/v1/board'), 403);
+  expect(await call(anon, 'GET /api/v1/board'), 401);
+  const live = await firstChunk(admin, '/api/v1/stream?last_event_id=0');
+  assert.equal(live.status, 200);
+  assert.match(live.type, /^text\/event-stream/);
+  assert.match(live.text, /^retry: \d+\n/);
+  assert.equal(flat(deref(operation('GET /api/v1/stream').operation.responses['200']).content['text/event-stream'].schema).type, 'string');
+  covered.set('GET /api/v1/stream', new Set(['200']));
+  expect(await call(anon, 'GET /api/v1/stream'), 401);
+  expect(await call(admin, 'GET /api/v1/stream', { query: '?last_event_id=yesterday' }), 422);
   // the notification webhook, pointed at a port where nothing listens: its delivery waits
   const nobody = await freePort();
   const hook = expect(await call(admin, 'POST /api/v1/webhooks', {

@@ -229,6 +229,52 @@ test('policies are refused with the field at fault, and one per priority and typ
   assert.equal(r.status, 403);
 });
 
+test('deleting: a policy goes and its tickets keep their deadlines; a calendar in use is kept', async () => {
+  const day = [['09:00', '18:00']];
+  let r = await admin.post('/api/v1/calendars', {
+    name: '值班日历', time_zone: 'Asia/Shanghai', hours: { mon: day, tue: day, wed: day, thu: day, fri: day },
+  });
+  assert.equal(r.status, 201, r.text);
+  const cal = r.body;
+  r = await admin.post('/api/v1/sla-policies', {
+    name: '低优先级投诉', priority: 'low', type: 'complaint', accept_minutes: 10, first_response_minutes: 20,
+    resolve_minutes: 30, calendar_id: cal.id,
+  });
+  assert.equal(r.status, 201, r.text);
+  const pol = r.body;
+  await clock('2023-10-10T14:00:00+08:00');
+  const t = await create({ urgency: 'low', subject: '删除策略前的工单' });
+  assert.equal(t.sla.policy_id, pol.id);
+
+  r = await admin.del(`/api/v1/calendars/${cal.id}`);
+  assert.equal(r.status, 409, 'a policy counts on it');
+  assert.equal(r.body.error.field, 'id');
+  r = await sup.del(`/api/v1/sla-policies/${pol.id}`);
+  assert.equal(r.status, 403);
+  r = await admin.del(`/api/v1/sla-policies/${pol.id}`);
+  assert.equal(r.status, 204, r.text);
+  assert.equal((await admin.get(`/api/v1/sla-policies/${pol.id}`)).status, 404);
+  assert.equal((await admin.del(`/api/v1/sla-policies/${pol.id}`)).status, 404);
+
+  // the ticket keeps its due times, and its clocks still act
+  const kept = (await admin.get(`/api/v1/tickets/${t.id}`)).body;
+  assert.deepEqual(kept.due, t.due);
+  assert.equal(kept.sla.policy_id, null);
+  await clock('2023-10-10T14:15:00+08:00');
+  assert.deepEqual(actions(await history(t.id), 'escalated'), ['accept']);
+  // a new ticket of that priority and type gets the priority's own policy
+  const u = await create({ urgency: 'low', subject: '删除策略后的工单' });
+  const low = (await agent.get('/api/v1/sla-policies')).body.items.find((x) => x.priority === 'low' && !x.type);
+  assert.equal(u.sla.policy_id, low.id);
+
+  r = await sup.del(`/api/v1/calendars/${cal.id}`);
+  assert.equal(r.status, 403);
+  r = await admin.del(`/api/v1/calendars/${cal.id}`);
+  assert.equal(r.status, 204, r.text);
+  assert.equal((await admin.get(`/api/v1/calendars/${cal.id}`)).status, 404);
+  assert.ok(!(await admin.get('/api/v1/calendars')).body.items.some((c) => c.id === cal.id));
+});
+
 test('a deadline that passes while the server is down is acted on once when it is back', async () => {
   await clock('2023-10-11T10:00:00+08:00');
   const t = await create({ subject: '停机期间' });

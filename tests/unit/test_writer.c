@@ -166,10 +166,47 @@ static void stopping_finishes_what_is_queued_and_refuses_the_rest(void **state)
     assert_int_equal(settings_like(f->reader, "t.late"), 0);
 }
 
+struct hooked {
+    struct db *db; /* the hook's own connection */
+    int calls;
+    int64_t seen; /* rows of h.* the hook saw at its last call */
+};
+
+static void count_hook(void *arg)
+{
+    struct hooked *h = arg;
+    h->calls++;
+    h->seen = settings_like(h->db, "h.");
+    db_reset_all(h->db);
+}
+
+static void the_durable_hook_runs_after_each_sync_before_the_jobs_are_told(void **state)
+{
+    struct fixture *f = *state;
+    struct hooked h = {0};
+    assert_int_equal(db_open(f->path, DB_READONLY, &h.db, NULL), 0);
+    writer_set_durable_hook(f->w, count_hook, &h);
+    assert_int_equal(writer_run(f->w, put_setting, (char *)"h.one"), 0);
+    /* writer_run returned after done(): the hook had run, and saw the row */
+    assert_true(h.calls >= 1);
+    assert_int_equal(h.seen, 1);
+    assert_int_equal(writer_run(f->w, put_setting, (char *)"h.two"), 0);
+    assert_int_equal(h.seen, 2);
+    struct writer_stats st;
+    writer_get_stats(f->w, &st);
+    assert_int_equal(h.calls, st.syncs);
+    writer_set_durable_hook(f->w, NULL, NULL);
+    assert_int_equal(writer_run(f->w, put_setting, (char *)"h.three"), 0);
+    assert_int_equal(h.seen, 2); /* removed: not called again */
+    db_close(h.db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(a_job_is_visible_when_writer_run_returns, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            the_durable_hook_runs_after_each_sync_before_the_jobs_are_told, setup, teardown),
         cmocka_unit_test_setup_teardown(a_failing_job_undoes_only_itself, setup, teardown),
         cmocka_unit_test_setup_teardown(concurrent_jobs_share_commits_and_each_keeps_its_own_result,
                                         setup, teardown),

@@ -124,3 +124,40 @@ export const tokens = {
   create: (name, expiresAt) => call('POST', '/tokens', expiresAt ? { name, expires_at: expiresAt } : { name }),
   revoke: (id) => call('DELETE', `/tokens/${id}`),
 };
+
+// Service levels and routing to people: SLA policies, business calendars, shifts, transfers, nudges.
+export const slaPolicies = {
+  list: () => call('GET', '/sla-policies'),
+  create: (body) => call('POST', '/sla-policies', body),
+  patch: (id, body) => call('PATCH', `/sla-policies/${id}`, body),
+  remove: (id) => call('DELETE', `/sla-policies/${id}`),
+};
+
+export const calendars = {
+  list: () => call('GET', '/calendars'),
+  create: (body) => call('POST', '/calendars', body),
+  patch: (id, body) => call('PATCH', `/calendars/${id}`, body),
+  remove: (id) => call('DELETE', `/calendars/${id}`),
+};
+
+export const shifts = {
+  list: (params) => call('GET', '/shifts' + qs(params)),
+  create: (body) => call('POST', '/shifts', body),
+  remove: (id) => call('DELETE', `/shifts/${id}`),
+};
+
+export const routing = {
+  transfers: (ticketId) => call('GET', `/tickets/${ticketId}/transfers`),
+  transfer: (ticketId, body) => call('POST', `/tickets/${ticketId}/transfers`, body),
+  nudge: (ticketId, message) => call('POST', `/tickets/${ticketId}/nudges`, message ? { message } : {}),
+};
+
+// the supervisor's board and the caller's notifications
+export const board = {
+  get: () => call('GET', '/board'),
+};
+
+export const notifications = {
+  list: (params) => call('GET', '/notifications' + qs(params)),
+  read: (id) => call('POST', `/notifications/${id}/read`),
+};

@@ -16,6 +16,12 @@ const routes = [
   { path: '/admin/categories', component: () => import('./views/admin/CategoriesView.vue'), meta: { admin: true } },
   { path: '/admin/priority-rules', component: () => import('./views/admin/PriorityRulesView.vue'), meta: { lead: true } },
   { path: '/admin/settings', component: () => import('./views/admin/SettingsView.vue'), meta: { admin: true } },
+  // Service levels and shifts (排班): supervisors read policies and calendars, admins change them;
+  // everyone sees the shift week, supervisors and admins plan it.
+  { path: '/admin/sla-policies', component: () => import('./views/admin/SlaPoliciesView.vue'), meta: { lead: true } },
+  { path: '/admin/calendars', component: () => import('./views/admin/CalendarsView.vue'), meta: { lead: true } },
+  { path: '/shifts', component: () => import('./views/shifts/ShiftsView.vue') },
+  { path: '/board', component: () => import('./views/board/BoardView.vue'), meta: { lead: true } },
   // Any other path says there is no such page rather than showing another one.
   { path: '/:rest(.*)*', component: () => import('./views/not-found/NotFoundView.vue') },
 ];

@@ -31,6 +31,9 @@ INSERT INTO calendar_hours(calendar_id, weekday, start_min, end_min) VALUES ($1,
 -- name: calendar_day_insert
 INSERT INTO calendar_days(calendar_id, day, kind) VALUES ($1, $2, $3);
 
+-- name: calendar_delete
+DELETE FROM calendars WHERE id = $1;
+
 -- name: calendar_in_use
 SELECT count(*) FROM sla_policies WHERE calendar_id = $1;
 
@@ -44,6 +47,9 @@ UPDATE sla_policies SET name = $2, priority = $3, type = $4, accept_minutes = $5
     first_response_minutes = $6, resolve_minutes = $7, calendar_id = $8, warn_percent = $9,
     updated_at = $10
 WHERE id = $1;
+
+-- name: sla_policy_release
+UPDATE tickets SET sla_policy_id = NULL WHERE sla_policy_id = $1;
 
 -- name: sla_policy_delete
 DELETE FROM sla_policies WHERE id = $1;
@@ -69,9 +75,6 @@ ORDER BY coalesce(type, '') DESC LIMIT 1; -- the type's own first, in sla_polici
 -- name: sla_policy_scope_taken
 SELECT id FROM sla_policies WHERE priority = $1 AND coalesce(type, '') = coalesce($2, '')
 AND id <> $3;
-
--- name: sla_policy_in_use
-SELECT count(*) FROM tickets WHERE sla_policy_id = $1;
 
 -- name: deadlines_start
 -- a new ticket's clocks, those of its policy (a budget of NULL: the policy has no such clock)

@@ -1,4 +1,4 @@
--- 007: the notification webhook: outgoing deliveries of outbox events to a gateway (SMS,
+-- 008: the notification webhook: outgoing deliveries of outbox events to a gateway (SMS,
 -- enterprise IM), each try recorded, and the dispatcher's place in the outbox.
 CREATE TABLE webhooks (
     id             INTEGER PRIMARY KEY,
