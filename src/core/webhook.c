@@ -6,6 +6,7 @@
 
 #include "core/actor.h"
 #include "core/audit.h"
+#include "core/outbox.h"
 #include "lib/arena.h"
 #include "lib/banned.h"
 #include "lib/err.h"
@@ -341,38 +342,12 @@ int webhook_retry(struct db *db, int64_t webhook_id, int64_t delivery_id, struct
 
 /* ---- the dispatcher's side ---- */
 
-int outbox_cursor(struct db *db, int64_t *ret)
+int webhook_cursor(struct db *db, int64_t *ret)
 {
     struct stmt *st = db_stmt(db, SQL_outbox_cursor_get);
     st_text(st, 1, cursor_name);
     int rc = st_one_int(st, ret);
     return rc < 0 ? rc : rc ? 0 : KF_EDB;
-}
-
-int outbox_events(struct db *db, int64_t after, int max, struct arena *arena,
-                  struct outbox_event **ret, size_t *ret_n)
-{
-    struct stmt *st = db_stmt(db, SQL_outbox_events_after);
-    st_int(st, 1, after);
-    st_int(st, 2, max);
-    struct outbox_event *v = arena_alloc(arena, (size_t)max * sizeof(*v));
-    size_t n = 0;
-    int rc;
-    while ((rc = st_step(st)) == 1) {
-        struct outbox_event *ev = &v[n++];
-        ev->id = col_int(st, 0);
-        ev->at = col_int(st, 1);
-        ev->kind = arena_strdup(arena, col_text(st, 2));
-        ev->entity = arena_strdup(arena, col_text(st, 3));
-        ev->entity_id = col_int(st, 4);
-        ev->payload = arena_strdup(arena, col_text(st, 5));
-    }
-    st_reset(st);
-    if (rc < 0)
-        return rc;
-    *ret = v;
-    *ret_n = n;
-    return 0;
 }
 
 struct sub {

@@ -89,18 +89,10 @@ int webhook_retry(struct db *db, int64_t webhook_id, int64_t delivery_id, struct
 
 /* ---- the dispatcher's side ---- */
 
-struct outbox_event {
-    int64_t id, at;
-    const char *kind, *entity;
-    int64_t entity_id;
-    const char *payload;
-};
+struct outbox_event; /* core/outbox.h: outbox_read() reads them */
 
 /* Where the dispatcher is: the last event fanned out. */
-int outbox_cursor(struct db *db, int64_t *ret);
-/* Up to max events after `after`, oldest first. */
-int outbox_events(struct db *db, int64_t after, int max, struct arena *arena,
-                  struct outbox_event **ret, size_t *ret_n);
+int webhook_cursor(struct db *db, int64_t *ret);
 /* Whether an enabled webhook takes events of this kind. */
 int webhook_wanted(struct db *db, const char *kind, int *ret);
 

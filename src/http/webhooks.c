@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/outbox.h"
 #include "core/ticket.h"
 #include "core/user.h"
 #include "core/webhook.h"

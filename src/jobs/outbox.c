@@ -7,11 +7,13 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include "channels/webhook_out.h"
+#include "core/outbox.h"
 #include "core/webhook.h"
 #include "lib/arena.h"
 #include "lib/banned.h"
@@ -52,12 +54,14 @@ static int fan_run(struct db *db, void *arg)
 static int fan_out_batch(struct outbox *o)
 {
     struct arena a = ARENA_INIT;
-    struct outbox_event *ev;
+    struct outbox_event *ev = arena_alloc(&a, FAN_BATCH * sizeof(*ev));
     size_t n = 0;
     int64_t from;
-    int rc = outbox_cursor(o->db, &from);
-    if (!rc)
-        rc = outbox_events(o->db, from, FAN_BATCH, &a, &ev, &n);
+    int rc = webhook_cursor(o->db, &from);
+    if (!rc && (rc = outbox_read(o->db, from, INT64_MAX, FAN_BATCH, &a, ev)) >= 0) {
+        n = (size_t)rc;
+        rc = 0;
+    }
     const char **members = n ? arena_alloc(&a, n * sizeof(*members)) : NULL;
     for (size_t i = 0; !rc && i < n; i++) {
         int wanted = 0;

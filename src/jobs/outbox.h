@@ -1,8 +1,8 @@
 /* outbox.h: the outbox dispatcher: its own thread fans new events out to the notification
  * webhooks and sends the deliveries that are due, so that no network wait ever holds up a
  * request thread or the scheduler. */
-#ifndef KEFU_OUTBOX_H
-#define KEFU_OUTBOX_H
+#ifndef KEFU_JOBS_OUTBOX_H
+#define KEFU_JOBS_OUTBOX_H
 
 struct db;
 struct arena;

@@ -26,9 +26,6 @@ SELECT last_event_id FROM outbox_cursors WHERE name = $1;
 -- name: outbox_cursor_move
 UPDATE outbox_cursors SET last_event_id = $3 WHERE name = $1 AND last_event_id = $2;
 
--- name: outbox_events_after
-SELECT id, at, kind, entity, entity_id, payload FROM events WHERE id > $1 ORDER BY id LIMIT $2;
-
 -- name: delivery_insert
 INSERT INTO webhook_deliveries(webhook_id, event_id, event, body, status, attempts, next_at,
                                created_at)
