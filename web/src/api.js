@@ -161,3 +161,13 @@ export const notifications = {
   list: (params) => call('GET', '/notifications' + qs(params)),
   read: (id) => call('POST', `/notifications/${id}/read`),
 };
+
+// the notification webhook (admin)
+export const webhooks = {
+  list: () => call('GET', '/webhooks'),
+  create: (body) => call('POST', '/webhooks', body),
+  patch: (id, body) => call('PATCH', `/webhooks/${id}`, body),
+  remove: (id) => call('DELETE', `/webhooks/${id}`),
+  deliveries: (id, params) => call('GET', `/webhooks/${id}/deliveries` + qs(params)),
+  retry: (id, delivery) => call('POST', `/webhooks/${id}/deliveries/${delivery}/retry`),
+};
