@@ -4,44 +4,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { createServer } from 'node:http';
+import { receiver, until } from '../lib/receiver.js';
 import { ADMIN, Client, Server, freePort } from '../lib/server.js';
 
 const SECRET = 'gateway-secret-0123456789';
 let srv, admin, agent, offset = 0;
 
-// A receiver on 127.0.0.1: records every request; answer() says the status of each.
-async function receiver({ port = 0, answer = () => 200 } = {}) {
-  const got = [];
-  const server = createServer((req, res) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks).toString('utf8');
-      const hit = { method: req.method, url: req.url, headers: req.headers, raw, body: JSON.parse(raw) };
-      got.push(hit);
-      res.writeHead(answer(hit, got.length)).end('ok');
-    });
-  });
-  await new Promise((ok) => server.listen(port, '127.0.0.1', ok));
-  return {
-    got,
-    url: `http://127.0.0.1:${server.address().port}/hook`,
-    close: () => new Promise((ok) => server.close(ok)),
-  };
-}
-
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function until(what, fn, ms = 8000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('timed out waiting for ' + what);
-    await sleep(100);
-  }
-}
-
 // Moves the server's clock on by `s` seconds (and by what has passed meanwhile).
 async function advance(s) {
   offset += s * 1000;

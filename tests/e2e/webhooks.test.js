@@ -3,11 +3,11 @@
 // with every try listed, and switches the webhook off.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
+import { receiver, until } from '../lib/receiver.js';
 import { ADMIN, startWithAdmin } from '../lib/server.js';
 import { launch, signIn } from './browser.js';
 
-let srv, browser, api, agent, rx, got = [];
+let srv, browser, api, agent, rx;
 
 before(async () => {
   ({ srv, admin: api } = await startWithAdmin());
@@ -15,38 +15,20 @@ before(async () => {
   const r = await api.post('/api/v1/users', { username: 'xiaoli', name: '小李', role: 'agent', password: 'password-123' });
   assert.equal(r.status, 201, r.text);
   agent = r.body;
-  rx = createServer((req, res) => {
-    let raw = '';
-    req.on('data', (c) => { raw += c; });
-    req.on('end', () => {
-      got.push({ headers: req.headers, body: JSON.parse(raw) });
-      res.writeHead(got.length === 1 ? 500 : 200).end();
-    });
-  });
-  await new Promise((ok) => rx.listen(0, '127.0.0.1', ok));
+  rx = await receiver({ answer: (hit, n) => (n === 1 ? 500 : 200) });
 });
 
 after(async () => {
   await browser?.close();
-  await new Promise((ok) => rx.close(ok));
+  await rx?.close();
   await srv.finish();
 });
-
-async function until(what, fn, ms = 10000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('timed out waiting for ' + what);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 test('an admin sets up the webhook, sees a failed try, sends it again and switches it off', async () => {
   const page = await signIn(browser, srv.base, ADMIN.username, ADMIN.password);
   await page.getByTestId('nav-webhooks').click();
   await page.getByTestId('webhook-new').click();
-  const url = `http://127.0.0.1:${rx.address().port}/sms`;
+  const { url, got } = rx;
   await page.getByTestId('webhook-url').fill(url);
   await page.getByTestId('webhook-secret').fill('short');
   await page.getByTestId('webhook-save').click();
