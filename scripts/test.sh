@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test.sh: every test: C unit tests, API tests against a real server, browser tests; the unit
-# and API suites once more under AddressSanitizer and UndefinedBehaviorSanitizer.
+# and API suites once more under AddressSanitizer and UndefinedBehaviorSanitizer; the mail
+# intake fuzzed for a minute.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 fail=0
@@ -29,11 +30,17 @@ make -s check-format || { echo "clang-format: files above need formatting"; fail
 if grep -rlE '#include [<"](microhttpd|jansson)\.h[>"]' src/core src/store src/lib; then
     echo "layering: core, store and lib may not include HTTP or JSON libraries"; fail=1
 fi
+if grep -rlE '#include [<"]gmime/' src/core src/store src/lib src/http src/jobs; then
+    echo "layering: only src/channels may include GMime"; fail=1
+fi
 
 step "unit tests"
 make -s -j"$(nproc)" unit MODE=rel || fail=1
 step "unit tests (sanitizers)"
 make -s -j"$(nproc)" unit MODE=asan || fail=1
+
+step "fuzzing the mail intake (60 s)"
+make -s fuzz FUZZ_SECONDS=60 || fail=1
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

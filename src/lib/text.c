@@ -6,6 +6,7 @@
 #include "lib/arena.h"
 #include "lib/banned.h"
 #include "lib/err.h"
+#include "lib/strbuf.h"
 
 size_t utf8_chars(const char *s)
 {
@@ -49,6 +50,35 @@ int utf8_valid(const char *s, size_t n)
         p += len;
     }
     return 1;
+}
+
+void text_add_utf8(struct strbuf *sb, const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        size_t j = i;
+        while (j < n && (unsigned char)s[j] < 0x80)
+            j++;
+        strbuf_add(sb, s + i, j - i);
+        i = j;
+        if (i >= n)
+            break;
+        size_t len = 0;
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0xC2 && c <= 0xDF)
+            len = 2;
+        else if (c >= 0xE0 && c <= 0xEF)
+            len = 3;
+        else if (c >= 0xF0 && c <= 0xF4)
+            len = 4;
+        if (len && i + len <= n && utf8_valid(s + i, len)) {
+            strbuf_add(sb, s + i, len);
+            i += len;
+        } else {
+            strbuf_add(sb, "\xEF\xBF\xBD", 3);
+            i++;
+        }
+    }
 }
 
 char *mask_phone(struct arena *a, const char *phone)

@@ -6,11 +6,14 @@
 
 struct arena;
 struct kf_error;
+struct strbuf;
 
 /* Counts the characters (code points) of a valid UTF-8 string. */
 size_t utf8_chars(const char *s);
 /* 1 when the n bytes at s are valid UTF-8 (no overlongs, no surrogates, no NUL). */
 int utf8_valid(const char *s, size_t n);
+/* Appends the n bytes at s to sb, each byte that is not part of valid UTF-8 as U+FFFD. */
+void text_add_utf8(struct strbuf *sb, const char *s, size_t n);
 
 /* 1 when s holds nothing but white space (ASCII, the ideographic space U+3000, no-break
  * spaces); NULL counts as blank. */
