@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 debs=(gcc make pkg-config ca-certificates tzdata curl
       libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev libinih-dev libcmocka-dev clang-format
       nodejs npm chromium fonts-noto-cjk sqlite3
-      libgmime-3.0-dev clang
+      libgmime-3.0-dev clang libclang-rt-14-dev
       libcurl4-openssl-dev)
 missing=()
 for p in "${debs[@]}"; do
