@@ -161,3 +161,12 @@ export const notifications = {
   list: (params) => call('GET', '/notifications' + qs(params)),
   read: (id) => call('POST', `/notifications/${id}/read`),
 };
+
+// channels: connecting a mailbox; settings come back with secrets as "set"
+export const channels = {
+  list: () => call('GET', '/channels'),
+  get: (code) => call('GET', `/channels/${encodeURIComponent(code)}`),
+  create: (body) => call('POST', '/channels', body),
+  patch: (code, body) => call('PATCH', `/channels/${encodeURIComponent(code)}`, body),
+  status: (code) => call('GET', `/channels/${encodeURIComponent(code)}/status`),
+};

@@ -134,4 +134,16 @@ export default {
       breached: 'Deadline missed', nudge: 'Nudge', second_handling: 'Second handling',
     },
   },
+  channels: {
+    nav: 'Channels', title: 'Channels', new: 'New channel', edit: 'Edit channel', name: 'Name', kind: 'Kind',
+    hint: 'Where tickets come from. For a mail channel, enter the mailbox here; today mail arrives from your mail server through kefu mail-ingest (see the README).',
+    notYet: 'IMAP polling and SMTP sending are not there yet: these settings are checked and kept for them.',
+    secretSet: 'Set (leave empty to keep)', ok: 'Healthy', failing: 'Failing', lastSuccess: 'Last success', lastError: 'Last error',
+    kinds: { mail: 'E-mail', webhook: 'Webhook', wechat: 'WeChat', chat: 'Live chat', phone: 'Phone', web: 'Web form', manual: 'Registered by hand' },
+    s: {
+      imap_url: 'IMAP address', imap_user: 'IMAP user', imap_password: 'IMAP password', smtp_url: 'SMTP address',
+      smtp_user: 'SMTP user', smtp_password: 'SMTP password', smtp_tls: 'SMTP security', from: 'From',
+      poll_seconds: 'Poll every (s)', acknowledge: 'Acknowledge',
+    },
+  },
 };
