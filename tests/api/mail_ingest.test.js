@@ -3,6 +3,7 @@
 // a mailbox.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, kefu, ROOT, startWithAdmin } from '../lib/server.js';
@@ -179,6 +180,23 @@ test('mail-ingest works while the server writes too', async () => {
   assert.deepEqual(codes, [0, 0, 0, 0, 0]);
   assert.ok(done.every((r) => r.status === 201));
   assert.equal((await mailTickets()).filter((x) => x.subject.startsWith('并发邮件')).length, 5);
+});
+
+test('a mail that cannot be stored now (the database locked) exits 75, and is taken later', async () => {
+  // another process holds the write lock for longer than the writer waits
+  const holder = spawn('sqlite3', [join(srv.dataDir, 'kefu.db')], { stdio: ['pipe', 'ignore', 'inherit'] });
+  holder.stdin.write("BEGIN EXCLUSIVE;\nUPDATE settings SET value = value WHERE key = 'ticket_number_format';\n");
+  await new Promise((ok) => setTimeout(ok, 300));
+  const locked = mail({ id: 'locked-1@example.net', subject: '锁住的时候来的邮件', from: 'lock@example.org' });
+  const r = ingest(locked);
+  holder.stdin.end('ROLLBACK;\n');
+  await new Promise((ok) => holder.once('exit', ok));
+  assert.equal(r.status, 75, r.stderr);
+  assert.match(r.stderr, /try again later/);
+  assert.equal((await mailTickets()).filter((x) => x.subject === '锁住的时候来的邮件').length, 0);
+  const again = ingest(locked);
+  assert.equal(again.status, 0, again.stderr);
+  assert.equal((await mailTickets()).filter((x) => x.subject === '锁住的时候来的邮件').length, 1);
 });
 
 // ---- the channels API ----
