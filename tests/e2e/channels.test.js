@@ -3,7 +3,9 @@
 // shows what mail-ingest recorded.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ADMIN, kefu, startWithAdmin } from '../lib/server.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ADMIN, kefu, ROOT, startWithAdmin } from '../lib/server.js';
 import { choose, launch, signIn } from './browser.js';
 
 let srv, browser, api;
@@ -59,6 +61,30 @@ test('an admin connects a mailbox; secrets show as 已设置 and the health show
   c = (await api.get('/api/v1/channels/MAIL')).body;
   assert.equal(c.settings.imap_user, 'support@example.com');
   assert.equal(c.settings.imap_password, 'set', 'saving without typing the password keeps it');
+  await page.context().close();
+});
+
+test('a mail ticket shows the customer\'s message, escaped, with its attachment', async () => {
+  const input = readFileSync(join(ROOT, 'tests/fixtures/mail/outlook-gbk.eml'));
+  const r = kefu(['mail-ingest', '--channel', 'MAIL', '--data-dir', srv.dataDir], { input });
+  assert.equal(r.status, 0, r.stderr);
+  const hostile = ['From: x@example.org', 'Subject: <img src=x onerror=alert(1)>', 'Message-ID: <h-1@example.org>',
+    'Content-Type: text/plain; charset=utf-8', '', '<script>window.pwned=1</script>你好', ''].join('\r\n');
+  assert.equal(kefu(['mail-ingest', '--channel', 'MAIL', '--data-dir', srv.dataDir], { input: hostile }).status, 0);
+  const items = (await api.get('/api/v1/tickets?channel=MAIL')).body.items;
+  const gbk = items.find((t) => t.subject === '空调漏水报修（陶喆）');
+  const bad = items.find((t) => t.subject.startsWith('<img'));
+  const page = await signIn(browser, srv.base, ADMIN.username, ADMIN.password);
+  await page.goto(`${srv.base}/tickets/${gbk.id}`);
+  const msg = page.getByTestId('message').first();
+  await msg.getByText('客户来信').waitFor();
+  assert.match(await msg.getByTestId('message-body').innerText(), /我家的空调漏水了/);
+  assert.equal((await msg.getByTestId('message-attachment').innerText()).trim(), '漏水照片.jpg');
+  await page.goto(`${srv.base}/tickets/${bad.id}`);
+  await page.getByTestId('message-body').first().waitFor();
+  assert.match(await page.getByTestId('message-body').first().innerText(), /<script>window.pwned=1<\/script>你好/);
+  assert.equal(await page.evaluate(() => window.pwned), undefined);
+  assert.equal(await page.locator('img[src=x]').count(), 0);
   await page.context().close();
 });
 

@@ -20,7 +20,7 @@ export default {
     role: { agent: 'Agent', specialist: 'Specialist', supervisor: 'Supervisor', admin: 'Admin' },
     result: { fixed: 'Fixed', solution_provided: 'Solution provided', withdrawn: 'Withdrawn', unresolvable: 'Cannot be resolved', other: 'Other' },
     mood: { calm: 'Calm', anxious: 'Anxious', angry: 'Angry', confused: 'Confused', grateful: 'Grateful' },
-    kind: { reply: 'Reply to customer', note: 'Internal note' },
+    kind: { reply: 'Reply to customer', note: 'Internal note', customer: 'From the customer' },
     assignment: { manual: 'Manual', round_robin: 'Round robin', least_loaded: 'Least loaded' },
   },
   field: {
@@ -54,6 +54,7 @@ export default {
     historyAction: {
       created: 'Registered', status_changed: 'Status changed', assigned: 'Assigned', reclassified: 'Re-classified',
       updated: 'Changed', replied: 'Replied', noted: 'Internal note', contact_viewed: 'Viewed full contact', reviewed: 'Reviewed',
+      customer_wrote: 'Customer wrote', reopened_by_customer: 'Reopened by the customer',
       rule_applied: 'Rule applied',
     },
   },

@@ -20,7 +20,7 @@ export default {
     role: { agent: '客服专员', specialist: '技术/售后专员', supervisor: '客服主管', admin: '管理员' },
     result: { fixed: '已修复', solution_provided: '已提供解决方案', withdrawn: '客户撤回', unresolvable: '无法解决', other: '其他' },
     mood: { calm: '平静', anxious: '着急', angry: '愤怒', confused: '困惑', grateful: '感谢' },
-    kind: { reply: '回复客户', note: '内部备注' },
+    kind: { reply: '回复客户', note: '内部备注', customer: '客户来信' },
     assignment: { manual: '手动分派', round_robin: '轮流分派', least_loaded: '按负载分派' },
   },
   field: {
@@ -54,6 +54,7 @@ export default {
     historyAction: {
       created: '登记', status_changed: '状态变更', assigned: '分派', reclassified: '重新分类',
       updated: '修改', replied: '回复客户', noted: '内部备注', contact_viewed: '查看完整联系方式', reviewed: '审核',
+      customer_wrote: '客户来信', reopened_by_customer: '客户回复,重新处理',
       rule_applied: '规则生效',
     },
   },
