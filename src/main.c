@@ -309,6 +309,12 @@ static int cmd_mail_ingest(int argc, char **argv)
     int rc = writer_start(path, &w, &e);
     if (!rc)
         rc = writer_run(w, ingest_run, &job);
+    if (rc == KF_EINVAL && e.field && strcmp(e.field, "channel")) {
+        /* read, but not usable (no sender address): the channel shows why */
+        struct ingest failed = job;
+        failed.failure = arena_printf(&a, "a mail could not be taken in: %s", e.message);
+        writer_run(w, ingest_run, &failed);
+    }
     writer_stop(w);
     writer_free(w);
     int status = 0;

@@ -129,10 +129,14 @@ test('broken input exits 65 and is kept under mail-rejected; the channel shows t
   assert.equal(readFileSync(join(dir, files[0]), 'utf8'), junk);
   assert.equal(ingest(junk).status, 65);
   assert.equal(readdirSync(dir).length, 2, 'each rejected mail is kept under a name of its own');
+  const nobody = ingest('From: nobody\r\nSubject: 没有地址\r\nMessage-ID: <nobody-1@example.net>\r\n\r\n你好\r\n');
+  assert.equal(nobody.status, 65, 'a mail with no sender address cannot become a ticket');
+  assert.match(nobody.stderr, /no sender address/);
+  assert.equal(readdirSync(dir).length, 3);
   const s = await admin.get('/api/v1/channels/MAIL/status');
   assert.equal(s.status, 200);
   assert.equal(s.body.ok, false);
-  assert.match(s.body.last_error, /could not be read/);
+  assert.match(s.body.last_error, /no sender address/, 'the last failure is the one shown');
   assert.ok(s.body.last_error_at && s.body.last_success_at);
   assert.equal(s.body.queued_out, 0);
   assert.equal(s.body.failed_out, 0);
