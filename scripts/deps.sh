@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 debs=(gcc make pkg-config ca-certificates tzdata curl
       libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev libinih-dev libcmocka-dev clang-format
       nodejs npm chromium fonts-noto-cjk sqlite3
-      libgmime-3.0-dev clang)
+      libgmime-3.0-dev clang
+      libcurl4-openssl-dev)
 missing=()
 for p in "${debs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

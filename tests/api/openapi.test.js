@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import SwaggerParser from '@apidevtools/swagger-parser';
-import { ADMIN, Client, ROOT, startWithAdmin } from '../lib/server.js';
+import { ADMIN, Client, ROOT, freePort, startWithAdmin } from '../lib/server.js';
 
 const SPEC = join(ROOT, 'docs/openapi.yaml');
 const METHODS = ['get', 'post', 'patch', 'put', 'delete'];
@@ -332,6 +332,7 @@ test('every POST and PATCH that takes JSON has a requestBody schema', async () =
   // the bodiless ones are named here, and the test above checks their handlers read none
   const bodiless = new Set([
     'POST /api/v1/auth/logout', 'POST /api/v1/tickets/{id}/review', 'POST /api/v1/notifications/{id}/read',
+    'POST /api/v1/webhooks/{id}/deliveries/{delivery}/retry',
   ]);
   const problems = [];
   for (const { op, method, operation: o } of operations()) {
@@ -738,6 +739,32 @@ test('every operation answers in the shapes the spec describes', async () => {
   covered.set('GET /api/v1/stream', new Set(['200']));
   expect(await call(anon, 'GET /api/v1/stream'), 401);
   expect(await call(admin, 'GET /api/v1/stream', { query: '?last_event_id=yesterday' }), 422);
+  // the notification webhook, pointed at a port where nothing listens: its delivery waits
+  const nobody = await freePort();
+  const hook = expect(await call(admin, 'POST /api/v1/webhooks', {
+    body: { url: `http://127.0.0.1:${nobody}/sms`, secret: 'spec-secret-0123456789', events: ['ticket.created'], enabled: true },
+  }), 201).webhook;
+  expect(await call(admin, 'POST /api/v1/webhooks', { body: { url: 'mailto:x', secret: 'x', events: [] } }), 422);
+  expect(await call(agent, 'POST /api/v1/webhooks', { body: { url: 'http://x.example', secret: 'spec-secret-0123456789', events: ['*'] } }), 403);
+  expect(await call(admin, 'GET /api/v1/webhooks'), 200);
+  expect(await call(admin, 'GET /api/v1/webhooks/{id}', { params: { id: hook.id } }), 200);
+  expect(await call(admin, 'PATCH /api/v1/webhooks/{id}', {
+    params: { id: hook.id }, body: { events: ['ticket.created', 'notification.created'] },
+  }), 200);
+  expect(await call(admin, 'POST /api/v1/tickets', { body: { channel: 'TEL', type: 'inquiry', subject: '通知', customer_id: cust.id } }), 201);
+  let sent;
+  for (let i = 0; i < 100 && !sent; i++) {
+    const page = expect(await call(admin, 'GET /api/v1/webhooks/{id}/deliveries', { params: { id: hook.id }, query: '?limit=10' }), 200);
+    sent = page.items.find((d) => d.attempts > 0);
+    if (!sent) await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.ok(sent, 'a try was made and recorded');
+  expect(await call(admin, 'GET /api/v1/webhooks/{id}/deliveries', { params: { id: hook.id }, query: '?cursor=x' }), 422);
+  expect(await call(admin, 'POST /api/v1/webhooks/{id}/deliveries/{delivery}/retry', {
+    params: { id: hook.id, delivery: sent.id },
+  }), 200);
+  expect(await call(admin, 'DELETE /api/v1/webhooks/{id}', { params: { id: hook.id } }), 204);
+  expect(await call(admin, 'GET /api/v1/webhooks/{id}', { params: { id: hook.id } }), 404);
 
   assert.deepEqual(problems, []);
   const untried = operations().map((o) => o.op)

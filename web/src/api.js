@@ -170,3 +170,13 @@ export const channels = {
   patch: (code, body) => call('PATCH', `/channels/${encodeURIComponent(code)}`, body),
   status: (code) => call('GET', `/channels/${encodeURIComponent(code)}/status`),
 };
+
+// the notification webhook (admin)
+export const webhooks = {
+  list: () => call('GET', '/webhooks'),
+  create: (body) => call('POST', '/webhooks', body),
+  patch: (id, body) => call('PATCH', `/webhooks/${id}`, body),
+  remove: (id) => call('DELETE', `/webhooks/${id}`),
+  deliveries: (id, params) => call('GET', `/webhooks/${id}/deliveries` + qs(params)),
+  retry: (id, delivery) => call('POST', `/webhooks/${id}/deliveries/${delivery}/retry`),
+};

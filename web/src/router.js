@@ -20,6 +20,8 @@ const routes = [
   // everyone sees the shift week, supervisors and admins plan it.
   { path: '/admin/sla-policies', component: () => import('./views/admin/SlaPoliciesView.vue'), meta: { lead: true } },
   { path: '/admin/calendars', component: () => import('./views/admin/CalendarsView.vue'), meta: { lead: true } },
+  // the notification webhook
+  { path: '/admin/webhooks', component: () => import('./views/admin/WebhooksView.vue'), meta: { admin: true } },
   { path: '/shifts', component: () => import('./views/shifts/ShiftsView.vue') },
   { path: '/board', component: () => import('./views/board/BoardView.vue'), meta: { lead: true } },
   // channels: connecting a mailbox

@@ -147,4 +147,14 @@ export default {
       poll_seconds: 'Poll every (s)', acknowledge: 'Acknowledge',
     },
   },
+  webhooks: {
+    nav: 'Notification webhook', title: 'Notification webhook', new: 'New webhook', none: 'No webhooks yet',
+    hint: 'Kefu POSTs each event of the chosen kinds to the address (an SMS or enterprise-IM gateway), signed with X-Kefu-Signature (HMAC-SHA256 of the body with the secret), and tries again with back-off until it answers 2xx. De-duplicate on X-Kefu-Delivery.',
+    url: 'Address', secret: 'Secret', secretHint: 'At least 16 characters; it is not shown again.', events: 'Events', all: 'All events',
+    enabled: 'On', deliveries: 'Deliveries', deliveriesOf: 'Deliveries to {url}', noDeliveries: 'No deliveries yet',
+    confirmDelete: 'Delete this webhook and its deliveries?', event: 'Event', status: 'Status', attempts: 'Tries',
+    last: 'Last answer', nextAt: 'Next try', retry: 'Send again', queued: 'Queued: it is sent within a second',
+    refresh: 'Refresh', triedAt: 'Tried at', answer: 'HTTP status', error: 'Error', duration: 'Took',
+    state: { pending: 'Waiting', delivered: 'Delivered', failed: 'Failed' },
+  },
 };

@@ -147,4 +147,14 @@ export default {
       poll_seconds: '收信间隔(秒)', acknowledge: '自动回执',
     },
   },
+  webhooks: {
+    nav: '通知推送', title: '通知推送', new: '新建推送', none: '暂无推送地址',
+    hint: '所选事件发生时,客服系统向该地址(短信或企业即时通讯网关)POST 一条 JSON,以 X-Kefu-Signature 签名(用密钥对正文做 HMAC-SHA256);对方未返回 2xx 时按退避间隔重试。请按 X-Kefu-Delivery 去重。',
+    url: '地址', secret: '密钥', secretHint: '至少 16 个字符;保存后不再显示。', events: '事件', all: '全部事件',
+    enabled: '启用', deliveries: '投递记录', deliveriesOf: '投递到 {url}', noDeliveries: '暂无投递',
+    confirmDelete: '删除该推送及其投递记录?', event: '事件', status: '状态', attempts: '次数',
+    last: '最近结果', nextAt: '下次重试', retry: '重新发送', queued: '已排队,一秒内发送',
+    refresh: '刷新', triedAt: '发送时间', answer: 'HTTP 状态', error: '错误', duration: '耗时',
+    state: { pending: '等待中', delivered: '已送达', failed: '已放弃' },
+  },
 };
