@@ -1,12 +1,17 @@
 /* main.c: the kefu command: subcommand dispatch. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "channels/mail_in.h"
+#include "channels/mail_parse.h"
 #include "core/dept.h"
 #include "core/user.h"
 #include "http/server.h"
@@ -29,12 +34,15 @@ static const char usage[] =
     "  user add --username NAME --role ROLE [--name NAME] [--department CODE] --password-stdin\n"
     "                      create an account (roles: agent, specialist, supervisor, admin)\n"
     "  backup FILE [--data-dir DIR]\n"
-    "                      copy the database, consistently, while it is in use\n";
+    "                      copy the database, consistently, while it is in use\n"
+    "  mail-ingest --channel CODE [--data-dir DIR]\n"
+    "                      take one mail (RFC 5322) from standard input into mail channel CODE;\n"
+    "                      exit 0 taken or ignored, 65 unreadable, 75 try again later\n";
 
 struct opts {
     const char *positional[4];
     int npositional;
-    const char *username, *role, *name, *department;
+    const char *username, *role, *name, *department, *channel;
     int password_stdin;
 };
 
@@ -80,6 +88,7 @@ static int parse_args(int argc, char **argv, struct config *cfg, struct opts *o)
                               : !strcmp(a, "--role")       ? &o->role
                               : !strcmp(a, "--name")       ? &o->name
                               : !strcmp(a, "--department") ? &o->department
+                              : !strcmp(a, "--channel")    ? &o->channel
                               : !strcmp(a, "--config")     ? &config_path
                                                            : NULL;
         if (target) {
@@ -201,6 +210,141 @@ static int cmd_user(int argc, char **argv)
     return rc;
 }
 
+/* The exit statuses of sysexits.h that an MTA understands. */
+enum { EX_USAGE_ = 64, EX_DATAERR_ = 65, EX_TEMPFAIL_ = 75, EX_CONFIG_ = 78 };
+
+/* Keeps a mail that could not be read under DATA/mail-rejected/, under a name of its own. */
+static void keep_rejected(const struct config *cfg, const char *raw, size_t len)
+{
+    char dir[600], path[700], stamp[32];
+    snprintf(dir, sizeof(dir), "%s/mail-rejected", cfg->data_dir);
+    if (mkdir(dir, 0700) && errno != EEXIST) {
+        fprintf(stderr, "kefu: cannot create %s: %s\n", dir, strerror(errno));
+        return;
+    }
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+    snprintf(path, sizeof(path), "%s/%s-%ld-%08x.eml", dir, stamp, (long)getpid(),
+             (unsigned)randombytes_random());
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    size_t off = 0;
+    while (fd >= 0 && off < len) {
+        ssize_t n = write(fd, raw + off, len - off);
+        if (n <= 0)
+            break;
+        off += (size_t)n;
+    }
+    if (fd < 0 || off < len || fsync(fd))
+        fprintf(stderr, "kefu: cannot keep the mail in %s: %s\n", path, strerror(errno));
+    else
+        fprintf(stderr, "kefu: the mail is kept as %s\n", path);
+    if (fd >= 0)
+        close(fd);
+}
+
+struct ingest {
+    const char *channel;
+    const struct mail_in *mail;
+    const char *failure; /* set: record this failure instead */
+    struct arena *arena;
+    struct mail_result *result;
+    struct kf_error *e;
+};
+
+static int ingest_run(struct db *db, void *arg)
+{
+    struct ingest *in = arg;
+    if (in->failure)
+        return mail_in_failed(db, in->channel, in->failure);
+    return mail_in_store(db, in->channel, in->mail, in->arena, in->result, in->e);
+}
+
+static int cmd_mail_ingest(int argc, char **argv)
+{
+    struct config cfg;
+    struct opts o = {0};
+    if (parse_args(argc, argv, &cfg, &o))
+        return EX_USAGE_;
+    if (!o.channel) {
+        fprintf(stderr, "kefu: mail-ingest needs --channel CODE\n");
+        return EX_USAGE_;
+    }
+    /* the whole mail first: one byte over the limit is enough to refuse it */
+    size_t cap = 1 << 16, len = 0;
+    char *raw = malloc(cap);
+    for (size_t n; raw && (n = fread(raw + len, 1, cap - len, stdin)) > 0;) {
+        len += n;
+        if (len == cap && cap <= MAIL_MAX_BYTES) {
+            char *bigger = realloc(raw, cap * 2);
+            if (!bigger)
+                free(raw);
+            raw = bigger, cap *= 2;
+        } else if (len == cap) {
+            break;
+        }
+    }
+    if (!raw) {
+        fprintf(stderr, "kefu: out of memory reading the mail\n");
+        return EX_TEMPFAIL_;
+    }
+    struct db *db;
+    if (open_db(&cfg, &db, NULL)) {
+        free(raw);
+        return EX_TEMPFAIL_;
+    }
+    db_close(db);
+    char path[600];
+    config_db_path(&cfg, path, sizeof(path));
+    struct arena a = ARENA_INIT;
+    struct kf_error e = {0};
+    struct mail_in m;
+    struct mail_result res = {0};
+    struct ingest job = {o.channel, &m, NULL, &a, &res, &e};
+    int parsed = mail_parse(raw, len, 0, &a, &m, &e);
+    if (parsed)
+        job.failure = arena_printf(&a, "a mail could not be read: %s", e.message);
+    struct writer *w = NULL;
+    int rc = writer_start(path, &w, &e);
+    if (!rc)
+        rc = writer_run(w, ingest_run, &job);
+    if (rc == KF_EINVAL && e.field && strcmp(e.field, "channel")) {
+        /* read, but not usable (no sender address): the channel shows why */
+        struct ingest failed = job;
+        failed.failure = arena_printf(&a, "a mail could not be taken in: %s", e.message);
+        writer_run(w, ingest_run, &failed);
+    }
+    writer_stop(w);
+    writer_free(w);
+    int status = 0;
+    if (parsed || (rc == KF_EINVAL && e.field && strcmp(e.field, "channel"))) {
+        fprintf(stderr, "kefu: the mail cannot be read: %s\n", e.message ? e.message : "?");
+        keep_rejected(&cfg, raw, len);
+        status = EX_DATAERR_;
+    } else if (rc == KF_EINVAL) {
+        fprintf(stderr, "kefu: %s: %s\n", o.channel, e.message);
+        status = EX_CONFIG_;
+    } else if (rc) {
+        fprintf(stderr, "kefu: the mail cannot be stored now (%s); try again later\n",
+                e.message ? e.message : kf_strerror(rc));
+        status = EX_TEMPFAIL_;
+    } else if (res.outcome == MAIL_NEW_TICKET) {
+        fprintf(stderr, "kefu: ticket %s created (%d attachment%s)\n", res.number, res.nattachments,
+                res.nattachments == 1 ? "" : "s");
+    } else if (res.outcome == MAIL_JOINED) {
+        fprintf(stderr, "kefu: added to ticket %s%s\n", res.number,
+                res.reopened ? " (reopened)" : "");
+    } else if (res.outcome == MAIL_DUPLICATE) {
+        fprintf(stderr, "kefu: duplicate: this mail was taken in before\n");
+    } else {
+        fprintf(stderr, "kefu: ignored: %s\n", res.why);
+    }
+    arena_release(&a);
+    free(raw);
+    return status;
+}
+
 /* A fresh install gets an admin with a random password, printed once. */
 static int bootstrap_admin(struct db *db, const struct config *cfg)
 {
@@ -238,6 +382,8 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (!strcmp(cmd, "user"))
         return cmd_user(argc - 2, argv + 2);
+    if (!strcmp(cmd, "mail-ingest"))
+        return cmd_mail_ingest(argc - 2, argv + 2);
     struct config cfg;
     struct opts o = {0};
     if (strcmp(cmd, "serve") && strcmp(cmd, "migrate") && strcmp(cmd, "backup")) {

@@ -91,12 +91,11 @@ static const char *clean_filename(struct arena *arena, const char *name)
     return out;
 }
 
-int attachment_create(struct db *db, const struct actor *actor, const char *filename,
-                      const char *content_type, const void *data, size_t size, struct arena *arena,
-                      struct attachment *ret, struct kf_error *e)
+/* Fills ret from the file and binds what the two insert statements share ($1-$5). */
+static struct stmt *attachment_prepare(struct db *db, enum sql_id sql, const char *filename,
+                                       const char *content_type, const void *data, size_t size,
+                                       struct arena *arena, struct attachment *ret)
 {
-    if (size == 0)
-        return kf_fail(e, KF_EINVAL, "file", "the file is empty");
     unsigned char digest[crypto_hash_sha256_BYTES];
     char hex[crypto_hash_sha256_BYTES * 2 + 1];
     crypto_hash_sha256(digest, data, size);
@@ -110,12 +109,23 @@ int attachment_create(struct db *db, const struct actor *actor, const char *file
     ret->sha256 = arena_strdup(arena, hex);
     ret->data = NULL;
     ret->message_id = ret->ticket_id = 0;
-    struct stmt *st = db_stmt(db, SQL_attachment_insert);
+    struct stmt *st = db_stmt(db, sql);
     st_text(st, 1, ret->filename);
     st_text(st, 2, ret->content_type);
     st_int(st, 3, ret->size);
-    st_text(st, 4, hex);
+    st_text(st, 4, ret->sha256);
     st_blob(st, 5, data, size);
+    return st;
+}
+
+int attachment_create(struct db *db, const struct actor *actor, const char *filename,
+                      const char *content_type, const void *data, size_t size, struct arena *arena,
+                      struct attachment *ret, struct kf_error *e)
+{
+    if (size == 0)
+        return kf_fail(e, KF_EINVAL, "file", "the file is empty");
+    struct stmt *st = attachment_prepare(db, SQL_attachment_insert, filename, content_type, data,
+                                         size, arena, ret);
     st_int(st, 6, actor->user_id);
     st_int(st, 7, ktime_now());
     int rc = st_exec(st);
@@ -123,6 +133,28 @@ int attachment_create(struct db *db, const struct actor *actor, const char *file
         return rc;
     ret->id = db_last_id(db);
     return audit_write(db, actor, "attachment.uploaded", "attachment", ret->id, NULL, NULL);
+}
+
+int attachment_store(struct db *db, const struct actor *actor, int64_t ticket_id,
+                     int64_t message_id, const char *filename, const char *content_type,
+                     const void *data, size_t size, struct arena *arena, struct attachment *ret,
+                     struct kf_error *e)
+{
+    if (size == 0)
+        return kf_fail(e, KF_EINVAL, "file", "the file is empty");
+    struct stmt *st = attachment_prepare(db, SQL_attachment_insert_linked, filename, content_type,
+                                         data, size, arena, ret);
+    st_int(st, 6, ticket_id);
+    if (message_id)
+        st_int(st, 7, message_id);
+    st_int(st, 8, ktime_now());
+    int rc = st_exec(st);
+    if (rc)
+        return rc;
+    ret->id = db_last_id(db);
+    ret->ticket_id = ticket_id;
+    ret->message_id = message_id;
+    return audit_write(db, actor, "attachment.received", "attachment", ret->id, NULL, NULL);
 }
 
 int attachments_purge_unlinked(struct db *db, int64_t before, int *ret_n)

@@ -25,6 +25,12 @@ int ticket_attachments(struct db *db, int64_t ticket_id, struct arena *arena,
 int attachment_create(struct db *db, const struct actor *actor, const char *filename,
                       const char *content_type, const void *data, size_t size, struct arena *arena,
                       struct attachment *ret, struct kf_error *e);
+/* Stores a file that arrived with a ticket or one of its messages (message_id 0: the ticket's
+ * own), linked at once: mail attachments, which nobody uploaded. In the caller's transaction. */
+int attachment_store(struct db *db, const struct actor *actor, int64_t ticket_id,
+                     int64_t message_id, const char *filename, const char *content_type,
+                     const void *data, size_t size, struct arena *arena, struct attachment *ret,
+                     struct kf_error *e);
 /* Removes the uploads never linked to a ticket and made before `before`, with one audit row
  * for all; *ret_n counts them. In the caller's transaction. */
 int attachments_purge_unlinked(struct db *db, int64_t before, int *ret_n);

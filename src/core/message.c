@@ -48,6 +48,8 @@ int message_list(struct db *db, const struct actor *actor, const char *ref, stru
         m->author_id = col_int(st, 4);
         m->author_name = arena_strdup(arena, col_text(st, 5));
         m->created_at = col_int(st, 6);
+        m->customer_id = col_int(st, 7);
+        m->customer_name = arena_strdup(arena, col_text(st, 8));
         m->attachments = NULL;
         m->nattachments = 0;
     }
@@ -129,6 +131,46 @@ int message_add(struct db *db, const struct actor *actor, const char *ref, const
         if (all[i].id == id)
             *ret = all[i];
     return 0;
+}
+
+int message_add_customer(struct db *db, int64_t ticket_id, int64_t customer_id, const char *body,
+                         struct arena *arena, int64_t *ret_id, struct kf_error *e)
+{
+    struct ticket t;
+    int rc = ticket_get_id(db, NULL, ticket_id, arena, &t);
+    if (rc)
+        return rc;
+    int64_t now = ktime_now();
+    struct stmt *st = db_stmt(db, SQL_message_insert_customer);
+    st_int(st, 1, t.id);
+    st_text(st, 2, body && *body ? body : "");
+    st_int(st, 3, customer_id);
+    st_int(st, 4, now);
+    if ((rc = st_exec(st)))
+        return rc;
+    int64_t id = db_last_id(db);
+    *ret_id = id;
+    st = db_stmt(db, SQL_ticket_touch);
+    st_int(st, 1, t.id);
+    st_int(st, 2, now);
+    if ((rc = st_exec(st)))
+        return rc;
+    struct actor kefu = {.name = "kefu", .role = ROLE_ADMIN};
+    char detail[128];
+    snprintf(detail, sizeof(detail), "{\"message_id\":%lld,\"kind\":\"customer\"}", (long long)id);
+    if ((rc = history_write(db, t.id, &kefu, "customer_wrote", detail)) ||
+        (rc = event_write(db, "ticket.customer_wrote", "ticket", t.id, detail)))
+        return rc;
+    if (strcmp(t.status, "waiting_customer") && strcmp(t.status, "resolved"))
+        return 0;
+    /* the customer answered: back to work, as if the system moved it */
+    struct ticket_patch p = {.set = TF_STATUS, .status = "in_progress"};
+    struct ticket after;
+    if ((rc = ticket_update(db, &kefu, t.number, &p, arena, &after, e)))
+        return rc;
+    snprintf(detail, sizeof(detail), "{\"message_id\":%lld,\"from\":\"%s\"}", (long long)id,
+             t.status);
+    return history_write(db, t.id, &kefu, "reopened_by_customer", detail);
 }
 
 int history_list(struct db *db, const struct actor *actor, const char *ref, struct arena *arena,

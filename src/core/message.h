@@ -14,8 +14,10 @@ struct attachment;
 struct message {
     int64_t id, ticket_id;
     const char *kind, *body;
-    int64_t author_id;
+    int64_t author_id; /* the user who wrote it, 0 for a customer or the system */
     const char *author_name;
+    int64_t customer_id; /* the customer who wrote it (kind "customer"), or 0 */
+    const char *customer_name;
     int64_t created_at;
     struct attachment *attachments;
     size_t nattachments;
@@ -25,6 +27,11 @@ struct message {
 int message_add(struct db *db, const struct actor *actor, const char *ref, const char *kind,
                 const char *body, const int64_t *attachments, int nattachments, struct arena *arena,
                 struct message *ret, struct kf_error *e);
+/* Adds what customer customer_id wrote (on any channel) to ticket ticket_id: a waiting_customer
+ * or resolved ticket moves back to in_progress (history reopened_by_customer). *ret_id is the
+ * message's id. In the caller's transaction. */
+int message_add_customer(struct db *db, int64_t ticket_id, int64_t customer_id, const char *body,
+                         struct arena *arena, int64_t *ret_id, struct kf_error *e);
 int message_list(struct db *db, const struct actor *actor, const char *ref, struct arena *arena,
                  struct message **ret, size_t *ret_n);
 

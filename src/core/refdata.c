@@ -26,6 +26,7 @@ int channel_list(struct db *db, struct arena *arena, struct channel **ret, size_
         v[n].name = arena_strdup(arena, col_text(st, 1));
         v[n].name_en = arena_strdup(arena, col_text(st, 2));
         v[n].enabled = (int)col_int(st, 3);
+        v[n].kind = arena_strdup(arena, col_text(st, 4));
         n++;
     }
     st_reset(st);

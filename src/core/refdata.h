@@ -13,6 +13,7 @@ struct kf_error;
 struct channel {
     const char *code, *name, *name_en;
     int enabled;
+    const char *kind; /* core/channel.h: channel_kinds */
 };
 
 struct category {

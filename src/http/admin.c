@@ -268,6 +268,7 @@ int h_channels_list(struct request *req, struct response *resp)
         jw_kstr(&w, "name", v[i].name);
         jw_kstr(&w, "name_en", v[i].name_en);
         jw_kbool(&w, "enabled", v[i].enabled);
+        jw_kstr(&w, "kind", v[i].kind);
         jw_obj_end(&w);
     }
     list_end(&w, NULL);

@@ -383,7 +383,16 @@ void render_message(struct jw *w, const struct message *m)
     jw_kint(w, "id", m->id);
     jw_kstr(w, "kind", m->kind);
     jw_kstr(w, "body", m->body);
-    jw_ref(w, "author", m->author_id, m->author_name);
+    /* who wrote it: a customer (on any channel), a user, or Kefu itself */
+    jw_key(w, "author");
+    jw_obj_begin(w);
+    jw_kstr(w, "kind", m->customer_id ? "customer" : m->author_id ? "user" : "system");
+    jw_key(w, "id");
+    m->customer_id ? jw_int(w, m->customer_id)
+    : m->author_id ? jw_int(w, m->author_id)
+                   : jw_null(w);
+    jw_kstr(w, "name", m->customer_id ? m->customer_name : m->author_id ? m->author_name : "Kefu");
+    jw_obj_end(w);
     jw_time(w, "created_at", m->created_at);
     jw_key(w, "attachments");
     jw_arr_begin(w);

@@ -520,6 +520,16 @@ test('every operation answers in the shapes the spec describes', async () => {
 
   // reference data and settings
   expect(await call(admin, 'GET /api/v1/channels'), 200);
+  // channels: connecting a mailbox
+  const ch = expect(await call(admin, 'POST /api/v1/channels', {
+    body: { code: 'SPECMAIL', kind: 'mail', name: '规格邮箱', settings: { imap_url: 'imaps://imap.example.com/INBOX', imap_password: 'x', smtp_tls: 'tls', poll_seconds: 30, acknowledge: false } },
+  }), 201);
+  assert.equal(ch.settings.imap_password, 'set');
+  expect(await call(admin, 'PATCH /api/v1/channels/{code}', {
+    params: { code: 'SPECMAIL' }, body: { name: '规格邮箱2', settings: { from: '客服 <s@example.com>' } },
+  }), 200);
+  expect(await call(admin, 'GET /api/v1/channels/{code}', { params: { code: 'SPECMAIL' } }), 200);
+  expect(await call(admin, 'GET /api/v1/channels/{code}/status', { params: { code: 'SPECMAIL' } }), 200);
   expect(await call(admin, 'GET /api/v1/categories'), 200);
   expect(await call(admin, 'POST /api/v1/categories', {
     body: { code: 'spec-cat', name: '规格类', type: 'inquiry', parent_code: null, department_id: dept.id },

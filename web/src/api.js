@@ -162,6 +162,15 @@ export const notifications = {
   read: (id) => call('POST', `/notifications/${id}/read`),
 };
 
+// channels: connecting a mailbox; settings come back with secrets as "set"
+export const channels = {
+  list: () => call('GET', '/channels'),
+  get: (code) => call('GET', `/channels/${encodeURIComponent(code)}`),
+  create: (body) => call('POST', '/channels', body),
+  patch: (code, body) => call('PATCH', `/channels/${encodeURIComponent(code)}`, body),
+  status: (code) => call('GET', `/channels/${encodeURIComponent(code)}/status`),
+};
+
 // the notification webhook (admin)
 export const webhooks = {
   list: () => call('GET', '/webhooks'),

@@ -24,6 +24,8 @@ const routes = [
   { path: '/admin/webhooks', component: () => import('./views/admin/WebhooksView.vue'), meta: { admin: true } },
   { path: '/shifts', component: () => import('./views/shifts/ShiftsView.vue') },
   { path: '/board', component: () => import('./views/board/BoardView.vue'), meta: { lead: true } },
+  // channels: connecting a mailbox
+  { path: '/admin/channels', component: () => import('./views/admin/ChannelsView.vue'), meta: { admin: true } },
   // Any other path says there is no such page rather than showing another one.
   { path: '/:rest(.*)*', component: () => import('./views/not-found/NotFoundView.vue') },
 ];

@@ -20,7 +20,7 @@ INSERT INTO ticket_counters(scope, last) VALUES ($1, 1);
 SELECT enabled FROM channels WHERE code = $1;
 
 -- name: channel_list
-SELECT code, name, name_en, enabled FROM channels ORDER BY rowid;
+SELECT code, name, name_en, enabled, kind FROM channels ORDER BY rowid;
 
 -- name: category_by_code
 SELECT id, type, department_id FROM categories WHERE code = $1;
@@ -78,9 +78,20 @@ SELECT name FROM users WHERE id = $1 AND active = 1;
 INSERT INTO messages(ticket_id, kind, body, author_id, created_at) VALUES ($1, $2, $3, $4, $5);
 
 -- name: message_list
-SELECT m.id, m.ticket_id, m.kind, m.body, m.author_id, u.name, m.created_at
+SELECT m.id, m.ticket_id, m.kind, m.body, m.author_id, u.name, m.created_at, m.customer_id,
+       cu.name
 FROM messages m LEFT JOIN users u ON u.id = m.author_id
+LEFT JOIN customers cu ON cu.id = m.customer_id
 WHERE m.ticket_id = $1 ORDER BY m.id;
+
+-- name: message_insert_customer
+INSERT INTO messages(ticket_id, kind, body, customer_id, created_at)
+VALUES ($1, 'customer', $2, $3, $4);
+
+-- name: attachment_insert_linked
+INSERT INTO attachments(filename, content_type, size, sha256, data, ticket_id, message_id,
+                        created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8);
 
 -- name: attachment_insert
 INSERT INTO attachments(filename, content_type, size, sha256, data, uploaded_by, created_at)

@@ -20,7 +20,7 @@ export default {
     role: { agent: 'Agent', specialist: 'Specialist', supervisor: 'Supervisor', admin: 'Admin' },
     result: { fixed: 'Fixed', solution_provided: 'Solution provided', withdrawn: 'Withdrawn', unresolvable: 'Cannot be resolved', other: 'Other' },
     mood: { calm: 'Calm', anxious: 'Anxious', angry: 'Angry', confused: 'Confused', grateful: 'Grateful' },
-    kind: { reply: 'Reply to customer', note: 'Internal note' },
+    kind: { reply: 'Reply to customer', note: 'Internal note', customer: 'From the customer' },
     assignment: { manual: 'Manual', round_robin: 'Round robin', least_loaded: 'Least loaded' },
   },
   field: {
@@ -54,6 +54,7 @@ export default {
     historyAction: {
       created: 'Registered', status_changed: 'Status changed', assigned: 'Assigned', reclassified: 'Re-classified',
       updated: 'Changed', replied: 'Replied', noted: 'Internal note', contact_viewed: 'Viewed full contact', reviewed: 'Reviewed',
+      customer_wrote: 'Customer wrote', reopened_by_customer: 'Reopened by the customer',
       rule_applied: 'Rule applied',
     },
   },
@@ -132,6 +133,18 @@ export default {
     kind: {
       assigned: 'Assigned to you', transferred: 'Transferred to you', sla_warning: 'Deadline near', escalated: 'Escalated: not accepted in time',
       breached: 'Deadline missed', nudge: 'Nudge', second_handling: 'Second handling',
+    },
+  },
+  channels: {
+    nav: 'Channels', title: 'Channels', new: 'New channel', edit: 'Edit channel', name: 'Name', kind: 'Kind',
+    hint: 'Where tickets come from. For a mail channel, enter the mailbox here; today mail arrives from your mail server through kefu mail-ingest (see the README).',
+    notYet: 'IMAP polling and SMTP sending are not there yet: these settings are checked and kept for them.',
+    secretSet: 'Set (leave empty to keep)', ok: 'Healthy', failing: 'Failing', lastSuccess: 'Last success', lastError: 'Last error',
+    kinds: { mail: 'E-mail', webhook: 'Webhook', wechat: 'WeChat', chat: 'Live chat', phone: 'Phone', web: 'Web form', manual: 'Registered by hand' },
+    s: {
+      imap_url: 'IMAP address', imap_user: 'IMAP user', imap_password: 'IMAP password', smtp_url: 'SMTP address',
+      smtp_user: 'SMTP user', smtp_password: 'SMTP password', smtp_tls: 'SMTP security', from: 'From',
+      poll_seconds: 'Poll every (s)', acknowledge: 'Acknowledge',
     },
   },
   webhooks: {

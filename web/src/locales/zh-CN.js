@@ -20,7 +20,7 @@ export default {
     role: { agent: '客服专员', specialist: '技术/售后专员', supervisor: '客服主管', admin: '管理员' },
     result: { fixed: '已修复', solution_provided: '已提供解决方案', withdrawn: '客户撤回', unresolvable: '无法解决', other: '其他' },
     mood: { calm: '平静', anxious: '着急', angry: '愤怒', confused: '困惑', grateful: '感谢' },
-    kind: { reply: '回复客户', note: '内部备注' },
+    kind: { reply: '回复客户', note: '内部备注', customer: '客户来信' },
     assignment: { manual: '手动分派', round_robin: '轮流分派', least_loaded: '按负载分派' },
   },
   field: {
@@ -54,6 +54,7 @@ export default {
     historyAction: {
       created: '登记', status_changed: '状态变更', assigned: '分派', reclassified: '重新分类',
       updated: '修改', replied: '回复客户', noted: '内部备注', contact_viewed: '查看完整联系方式', reviewed: '审核',
+      customer_wrote: '客户来信', reopened_by_customer: '客户回复,重新处理',
       rule_applied: '规则生效',
     },
   },
@@ -132,6 +133,18 @@ export default {
     kind: {
       assigned: '分派给你', transferred: '转接给你', sla_warning: '时限预警', escalated: '超时未受理,已升级',
       breached: '已超时', nudge: '催办', second_handling: '二次处理',
+    },
+  },
+  channels: {
+    nav: '渠道', title: '渠道', new: '新建渠道', edit: '编辑渠道', name: '名称', kind: '类型',
+    hint: '工单的来源渠道。邮件渠道:在此填写邮箱设置;目前邮件由邮件服务器通过 kefu mail-ingest 投递进来(见 README)。',
+    notYet: '尚未实现收信轮询(IMAP)与发信(SMTP):这些设置会被校验并保存,供后续使用。',
+    secretSet: '已设置(留空则保持不变)', ok: '正常', failing: '有错误', lastSuccess: '最近成功', lastError: '最近错误',
+    kinds: { mail: '邮件', webhook: 'Webhook', wechat: '微信', chat: '在线客服', phone: '电话', web: '网页表单', manual: '人工登记' },
+    s: {
+      imap_url: 'IMAP 地址', imap_user: 'IMAP 用户名', imap_password: 'IMAP 密码', smtp_url: 'SMTP 地址',
+      smtp_user: 'SMTP 用户名', smtp_password: 'SMTP 密码', smtp_tls: 'SMTP 加密', from: '发件人',
+      poll_seconds: '收信间隔(秒)', acknowledge: '自动回执',
     },
   },
   webhooks: {

@@ -1,0 +1,157 @@
+/* channels.c: the channels API: connecting a channel (its kind and settings), its health. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/channel.h"
+#include "http/handlers.h"
+#include "http/json.h"
+#include "lib/arena.h"
+#include "lib/banned.h"
+#include "lib/jw.h"
+#include "store/db.h"
+
+static void render_channel(struct jw *w, const struct channel_config *c)
+{
+    jw_obj_begin(w);
+    jw_kstr(w, "code", c->code);
+    jw_kstr(w, "name", c->name);
+    jw_kstr(w, "name_en", c->name_en);
+    jw_kstr(w, "kind", c->kind);
+    jw_kbool(w, "enabled", c->enabled);
+    jw_key(w, "settings");
+    jw_obj_begin(w);
+    for (size_t i = 0; i < c->nsettings; i++) {
+        const struct channel_setting *s = &c->settings[i];
+        int secret;
+        enum setting_type t = channel_setting_type(c->kind, s->key, &secret);
+        if (secret)
+            jw_kstr(w, s->key, "set"); /* a secret is never shown again */
+        else if (t == SETTING_INT)
+            jw_kint(w, s->key, strtoll(s->value, NULL, 10));
+        else if (t == SETTING_BOOL)
+            jw_kbool(w, s->key, !strcmp(s->value, "true"));
+        else
+            jw_kstr(w, s->key, s->value);
+    }
+    jw_obj_end(w);
+    jw_obj_end(w);
+}
+
+/* The request's "settings" object into in: each value as text with its JSON type. */
+static int read_settings(struct request *req, json_t *o, struct channel_input *in,
+                         struct kf_error *e)
+{
+    json_t *s = json_object_get(o, "settings");
+    if (!s || json_is_null(s))
+        return 0;
+    if (!json_is_object(s))
+        return kf_fail(e, KF_EINVAL, "settings", "settings is an object");
+    in->has_settings = 1;
+    const char *key;
+    json_t *v;
+    json_object_foreach(s, key, v)
+    {
+        if (in->nsettings == CHANNEL_SETTINGS_MAX)
+            return kf_fail(e, KF_EINVAL, "settings", "too many settings");
+        struct channel_setting *cs = &in->settings[in->nsettings++];
+        cs->key = arena_strdup(req->arena, key);
+        cs->value = "";
+        if (json_is_string(v)) {
+            cs->type = SETTING_STRING;
+            cs->value = arena_strdup(req->arena, json_string_value(v));
+        } else if (json_is_integer(v)) {
+            cs->type = SETTING_INT;
+            cs->value = arena_printf(req->arena, "%lld", (long long)json_integer_value(v));
+        } else if (json_is_boolean(v)) {
+            cs->type = SETTING_BOOL;
+            cs->value = json_is_true(v) ? "true" : "false";
+        } else if (json_is_null(v)) {
+            cs->type = SETTING_REMOVE;
+        } else {
+            cs->type = SETTING_NONE;
+        }
+    }
+    return 0;
+}
+
+static int channel_write(struct request *req, struct response *resp, const char *code)
+{
+    json_t *o;
+    struct channel_input in = {0};
+    struct kf_error e = {0};
+    int rc = body_object_or_reply(req, resp, &o);
+    if (rc)
+        return rc;
+    if ((rc = jstr(req, o, "code", &in.code, &e)) >= 0 &&
+        (rc = jstr(req, o, "name", &in.name, &e)) >= 0 &&
+        (rc = jstr(req, o, "kind", &in.kind, &e)) >= 0)
+        rc = read_settings(req, o, &in, &e);
+    json_decref(o);
+    if (rc < 0)
+        return reply_error(resp, rc, &e);
+    if (code && in.code && strcmp(in.code, code))
+        return reply_errorf(resp, 422, "validation_failed", "code",
+                            "a channel's code cannot change");
+    struct channel_config c;
+    rc = code ? channel_update(req->db, &req->actor, code, &in, req->arena, &c, &e)
+              : channel_create(req->db, &req->actor, &in, req->arena, &c, &e);
+    if (rc)
+        return reply_error(resp, rc, &e);
+    struct jw w;
+    jw_init(&w, &resp->body);
+    render_channel(&w, &c);
+    return code ? 200 : 201;
+}
+
+int h_channels_create(struct request *req, struct response *resp)
+{
+    return channel_write(req, resp, NULL);
+}
+
+int h_channel_patch(struct request *req, struct response *resp)
+{
+    return channel_write(req, resp, req->params[0]);
+}
+
+/* The channel of the path into *c and a writer on the answer; or the error answered. */
+static int channel_of_path(struct request *req, struct response *resp, struct channel_config *c,
+                           struct jw *w)
+{
+    int rc = channel_get(req->db, req->params[0], req->arena, c);
+    if (rc)
+        return reply_error(resp, rc, NULL);
+    jw_init(w, &resp->body);
+    return 0;
+}
+
+int h_channel_get(struct request *req, struct response *resp)
+{
+    struct channel_config c;
+    struct jw w;
+    int rc = channel_of_path(req, resp, &c, &w);
+    if (rc)
+        return rc;
+    render_channel(&w, &c);
+    return 200;
+}
+
+int h_channel_status(struct request *req, struct response *resp)
+{
+    struct channel_config c;
+    struct jw w;
+    int rc = channel_of_path(req, resp, &c, &w);
+    if (rc)
+        return rc;
+    jw_obj_begin(&w);
+    /* healthy unless the last thing that happened was an error */
+    jw_kbool(&w, "ok", !c.last_error_at || c.last_success_at > c.last_error_at);
+    jw_time(&w, "last_success_at", c.last_success_at);
+    jw_kstr(&w, "last_error", c.last_error_at ? c.last_error : NULL);
+    jw_time(&w, "last_error_at", c.last_error_at);
+    /* nothing is sent yet: the outgoing queue is always empty */
+    jw_kint(&w, "queued_out", 0);
+    jw_kint(&w, "failed_out", 0);
+    jw_obj_end(&w);
+    return 200;
+}
