@@ -10,7 +10,8 @@
 const KINDS = [
   'ready', 'ticket.created', 'ticket.assigned', 'ticket.status_changed', 'ticket.updated',
   'ticket.reviewed', 'ticket.sla_warning', 'ticket.escalated', 'ticket.breached',
-  'ticket.transferred', 'ticket.nudged', 'ticket.replied', 'ticket.noted', 'notification.created',
+  'ticket.transferred', 'ticket.nudged', 'ticket.replied', 'ticket.noted', 'ticket.customer_wrote',
+  'notification.created',
 ];
 const RETRY_MAX_MS = 30000;
 
