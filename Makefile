@@ -110,7 +110,8 @@ clean:
 # `make fuzz FUZZ_SECONDS=N` (default 600) runs it over a corpus seeded from tests/fixtures/mail.
 FUZZ_SECONDS ?= 600
 FUZZ_OUT := build/fuzz
-FUZZ_SRC := $(wildcard src/lib/*.c) src/channels/mail_parse.c src/channels/html_clean.c
+FUZZ_SRC := $(wildcard src/lib/*.c) src/channels/mail_parse.c src/channels/mail_text.c \
+            src/channels/html_clean.c
 FUZZ_OBJ := $(FUZZ_SRC:src/%.c=$(FUZZ_OUT)/%.o)
 # (clang, unlike gcc, also flags the va_list formats of strbuf_vaddf)
 FUZZ_CFLAGS := -std=c17 $(WARN) -Wno-format-nonliteral -g -O1 -pthread -MMD -MP \

@@ -1,4 +1,4 @@
-/* server.c: HTTP on libmicrohttpd: routing, sessions, parking writes, static files.
+/* server.c: HTTP on libmicrohttpd: sessions, parking writes and resuming them, operations.
  *
  * Reads run on libmicrohttpd's threads, each with its own read connection. A write is parked
  * (MHD_suspend_connection) and submitted to the store's writer as a job: its handler runs in
@@ -24,9 +24,11 @@
 
 #include "core/sla.h"
 #include "core/user.h"
+#include "http/framing.h"
 #include "http/handlers.h"
 #include "http/http.h"
 #include "http/json.h"
+#include "http/router.h"
 #include "http/static.h"
 #include "http/stream.h"
 #include "http/webhooks.h"
@@ -39,21 +41,6 @@
 #include "lib/xalloc.h"
 #include "store/db.h"
 #include "store/writer.h"
-
-enum exec { EXEC_READ, EXEC_WRITE, EXEC_SLOW, EXEC_AUDITED, EXEC_STREAM };
-
-struct route {
-    const char *method, *pattern;
-    handler_fn *fn;
-    enum role role;
-    enum exec exec;
-};
-
-static const struct route routes[] = {
-#define ROUTE(method, pattern, fn, role, exec) {method, pattern, fn, role, exec},
-#include "http/routes.def"
-#undef ROUTE
-};
 
 enum {
     JSON_BODY_MAX = 1024 * 1024,
@@ -245,46 +232,6 @@ static void executor_stop(struct executor *ex)
         pthread_join(ex->threads[i], NULL);
 }
 
-/* ---- routing ---- */
-
-/* Matches path against pattern ("/api/v1/tickets/:id"), filling params. */
-static int match(const char *pattern, const char *path, const char **params, struct arena *a)
-{
-    int np = 0;
-    while (*pattern && *path) {
-        if (*pattern == ':') {
-            const char *end = strchr(path, '/');
-            size_t n = end ? (size_t)(end - path) : strlen(path);
-            if (n == 0 || np >= REQ_MAX_PARAMS)
-                return 0;
-            params[np++] = arena_strndup(a, path, n);
-            path += n;
-            while (*pattern && *pattern != '/')
-                pattern++;
-            continue;
-        }
-        if (*pattern++ != *path++)
-            return 0;
-    }
-    return !*pattern && !*path;
-}
-
-/* The route for method and path; *ret_other says a route matched the path with another
- * method (405). */
-static const struct route *find_route(const char *method, const char *path, const char **params,
-                                      struct arena *a, int *ret_other)
-{
-    *ret_other = 0;
-    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-        if (!match(routes[i].pattern, path, params, a))
-            continue;
-        if (!strcmp(routes[i].method, method))
-            return &routes[i];
-        *ret_other = 1;
-    }
-    return NULL;
-}
-
 /* ---- libmicrohttpd glue ---- */
 
 static void add_security_headers(struct MHD_Response *r)
@@ -413,7 +360,7 @@ static enum MHD_Result dispatch(struct conn_req *cr)
     struct request *req = &cr->req;
     if (!cr->route) {
         int other = 0;
-        cr->route = find_route(req->method, req->path, req->params, &cr->arena, &other);
+        cr->route = route_find(req->method, req->path, req->params, &cr->arena, &other);
         if (!cr->route) {
             if (strncmp(req->path, "/api/", 5) && strncmp(req->path, "/hooks/", 7) &&
                 (!strcmp(req->method, "GET") || !strcmp(req->method, "HEAD")))
@@ -497,69 +444,6 @@ static void unpark(struct conn_req *cr)
     }
 }
 
-/* ---- request framing ---- */
-
-/* The headers that say where a request's body ends, as on_request's first call sees them. */
-struct framing {
-    int content_lengths, transfer_encodings;
-    int bad_content_length;        /* a Content-Length that is not a plain decimal number */
-    const char *transfer_encoding; /* the last Transfer-Encoding */
-};
-
-static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
-                                     const char *value)
-{
-    struct framing *f = cls;
-    (void)kind;
-    if (!value)
-        value = "";
-    if (!strcasecmp(key, "Content-Length")) {
-        f->content_lengths++;
-        if (!*value || value[strspn(value, "0123456789")])
-            f->bad_content_length = 1;
-    } else if (!strcasecmp(key, "Transfer-Encoding")) {
-        f->transfer_encodings++;
-        f->transfer_encoding = value;
-    }
-    return MHD_YES;
-}
-
-/* Whether the request's body is framed in one way only (RFC 9112 §6.3): 0, or KF_EBADREQ
- * with e saying why. After KF_EBADREQ the connection must be closed: where this body ends,
- * and so where the next request starts, is not known, and a proxy in front of us may have
- * split the bytes otherwise (request smuggling).
- *
- * libmicrohttpd 0.9.75 is too lenient here by itself: of several Content-Length headers it
- * takes the first; with Transfer-Encoding it ignores Content-Length and keeps the
- * connection open; a coding other than exactly "chunked" makes it read the body until the
- * peer closes, so the request is never answered. Without Transfer-Encoding it does refuse a
- * first Content-Length that is not a decimal number, with a 400 (HTML) of its own, before the
- * handler is called. */
-static int check_framing(struct MHD_Connection *conn, const char *version, struct kf_error *e)
-{
-    struct framing f = {0};
-    MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &f);
-    /* Equal duplicates could be merged (RFC 9110 §8.6 allows it); they are refused too, as
-     * no sound client sends them and then no answer depends on which copy a proxy read. */
-    if (f.content_lengths > 1)
-        return kf_fail(e, KF_EBADREQ, NULL, "send one Content-Length header, not several");
-    if (f.content_lengths && f.transfer_encodings)
-        return kf_fail(e, KF_EBADREQ, NULL,
-                       "send either Content-Length or Transfer-Encoding, not both");
-    if (f.bad_content_length)
-        return kf_fail(e, KF_EBADREQ, NULL, "Content-Length must be a decimal number");
-    if (!f.transfer_encodings)
-        return 0;
-    /* RFC 9112 §6.1: in HTTP/1.0 the header is no framing to trust */
-    if (!strcmp(version, MHD_HTTP_VERSION_1_0))
-        return kf_fail(e, KF_EBADREQ, NULL, "HTTP/1.0 has no Transfer-Encoding");
-    /* chunked is the only coding we decode, and it may be applied once only */
-    if (f.transfer_encodings > 1 || strcasecmp(f.transfer_encoding, "chunked"))
-        return kf_fail(e, KF_EBADREQ, NULL,
-                       "the only Transfer-Encoding accepted is a single \"chunked\"");
-    return 0;
-}
-
 static size_t body_limit(const char *method, const char *url)
 {
     if (!strcmp(method, "POST") && !strcmp(url, "/api/v1/attachments"))
@@ -586,7 +470,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         cr->resp.status = 200;
         *req_cls = cr;
         struct kf_error e = {0};
-        if (check_framing(conn, version, &e)) {
+        if (http_check_framing(conn, version, &e)) {
             /* answered in this first call, libmicrohttpd reads no body and closes after the
              * response; the header says so to the client too */
             reply_error(&cr->resp, KF_EBADREQ, &e);
