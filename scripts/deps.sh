@@ -7,7 +7,8 @@ debs=(gcc make pkg-config ca-certificates tzdata curl
       libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev libinih-dev libcmocka-dev clang-format
       nodejs npm chromium fonts-noto-cjk sqlite3
       libgmime-3.0-dev clang libclang-rt-14-dev
-      libcurl4-openssl-dev)
+      libcurl4-openssl-dev
+      dovecot-imapd python3-aiosmtpd)
 missing=()
 for p in "${debs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -25,8 +26,15 @@ if [ ${#missing[@]} -gt 0 ]; then
         exit 1
     fi
     export DEBIAN_FRONTEND=noninteractive
+    # the tests start their own Dovecot on 127.0.0.1: keep the package from starting a system one
+    policy=/usr/sbin/policy-rc.d
+    made_policy=
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && made_policy=1
+    fi
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    [ -z "$made_policy" ] || rm -f "$policy"
 fi
 
 # npm packages, from the committed lockfiles, when they changed
