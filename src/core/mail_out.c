@@ -2,8 +2,13 @@
 #include "core/mail_out.h"
 
 #include <sodium.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "core/audit.h"
+#include "core/channel.h"
+#include "core/customer.h"
+#include "core/ticket.h"
 #include "core/webhook.h"
 #include "lib/arena.h"
 #include "lib/banned.h"
@@ -38,9 +43,19 @@ static int address_ok(const char *s)
 static int has_control(const char *s)
 {
     for (const char *p = s; *p; p++)
-        if ((unsigned char)*p < ' ' || *p == 0x7f)
+        if (((unsigned char)*p < ' ' && *p != '\t') || *p == 0x7f)
             return 1;
     return 0;
+}
+
+/* s with each control character (a line break) as a space, in a. */
+static const char *one_line(struct arena *a, const char *s)
+{
+    char *out = arena_strdup(a, s);
+    for (char *p = out; *p; p++)
+        if ((unsigned char)*p < ' ' || *p == 0x7f)
+            *p = ' ';
+    return out;
 }
 
 /* The domain of a From value ("客服 <a@example.com>" → example.com), in a; "kefu.invalid" when
@@ -219,15 +234,49 @@ int mail_out_counts(struct db *db, const char *channel, int64_t *ret_queued, int
     return rc ? rc : count(db, channel, "failed", ret_failed);
 }
 
+/* Writes ticket.delivery_changed for the message mail row id carries, if it carries one. */
+static int delivery_event(struct db *db, int64_t id)
+{
+    struct stmt *st = db_stmt(db, SQL_mail_out_about);
+    st_int(st, 1, id);
+    int64_t ticket_id = 0, message_id = 0;
+    char status[16] = "";
+    int rc = st_step(st);
+    if (rc == 1) {
+        ticket_id = col_int(st, 0);
+        message_id = col_int(st, 1);
+        snprintf(status, sizeof(status), "%s", col_text(st, 2));
+    }
+    st_reset(st);
+    if (rc < 0 || !ticket_id || !message_id)
+        return rc < 0 ? rc : 0;
+    char detail[128];
+    snprintf(detail, sizeof(detail), "{\"message_id\":%lld,\"status\":\"%s\"}",
+             (long long)message_id, status);
+    return event_write(db, "ticket.delivery_changed", "ticket", ticket_id, detail);
+}
+
 int mail_out_bounced(struct db *db, const char *mail_id, const char *why, int *ret_hit)
 {
-    struct stmt *st = db_stmt(db, SQL_mail_out_bounce);
+    struct stmt *st = db_stmt(db, SQL_mail_out_by_mail_id);
     st_text(st, 1, mail_id);
-    st_text(st, 2, why ? why : "the mail bounced");
-    int rc = st_exec(st);
-    if (!rc && ret_hit)
-        *ret_hit = db_changes(db) > 0;
-    return rc;
+    int64_t id = 0;
+    int rc = st_one_int(st, &id);
+    if (ret_hit)
+        *ret_hit = 0;
+    if (rc <= 0)
+        return rc;
+    struct arena a = ARENA_INIT;
+    st = db_stmt(db, SQL_mail_out_bounce);
+    st_int(st, 1, id);
+    st_text(st, 2, arena_printf(&a, "the mail bounced: %.200s", why ? why : "no reason given"));
+    rc = st_exec(st);
+    arena_release(&a);
+    if (rc || db_changes(db) != 1)
+        return rc;
+    if (ret_hit)
+        *ret_hit = 1;
+    return delivery_event(db, id);
 }
 
 int mail_out_due(struct db *db, int64_t now, int max, struct arena *arena, struct mail_due **ret,
@@ -309,7 +358,103 @@ int mail_out_tried(struct db *db, int64_t id, int attempts, int64_t at, enum mai
         st_null(st, 5);
     st_int(st, 6, attempts);
     int rc = st_exec(st);
-    if (!rc && ret_next_at)
+    if (rc || db_changes(db) != 1)
+        return rc;
+    if (ret_next_at)
         *ret_next_at = next;
+    if (result == MAIL_TRY_AGAIN && next && attempts > 0)
+        return 0; /* one more failed try: nothing a reader would see change */
+    return delivery_event(db, id);
+}
+
+int mail_out_postpone(struct db *db, const char *channel, int64_t until)
+{
+    struct stmt *st = db_stmt(db, SQL_mail_out_postpone);
+    st_text(st, 1, channel);
+    st_int(st, 2, until);
+    return st_exec(st);
+}
+
+/* Queues m from m->channel, else (that channel cannot send) from the default sender; nothing
+ * when no channel can send. */
+static int queue_any(struct db *db, struct mail_out *m, struct kf_error *e)
+{
+    int rc = mail_out_queue(db, m, NULL, e);
+    if (rc == KF_ENOTFOUND && m->channel) {
+        m->channel = NULL;
+        rc = mail_out_queue(db, m, NULL, e);
+    }
+    if (rc == KF_ENOTFOUND) {
+        if (e)
+            *e = (struct kf_error){0};
+        return 0;
+    }
+    return rc;
+}
+
+/* Whether a customer's address can be written To: one address, as the queue takes it. */
+static int mailable(const char *email)
+{
+    return email && *email && strlen(email) <= MAIL_OUT_TO_MAX && address_ok(email);
+}
+
+int mail_out_reply(struct db *db, const struct ticket *t, int64_t message_id, const char *body,
+                   struct kf_error *e)
+{
+    struct arena a = ARENA_INIT;
+    struct customer c;
+    struct channel_config ch;
+    int rc = customer_get(db, t->customer.id, &a, &c);
+    if (rc == KF_ENOTFOUND || (!rc && !mailable(c.email))) {
+        arena_release(&a);
+        return 0;
+    }
+    if (!rc)
+        rc = channel_get(db, t->channel, &a, &ch);
+    if (!rc) {
+        struct mail_out m = {.ticket_id = t->id, .message_id = message_id, .to = c.email};
+        if (!strcmp(ch.kind, "mail")) {
+            m.channel = ch.code;
+            m.kind = "reply";
+            m.subject = arena_printf(&a, "Re: %s [#%s]", one_line(&a, t->subject), t->number);
+            m.text = body;
+            rc = queue_any(db, &m, e);
+        } else if (strcmp(ch.kind, "webhook") && strcmp(ch.kind, "wechat") &&
+                   strcmp(ch.kind, "chat")) {
+            m.kind = "notice";
+            m.subject =
+                arena_printf(&a, "您的工单有新回复:%s [#%s]", one_line(&a, t->subject), t->number);
+            m.text = arena_printf(&a,
+                                  "您好,\n\n您的工单 %s(%s)有新的回复:\n\n%s\n\n"
+                                  "直接回复此邮件即可继续沟通。\n",
+                                  t->number, t->subject, body);
+            rc = queue_any(db, &m, e);
+        }
+    }
+    arena_release(&a);
+    return rc == KF_ENOTFOUND ? 0 : rc;
+}
+
+int mail_out_ack(struct db *db, const struct ticket *t, const char *channel, const char *to,
+                 struct kf_error *e)
+{
+    if (!mailable(to))
+        return 0;
+    struct arena a = ARENA_INIT;
+    struct mail_out m = {.channel = channel, .ticket_id = t->id, .kind = "ack", .to = to};
+    m.subject =
+        arena_printf(&a, "我们已收到您的来信:%s [#%s]", one_line(&a, t->subject), t->number);
+    m.text = arena_printf(&a,
+                          "您好,\n\n我们已收到您的来信,工单号为 %s。客服人员会尽快处理,"
+                          "处理结果将通过邮件回复您。\n\n如需补充信息,直接回复此邮件即可"
+                          "(请保留标题中的工单号)。\n\n此邮件由系统自动发送。\n",
+                          t->number);
+    int rc = mail_out_queue(db, &m, NULL, e);
+    arena_release(&a);
+    if (rc == KF_ENOTFOUND) { /* the channel only takes mail in */
+        if (e)
+            *e = (struct kf_error){0};
+        return 0;
+    }
     return rc;
 }

@@ -37,6 +37,21 @@ struct mail_out {
  * channel can send; KF_EINVAL naming the field for a bad kind, address or subject. */
 int mail_out_queue(struct db *db, const struct mail_out *m, int64_t *ret_id, struct kf_error *e);
 
+struct ticket;
+
+/* What a public reply (message message_id, text body) on ticket t mails, if anything, in the
+ * writer's transaction that writes the reply: on a mail channel, the reply itself To the
+ * customer ("Re: <subject> [#NUMBER]", threaded on the ticket's mails, with the message's
+ * attachments) from that channel, else from the default sender; on a web, phone or manual
+ * channel, a notice through the default sender. Nothing when the customer has no e-mail or no
+ * channel can send; webhook, WeChat and chat tickets are answered on their own channel. */
+int mail_out_reply(struct db *db, const struct ticket *t, int64_t message_id, const char *body,
+                   struct kf_error *e);
+/* The acknowledgement of new mail ticket t To address `to`, carrying its number, from channel
+ * (the one the mail came in on) if it can send. Nothing when it cannot. */
+int mail_out_ack(struct db *db, const struct ticket *t, const char *channel, const char *to,
+                 struct kf_error *e);
+
 /* The delivery of one message, as the API shows it. */
 struct mail_delivery {
     const char *status; /* "queued", "sent", "failed" */
@@ -85,8 +100,14 @@ enum mail_try { MAIL_SENT, MAIL_TRY_AGAIN, MAIL_REFUSED };
  * MAIL_REFUSED (the server refused it for good, a 5xx) fails it at once; MAIL_TRY_AGAIN counts
  * an attempt and sets the next by back-off, or fails it once the back-off is spent. error says
  * what went wrong (NULL when sent). A mail no longer queued, or tried meanwhile, is left alone.
- * *ret_next_at (may be NULL) is when it is tried next, 0 for never. */
+ * *ret_next_at (may be NULL) is when it is tried next, 0 for never. A mail that carries a
+ * message writes the event ticket.delivery_changed when its status changes or its first try
+ * fails. */
 int mail_out_tried(struct db *db, int64_t id, int attempts, int64_t at, enum mail_try result,
                    const char *error, int64_t *ret_next_at);
+
+/* Postpones the channel's queued mails due before `until` to `until`: its server does not
+ * answer, and they would fare the same. Their attempts are not counted. */
+int mail_out_postpone(struct db *db, const char *channel, int64_t until);
 
 #endif

@@ -38,9 +38,12 @@ UPDATE mail_out SET status = $2, attempts = attempts + 1, next_at = $3, last_err
                     sent_at = $5
 WHERE id = $1 AND status = 'queued' AND attempts = $6;
 
+-- name: mail_out_by_mail_id
+SELECT id FROM mail_out WHERE mail_id = $1;
+
 -- name: mail_out_bounce
 UPDATE mail_out SET status = 'failed', next_at = NULL, last_error = $2
-WHERE mail_id = $1 AND status <> 'failed';
+WHERE id = $1 AND status <> 'failed';
 
 -- name: mail_out_count
 SELECT COUNT(*) FROM mail_out WHERE channel = $1 AND status = $2;
@@ -53,3 +56,9 @@ WHERE message_id = $1 ORDER BY id DESC LIMIT 1;
 SELECT id, channel, ticket_id, message_id, kind, to_addr, subject, status, attempts,
        last_error, sent_at, mail_id, in_reply_to, refs
 FROM mail_out WHERE id = $1;
+
+-- name: mail_out_postpone
+UPDATE mail_out SET next_at = $2 WHERE channel = $1 AND status = 'queued' AND next_at < $2;
+
+-- name: mail_out_about
+SELECT ticket_id, message_id, status, attempts FROM mail_out WHERE id = $1;
