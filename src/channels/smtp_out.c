@@ -15,6 +15,7 @@ struct source {
     int (*stop)(void *arg);
     void *arg;
     int stopped;
+    char refusal[160]; /* the server's last 4xx or 5xx line */
 };
 
 static size_t on_read(char *buf, size_t size, size_t n, void *arg)
@@ -25,6 +26,21 @@ static size_t on_read(char *buf, size_t size, size_t n, void *arg)
     memcpy(buf, s->data + s->at, k);
     s->at += k;
     return k;
+}
+
+/* Keeps the server's last refusal, to say why in the mail's last_error. */
+static int on_debug(CURL *c, curl_infotype type, char *data, size_t n, void *arg)
+{
+    (void)c;
+    struct source *s = arg;
+    if (type != CURLINFO_HEADER_IN || n < 4 || (data[0] != '4' && data[0] != '5'))
+        return 0;
+    size_t k = 0;
+    while (k < n && k < sizeof(s->refusal) - 1 && data[k] != '\r' && data[k] != '\n')
+        k++;
+    memcpy(s->refusal, data, k);
+    s->refusal[k] = '\0';
+    return 0;
 }
 
 static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
@@ -91,7 +107,7 @@ int smtp_send(struct smtp_conn *conn, const struct smtp_server *srv, const char 
             curl_easy_cleanup(c);
         return 0;
     }
-    struct source src = {data, len, 0, stop, arg, 0};
+    struct source src = {.data = data, .len = len, .stop = stop, .arg = arg};
     char errbuf[CURL_ERROR_SIZE] = "";
     int plain = srv->tls && !strcmp(srv->tls, "none");
     curl_easy_setopt(c, CURLOPT_URL, url);
@@ -114,6 +130,9 @@ int smtp_send(struct smtp_conn *conn, const struct smtp_server *srv, const char 
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(c, CURLOPT_XFERINFODATA, &src);
+    curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, on_debug);
+    curl_easy_setopt(c, CURLOPT_DEBUGDATA, &src);
+    curl_easy_setopt(c, CURLOPT_VERBOSE, 1L); /* for on_debug only */
 
     CURLcode cc = curl_easy_perform(c);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &ret->code);
@@ -130,11 +149,11 @@ int smtp_send(struct smtp_conn *conn, const struct smtp_server *srv, const char 
         if (ret->code >= 500 && ret->code < 600 && cc != CURLE_LOGIN_DENIED &&
             cc != CURLE_USE_SSL_FAILED)
             ret->outcome = SMTP_REFUSED;
-        if (ret->code)
-            snprintf(ret->error, sizeof(ret->error), "%s (the server answered %ld)", why,
-                     ret->code);
+        if (src.refusal[0])
+            snprintf(ret->error, sizeof(ret->error), "%.80s: the server answered \"%.140s\"", why,
+                     src.refusal);
         else
-            snprintf(ret->error, sizeof(ret->error), "%s", why);
+            snprintf(ret->error, sizeof(ret->error), "%.200s", why);
     }
     curl_slist_free_all(rcpts);
     if (!conn)

@@ -152,7 +152,7 @@ test('a recipient the server refuses (5xx) fails at once with the server\'s answ
   const m = await reply(t, '请寄回商品。');
   const d = await delivery(t, m.id, 'failed');
   assert.equal(d.attempts, 1);
-  assert.match(d.last_error, /550/);
+  assert.match(d.last_error, /550 5\.1\.1 <nobody@example.net>: no such user here/, 'the server\'s own answer');
   const s = await status();
   assert.equal(s.failed_out, 2, 'the acknowledgement and the reply');
   assert.equal(s.queued_out, 0);
@@ -254,4 +254,22 @@ test('a channel whose server is dead waits as one, and the other channels go on'
   // meanwhile MAIL sends at once
   const m = await reply(ticket, '另一个渠道不受影响。');
   await delivery(ticket, m.id, 'sent');
+});
+
+test('starttls is required: a server that does not offer it gets no mail', async () => {
+  let r = await admin.patch('/api/v1/channels/SOC', {
+    kind: 'mail', settings: { from: 'soc@kefu.example.com', smtp_url: `smtp://127.0.0.1:${sink.port}`, smtp_tls: 'starttls' },
+  });
+  assert.equal(r.status, 200, r.text);
+  ingest(mail({ id: 'soc-1@example.com', subject: '微博投诉', from: 'weibo@example.com' }), 'SOC');
+  const t = await ticketOf('微博投诉', 'SOC');
+  const m = await reply(t, '已收到投诉。');
+  const d = await until('a failed try', async () => {
+    const x = (await messages(t.id)).find((y) => y.id === m.id).delivery;
+    return x.attempts >= 1 ? x : null;
+  });
+  assert.equal(d.status, 'queued');
+  assert.match(d.last_error, /SSL|TLS/i);
+  assert.equal((await status('SOC')).ok, false);
+  assert.ok(!sink.mails().some((x) => x.rcpt_tos.includes('weibo@example.com')), 'nothing went out in the clear');
 });
