@@ -146,6 +146,17 @@ test('a note is never mailed', async () => {
   assert.equal(first.delivery, null, 'the customer\'s own mail has no delivery');
 });
 
+test('a reply that is refused is not mailed', async () => {
+  const before = sink.count();
+  const r = await admin.post(`/api/v1/tickets/${ticket.id}/messages`, { kind: 'reply', body: '附件见下', attachments: [999999] });
+  assert.equal(r.status, 422, r.text);
+  assert.equal(r.body.error.field, 'attachments');
+  await new Promise((ok) => setTimeout(ok, 1200));
+  assert.equal(sink.count(), before);
+  assert.equal((await status()).queued_out, 0);
+  assert.ok(!(await messages(ticket.id)).some((m) => m.body === '附件见下'));
+});
+
 test('a recipient the server refuses (5xx) fails at once with the server\'s answer', async () => {
   ingest(mail({ id: 'r-1@example.net', subject: '退货', from: 'nobody@example.net' }));
   const t = await ticketOf('退货');
