@@ -279,12 +279,32 @@ int mail_out_bounced(struct db *db, const char *mail_id, const char *why, int *r
     return delivery_event(db, id);
 }
 
-int mail_out_due(struct db *db, int64_t now, int max, struct arena *arena, struct mail_due **ret,
-                 size_t *ret_n)
+int mail_out_due_channels(struct db *db, int64_t now, int max, struct arena *arena,
+                          const char ***ret, size_t *ret_n)
+{
+    struct stmt *st = db_stmt(db, SQL_mail_out_due_channels);
+    st_int(st, 1, now);
+    st_int(st, 2, max);
+    const char **v = arena_alloc(arena, (size_t)(max > 0 ? max : 1) * sizeof(*v));
+    size_t n = 0;
+    int rc;
+    while ((rc = st_step(st)) == 1)
+        v[n++] = arena_strdup(arena, col_text(st, 0));
+    st_reset(st);
+    if (rc < 0)
+        return rc;
+    *ret = v;
+    *ret_n = n;
+    return 0;
+}
+
+int mail_out_due(struct db *db, const char *channel, int64_t now, int max, struct arena *arena,
+                 struct mail_due **ret, size_t *ret_n)
 {
     struct stmt *st = db_stmt(db, SQL_mail_out_due);
     st_int(st, 1, now);
     st_int(st, 2, max);
+    st_text(st, 3, channel);
     struct mail_due *v = arena_alloc(arena, (size_t)(max > 0 ? max : 1) * sizeof(*v));
     size_t n = 0;
     int rc;

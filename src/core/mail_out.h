@@ -88,9 +88,13 @@ struct mail_due {
     size_t nfiles;
 };
 
-/* Up to max queued mails of enabled channels due at `now`, the most overdue first. */
-int mail_out_due(struct db *db, int64_t now, int max, struct arena *arena, struct mail_due **ret,
-                 size_t *ret_n);
+/* Up to max queued mails of channel (NULL: of every enabled channel) due at `now`, the most
+ * overdue first. */
+int mail_out_due(struct db *db, const char *channel, int64_t now, int max, struct arena *arena,
+                 struct mail_due **ret, size_t *ret_n);
+/* The codes of up to max enabled channels with mail due at `now`, in arena. */
+int mail_out_due_channels(struct db *db, int64_t now, int max, struct arena *arena,
+                          const char ***ret, size_t *ret_n);
 /* Reads the files mail d carries into d->files. */
 int mail_out_files(struct db *db, struct arena *arena, struct mail_due *d);
 

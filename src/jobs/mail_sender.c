@@ -1,7 +1,9 @@
-/* mail_sender.c: the mail sender thread: every half second (or when woken) it composes each
- * queued mail that is due, hands it to its channel's SMTP server and records the try. A mail
- * whose try was not recorded (a crash) is sent again with the same Message-ID: each try is
- * recorded while the next mail goes out, so that one sync does not wait for another. */
+/* mail_sender.c: the mail sender: a thread that looks every half second (or when woken) for
+ * the channels with mail due, and one thread per such channel that composes each due mail,
+ * hands it to the channel's SMTP server and records the try, so that a server that hangs holds
+ * up its own channel only. A mail whose try was not recorded (a crash) is sent again with the
+ * same Message-ID: each try is recorded while the next mail goes out, so that one sync does not
+ * wait for another. */
 #include "jobs/mail_sender.h"
 
 #include <pthread.h>
@@ -24,20 +26,26 @@
 #include "store/db.h"
 #include "store/writer.h"
 
-enum { TICK_MS = 500, BATCH = 100, CHANNELS_MAX = 32 };
+/* a channel's thread is woken by the sender's; its own tick is a fallback */
+enum { TICK_MS = 500, CHANNEL_TICK_MS = 5000, BATCH = 100, CHANNELS_MAX = 32, CODE_MAX = 40 };
 
-struct mail_sender {
-    struct db *db; /* reads only: writes go to the writer */
-    struct writer *writer;
+struct mail_sender;
+
+/* One channel's sender thread, with its own reading connection. */
+struct worker {
+    struct mail_sender *s;
+    char channel[CODE_MAX];
+    struct db *db;
     struct ticker ticker;
 };
 
-/* One due mail and what it takes to send it. */
-struct job {
-    struct mail_due *d;
-    const struct channel_config *ch; /* NULL: the channel is gone or cannot send */
-    struct smtp_conn **conn;         /* the batch's connection to its channel's server */
-    int skip;                        /* its channel is down: not tried in this batch */
+struct mail_sender {
+    char path[600];
+    struct db *db; /* reads only: writes go to the writer */
+    struct writer *writer;
+    struct ticker ticker;
+    struct worker *workers[CHANNELS_MAX]; /* only the sender's thread changes them */
+    size_t nworkers;
 };
 
 /* The records of one batch's tries: each is written while the next mail goes out, and the
@@ -49,6 +57,7 @@ struct records {
     int failed; /* the first record that could not be written */
 };
 
+/* One due mail and its try. */
 struct tried_job {
     struct write_job job; /* first: the writer hands it back */
     struct records *rec;
@@ -89,64 +98,33 @@ static void tried_done(struct write_job *job, int status)
 
 static int stopping(void *arg)
 {
-    struct mail_sender *s = arg;
-    return ticker_stopping(&s->ticker);
+    struct worker *w = arg;
+    return ticker_stopping(&w->ticker);
 }
 
-/* The channels of one batch, each read once, with a connection to its server. */
-struct seen {
-    struct channel_config ch[CHANNELS_MAX];
-    struct smtp_conn *conn[CHANNELS_MAX];
-    size_t n;
-};
-
-/* Fills j with mail d's channel, read now if this batch has not yet. */
-static void channel_of(struct mail_sender *s, struct arena *a, struct seen *seen,
-                       struct mail_due *d, struct job *j)
+/* Reads the files of mail d into m, composes it and sends it on *conn (made on first use);
+ * *t says how the try went (its error in a, which outlives m). 0, or KF_ESHUTDOWN, or the
+ * store's error. */
+static int send_one(struct worker *w, const struct channel_config *ch, struct smtp_conn **conn,
+                    struct arena *a, struct arena *m, struct mail_due *d, struct tried_job *t)
 {
-    *j = (struct job){d, NULL, NULL, 0};
-    for (size_t i = 0; i < seen->n; i++)
-        if (!strcmp(seen->ch[i].code, d->channel)) {
-            j->ch = &seen->ch[i];
-            j->conn = &seen->conn[i];
-            return;
-        }
-    if (seen->n == CHANNELS_MAX || channel_get(s->db, d->channel, a, &seen->ch[seen->n]))
-        return;
-    seen->conn[seen->n] = NULL;
-    j->ch = &seen->ch[seen->n];
-    j->conn = &seen->conn[seen->n];
-    seen->n++;
-}
-
-/* Reads the files of mail jb->d into m, composes it and sends it; *t says how the try went
- * (its error in a, which outlives m). 0, or KF_ESHUTDOWN, or the store's error. */
-static int send_one(struct mail_sender *s, struct arena *a, struct arena *m, const struct job *jb,
-                    struct tried_job *t)
-{
-    const struct channel_config *ch = jb->ch;
-    if (!ch) {
-        t->error = "the channel cannot be read";
-        t->channel_down = 1;
-        return 0;
-    }
-    const char *url = channel_setting(ch, "smtp_url");
-    const char *from = channel_setting(ch, "from");
     t->result = MAIL_TRY_AGAIN;
+    const char *url = ch ? channel_setting(ch, "smtp_url") : NULL;
+    const char *from = ch ? channel_setting(ch, "from") : NULL;
     if (!url || !from || strcmp(ch->kind, "mail")) {
         t->error = "the channel cannot send mail: it needs smtp_url and from";
         t->channel_down = 1;
         return 0;
     }
-    int rc = mail_out_files(s->db, m, jb->d);
-    db_reset_all(s->db); /* no read snapshot held while the network and the writer work */
+    int rc = mail_out_files(w->db, m, d);
+    db_reset_all(w->db); /* no read snapshot held while the network and the writer work */
     if (rc)
         return rc;
     char *raw;
     size_t len;
     const char *sender;
     struct kf_error e = {0};
-    if (mail_compose(jb->d, from, m, &raw, &len, &sender, &e)) {
+    if (mail_compose(d, from, m, &raw, &len, &sender, &e)) {
         t->error = arena_printf(a, "the mail cannot be written: %s", e.message);
         t->result = MAIL_REFUSED;
         return 0;
@@ -155,10 +133,9 @@ static int send_one(struct mail_sender *s, struct arena *a, struct arena *m, con
                               channel_setting(ch, "smtp_user"),
                               channel_setting(ch, "smtp_password")};
     struct smtp_result res;
-    if (!*jb->conn)
-        *jb->conn = smtp_conn_new(); /* NULL: this mail on a connection of its own */
-    rc = smtp_send(*jb->conn, &srv, sender, jb->d->to, raw, len, stopping, s, &res);
-    if (rc)
+    if (!*conn)
+        *conn = smtp_conn_new(); /* NULL: this mail on a connection of its own */
+    if ((rc = smtp_send(*conn, &srv, sender, d->to, raw, len, stopping, w, &res)))
         return rc;
     t->result = res.outcome == SMTP_SENT      ? MAIL_SENT
                 : res.outcome == SMTP_REFUSED ? MAIL_REFUSED
@@ -171,45 +148,43 @@ static int send_one(struct mail_sender *s, struct arena *a, struct arena *m, con
     return 0;
 }
 
-/* Sends one batch of due mail. 1 when there may be more, 0 when done, or a negative code. */
-static int send_batch(struct mail_sender *s)
+/* Sends one batch of the channel's due mail on one connection, until the server is found
+ * down. 1 when there may be more, 0 when done, or a negative code. */
+static int send_batch(struct worker *w)
 {
     struct arena a = ARENA_INIT;
     struct mail_due *d;
     size_t n = 0;
-    struct seen *seen = arena_alloc(&a, sizeof(*seen));
-    seen->n = 0;
-    int rc = mail_out_due(s->db, ktime_now(), BATCH, &a, &d, &n);
-    struct job *jobs = arena_alloc(&a, (n ? n : 1) * sizeof(*jobs));
-    for (size_t i = 0; !rc && i < n; i++)
-        channel_of(s, &a, seen, &d[i], &jobs[i]);
-    db_reset_all(s->db);
+    struct channel_config ch;
+    int rc = mail_out_due(w->db, w->channel, ktime_now(), BATCH, &a, &d, &n);
+    int have_ch = !rc && n && !channel_get(w->db, w->channel, &a, &ch);
+    db_reset_all(w->db);
     struct records rec = {.pending = 0, .failed = 0};
     pthread_mutex_init(&rec.mu, NULL);
     pthread_cond_init(&rec.cv, NULL);
-    for (size_t i = 0; !rc && i < n && !stopping(s); i++) {
-        if (jobs[i].skip)
-            continue;
+    struct smtp_conn *conn = NULL;
+    for (size_t i = 0; !rc && i < n && !stopping(w); i++) {
         struct tried_job *t = arena_alloc(&a, sizeof(*t));
         *t = (struct tried_job){.job = {.run = tried_job_run, .done = tried_done},
                                 .rec = &rec,
                                 .d = &d[i],
                                 .at = ktime_now()};
         struct arena m = ARENA_INIT; /* the mail itself: one at a time in memory */
-        rc = send_one(s, &a, &m, &jobs[i], t);
+        rc = send_one(w, have_ch ? &ch : NULL, &conn, &a, &m, &d[i], t);
         arena_release(&m);
         if (rc)
             break;
         pthread_mutex_lock(&rec.mu);
         rec.pending++;
         pthread_mutex_unlock(&rec.mu);
-        if ((rc = writer_submit(s->writer, &t->job))) {
+        if ((rc = writer_submit(w->s->writer, &t->job))) {
             tried_done(&t->job, 0);
             break;
         }
-        for (size_t k = i + 1; t->channel_down && k < n; k++)
-            if (!strcmp(d[k].channel, d[i].channel))
-                jobs[k].skip = 1;
+        if (t->channel_down) { /* the rest wait with the channel (its record postpones them) */
+            n = 0;
+            break;
+        }
     }
     pthread_mutex_lock(&rec.mu);
     while (rec.pending)
@@ -219,20 +194,59 @@ static int send_batch(struct mail_sender *s)
     pthread_cond_destroy(&rec.cv);
     if (!rc)
         rc = rec.failed; /* a record that could not be written: tried again later */
-    for (size_t i = 0; i < seen->n; i++)
-        smtp_conn_free(seen->conn[i]);
+    smtp_conn_free(conn);
     arena_release(&a);
     return rc < 0 ? rc : n == BATCH;
 }
 
-static void sender_pass(struct ticker *t, void *arg)
+static void worker_pass(struct ticker *t, void *arg)
 {
-    struct mail_sender *s = arg;
+    struct worker *w = arg;
     int rc;
-    while ((rc = send_batch(s)) == 1 && !ticker_stopping(t))
+    while ((rc = send_batch(w)) == 1 && !ticker_stopping(t))
         ;
     if (rc < 0 && rc != KF_ESHUTDOWN)
-        fprintf(stderr, "kefu: mail: sending failed: %s\n", kf_strerror(rc));
+        fprintf(stderr, "kefu: mail: sending on \"%s\" failed: %s\n", w->channel, kf_strerror(rc));
+}
+
+/* The thread of channel code, started now if it has none. NULL when it cannot start. */
+static struct worker *worker_of(struct mail_sender *s, const char *code)
+{
+    for (size_t i = 0; i < s->nworkers; i++)
+        if (!strcmp(s->workers[i]->channel, code))
+            return s->workers[i];
+    if (s->nworkers == CHANNELS_MAX || strlen(code) >= CODE_MAX)
+        return NULL;
+    struct worker *w = xcalloc(1, sizeof(*w));
+    if (db_open(s->path, DB_NO_CHECKPOINT | DB_READONLY, &w->db, NULL)) {
+        free(w);
+        return NULL;
+    }
+    w->s = s;
+    snprintf(w->channel, sizeof(w->channel), "%s", code);
+    s->workers[s->nworkers++] = w;
+    ticker_start(&w->ticker, "kefu-mail-out", CHANNEL_TICK_MS, worker_pass, w);
+    return w;
+}
+
+/* Wakes the thread of each channel with mail due. */
+static void sender_pass(struct ticker *t, void *arg)
+{
+    (void)t;
+    struct mail_sender *s = arg;
+    struct arena a = ARENA_INIT;
+    const char **codes;
+    size_t n = 0;
+    int rc = mail_out_due_channels(s->db, ktime_now(), CHANNELS_MAX, &a, &codes, &n);
+    db_reset_all(s->db);
+    if (rc < 0)
+        fprintf(stderr, "kefu: mail: reading the queue failed: %s\n", kf_strerror(rc));
+    for (size_t i = 0; i < n; i++) {
+        struct worker *w = worker_of(s, codes[i]);
+        if (w)
+            ticker_wake(&w->ticker);
+    }
+    arena_release(&a);
 }
 
 struct mail_sender *mail_sender_start(const char *path, struct writer *w)
@@ -242,14 +256,16 @@ struct mail_sender *mail_sender_start(const char *path, struct writer *w)
         return NULL;
     }
     struct mail_sender *s = xcalloc(1, sizeof(*s));
-    if (db_open(path, DB_NO_CHECKPOINT | DB_READONLY, &s->db, NULL)) {
+    if (strlen(path) >= sizeof(s->path) ||
+        db_open(path, DB_NO_CHECKPOINT | DB_READONLY, &s->db, NULL)) {
         fprintf(stderr, "kefu: mail cannot open \"%s\"\n", path);
         webhook_out_cleanup();
         free(s);
         return NULL;
     }
+    snprintf(s->path, sizeof(s->path), "%s", path);
     s->writer = w;
-    ticker_start(&s->ticker, "kefu-mail-out", TICK_MS, sender_pass, s);
+    ticker_start(&s->ticker, "kefu-mail", TICK_MS, sender_pass, s);
     return s;
 }
 
@@ -263,7 +279,14 @@ void mail_sender_stop(struct mail_sender *s)
 {
     if (!s)
         return;
-    ticker_stop(&s->ticker);
+    ticker_stop(&s->ticker); /* no thread is started from now on */
+    for (size_t i = 0; i < s->nworkers; i++)
+        ticker_ask_stop(&s->workers[i]->ticker); /* all end their sends at once */
+    for (size_t i = 0; i < s->nworkers; i++) {
+        ticker_stop(&s->workers[i]->ticker);
+        db_close(s->workers[i]->db);
+        free(s->workers[i]);
+    }
     db_close(s->db);
     webhook_out_cleanup();
     free(s);

@@ -56,12 +56,17 @@ int ticker_stopping(struct ticker *t)
     return atomic_load(&t->stop);
 }
 
-void ticker_stop(struct ticker *t)
+void ticker_ask_stop(struct ticker *t)
 {
     pthread_mutex_lock(&t->mu);
     atomic_store(&t->stop, 1);
     pthread_cond_signal(&t->cv);
     pthread_mutex_unlock(&t->mu);
+}
+
+void ticker_stop(struct ticker *t)
+{
+    ticker_ask_stop(t);
     pthread_join(t->thread, NULL);
     pthread_mutex_destroy(&t->mu);
     pthread_cond_destroy(&t->cv);

@@ -30,6 +30,8 @@ void ticker_start(struct ticker *t, const char *name, int tick_ms, ticker_fn *fn
 void ticker_wake(struct ticker *t);
 /* 1 once ticker_stop has begun: a long pass should end. */
 int ticker_stopping(struct ticker *t);
+/* Asks the thread to end (ticker_stopping() answers 1) without waiting for it. */
+void ticker_ask_stop(struct ticker *t);
 /* Asks the thread to end, waits for the pass under way and releases what ticker_start made. */
 void ticker_stop(struct ticker *t);
 

@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { until } from '../lib/receiver.js';
 import { freePort, kefu, ROOT, startWithAdmin } from '../lib/server.js';
@@ -283,4 +284,28 @@ test('starttls is required: a server that does not offer it gets no mail', async
   assert.match(d.last_error, /SSL|TLS/i);
   assert.equal((await status('SOC')).ok, false);
   assert.ok(!sink.mails().some((x) => x.rcpt_tos.includes('weibo@example.com')), 'nothing went out in the clear');
+});
+
+test('a server that takes the connection and never answers holds up only its own channel', async () => {
+  const held = [];
+  const silent = createServer((sock) => { held.push(sock); }); // no greeting, ever
+  await new Promise((ok) => silent.listen(0, '127.0.0.1', ok));
+  try {
+    let r = await admin.patch('/api/v1/channels/STORE', {
+      kind: 'mail', settings: { from: 'store@kefu.example.com', smtp_url: `smtp://127.0.0.1:${silent.address().port}`, smtp_tls: 'none' },
+    });
+    assert.equal(r.status, 200, r.text);
+    ingest(mail({ id: 'st-1@example.com', subject: '门店退货', from: 'store.c@example.com' }), 'STORE');
+    const t = await ticketOf('门店退货', 'STORE');
+    const stuck = await reply(t, '请到门店办理。');
+    await until('the silent server holds a connection', () => held.length > 0);
+    const m = await reply(ticket, '另一个渠道照常发出。');
+    await delivery(ticket, m.id, 'sent');
+    const d = (await messages(t.id)).find((x) => x.id === stuck.id).delivery;
+    assert.equal(d.status, 'queued');
+    assert.equal(d.attempts, 0, 'its try is still under way');
+  } finally {
+    for (const sock of held) sock.destroy();
+    silent.close();
+  }
 });

@@ -174,7 +174,7 @@ static void a_try_backs_off_and_a_refusal_fails_at_once(void **state)
                         "1 queued connect refused");
     struct mail_due *d;
     size_t n;
-    assert_int_equal(mail_out_due(f->db, now + 1, 10, &f->arena, &d, &n), 0);
+    assert_int_equal(mail_out_due(f->db, NULL, now + 1, 10, &f->arena, &d, &n), 0);
     assert_int_equal(n, 1); /* only b: a waits */
     assert_int_equal(d[0].id, b);
     assert_int_equal(mail_out_tried(f->db, b, 0, now, MAIL_REFUSED, "550 no such user", NULL), 0);

@@ -26,8 +26,13 @@ SELECT $1, id FROM attachments WHERE message_id = $2 ORDER BY id;
 SELECT o.id, o.channel, o.kind, o.to_addr, o.subject, o.body, o.mail_id, o.in_reply_to,
        o.refs, o.attempts, o.created_at
 FROM mail_out o JOIN channels c ON c.code = o.channel
-WHERE o.status = 'queued' AND o.next_at <= $1 AND c.enabled = 1
+WHERE o.status = 'queued' AND o.next_at <= $1 AND c.enabled = 1 AND ($3 IS NULL OR o.channel = $3)
 ORDER BY o.next_at, o.id LIMIT $2;
+
+-- name: mail_out_due_channels
+SELECT DISTINCT o.channel FROM mail_out o JOIN channels c ON c.code = o.channel
+WHERE o.status = 'queued' AND o.next_at <= $1 AND c.enabled = 1
+ORDER BY o.channel LIMIT $2;
 
 -- name: mail_out_files
 SELECT a.filename, a.content_type, a.data FROM mail_out_attachments m
