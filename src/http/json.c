@@ -377,7 +377,8 @@ void render_attachment(struct jw *w, const struct attachment *at)
     jw_obj_end(w);
 }
 
-void render_message(struct jw *w, const struct message *m)
+/* A message; with ids, the author's id too (staff), without, a kind and a name (the portal). */
+static void render_message_as(struct jw *w, const struct message *m, int ids)
 {
     jw_obj_begin(w);
     jw_kint(w, "id", m->id);
@@ -387,10 +388,12 @@ void render_message(struct jw *w, const struct message *m)
     jw_key(w, "author");
     jw_obj_begin(w);
     jw_kstr(w, "kind", m->customer_id ? "customer" : m->author_id ? "user" : "system");
-    jw_key(w, "id");
-    m->customer_id ? jw_int(w, m->customer_id)
-    : m->author_id ? jw_int(w, m->author_id)
-                   : jw_null(w);
+    if (ids) {
+        jw_key(w, "id");
+        m->customer_id ? jw_int(w, m->customer_id)
+        : m->author_id ? jw_int(w, m->author_id)
+                       : jw_null(w);
+    }
     jw_kstr(w, "name", m->customer_id ? m->customer_name : m->author_id ? m->author_name : "Kefu");
     jw_obj_end(w);
     jw_time(w, "created_at", m->created_at);
@@ -400,6 +403,16 @@ void render_message(struct jw *w, const struct message *m)
         render_attachment(w, &m->attachments[i]);
     jw_arr_end(w);
     jw_obj_end(w);
+}
+
+void render_message(struct jw *w, const struct message *m)
+{
+    render_message_as(w, m, 1);
+}
+
+void render_public_message(struct jw *w, const struct message *m)
+{
+    render_message_as(w, m, 0);
 }
 
 void render_history(struct jw *w, const struct history_entry *h)
