@@ -157,4 +157,18 @@ export default {
     refresh: 'Refresh', triedAt: 'Tried at', answer: 'HTTP status', error: 'Error', duration: 'Took',
     state: { pending: 'Waiting', delivered: 'Delivered', failed: 'Failed' },
   },
+  portal: {
+    brand: 'Customer service', myTickets: 'My tickets', signOut: 'Sign out', signIn: 'Sign in', newRequest: 'New request',
+    requestTitle: 'Send us your request', requestHint: 'Describe the problem and we will take care of it. You get a ticket number at once.',
+    name: 'Your name', contactHint: 'Give an e-mail address or a phone number; with an e-mail address you can sign in and follow the ticket.', addFiles: 'Add files',
+    submit: 'Send', created: 'We have your request', yourNumber: 'Your ticket number:', keepNumber: 'Keep this number to follow up.',
+    follow: 'Sign in to follow it', another: 'Send another', already: 'Sent one before?', throttled: 'Too many requests; try again in {s} seconds',
+    signInTitle: 'Sign in to see your tickets', signInHint: 'Enter the e-mail address you gave with your request; we mail you a 6-digit code.',
+    sendCode: 'Send the code', codeSent: 'If {email} has sent us a request, a code valid for 10 minutes is on its way there.', code: 'Code',
+    badCode: 'The code is wrong or no longer valid: ask for a new one', otherAddress: 'Use another address',
+    noTickets: 'No tickets yet', noSuchTicket: 'There is no such ticket', back: 'Back to my tickets',
+    handledBy: 'Handled by {name}', conversation: 'Conversation', you: 'You', service: 'Customer service', reply: 'Reply', send: 'Send',
+    sent: 'Sent', confirmAsk: 'Is the problem solved?', accept: 'Yes, solved', dispute: 'Still a problem',
+    disputeHint: 'Tell us what is still wrong', disputeSend: 'Send', confirmed: 'Thank you for confirming', disputed: 'Thank you: we are on it again',
+  },
 };

@@ -157,4 +157,18 @@ export default {
     refresh: '刷新', triedAt: '发送时间', answer: 'HTTP 状态', error: '错误', duration: '耗时',
     state: { pending: '等待中', delivered: '已送达', failed: '已放弃' },
   },
+  portal: {
+    brand: '客户服务中心', myTickets: '我的工单', signOut: '退出', signIn: '登录', newRequest: '提交新的诉求',
+    requestTitle: '提交服务诉求', requestHint: '请描述您遇到的问题,我们会尽快处理。提交后即可获得工单编号。',
+    name: '您的称呼', contactHint: '邮箱与电话至少填写一项;用邮箱可登录查看处理进度。', addFiles: '添加附件',
+    submit: '提交', created: '已收到您的诉求', yourNumber: '您的工单编号:', keepNumber: '请保存此编号,以便查询和沟通。',
+    follow: '登录查看进度', another: '再提交一个', already: '已经提交过?', throttled: '请求过于频繁,请 {s} 秒后再试',
+    signInTitle: '登录查看我的工单', signInHint: '输入提交诉求时填写的邮箱,我们会发送一个 6 位验证码。',
+    sendCode: '发送验证码', codeSent: '如果 {email} 登记过诉求,验证码已发送到该邮箱,10 分钟内有效。', code: '验证码',
+    badCode: '验证码错误或已失效,请重新获取', otherAddress: '换一个邮箱',
+    noTickets: '还没有工单', noSuchTicket: '没有找到这个工单', back: '返回我的工单',
+    handledBy: '受理人:{name}', conversation: '沟通记录', you: '我', service: '客服', reply: '回复', send: '发送',
+    sent: '已发送', confirmAsk: '问题是否已经解决?', accept: '确认解决', dispute: '仍有问题',
+    disputeHint: '请告诉我们还有什么问题', disputeSend: '提交', confirmed: '感谢您的确认', disputed: '已收到,我们会继续处理',
+  },
 };
