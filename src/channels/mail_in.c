@@ -9,6 +9,7 @@
 #include "core/attachment.h"
 #include "core/channel.h"
 #include "core/customer.h"
+#include "core/mail_out.h"
 #include "core/message.h"
 #include "core/ticket.h"
 #include "lib/arena.h"
@@ -81,6 +82,9 @@ static int ignore(struct db *db, const char *channel, const struct mail_in *m,
         st_text(st, 2, m->bounced_message_id);
         st_int(st, 3, ktime_now());
         int rc = st_exec(st);
+        if (!rc)
+            rc = mail_out_bounced(db, m->bounced_message_id,
+                                  *m->subject ? m->subject : "the mail bounced", NULL);
         if (rc)
             return rc;
     }
@@ -165,6 +169,10 @@ int mail_in_store(struct db *db, const char *channel, const struct mail_in *m, s
         ret->nattachments++;
     }
     if ((rc = remember_id(db, m->message_id, t.id, message_id)))
+        return rc;
+    const char *ack = channel_setting(&ch, "acknowledge");
+    if (ret->outcome == MAIL_NEW_TICKET && ack && !strcmp(ack, "true") &&
+        (rc = mail_out_ack(db, &t, channel, cust.email, e)))
         return rc;
     ret->ticket_id = t.id;
     ret->number = t.number;

@@ -38,6 +38,11 @@ static void gmime_start(void)
     g_mime_parser_options_set_fallback_charsets(parser_options, fallback);
 }
 
+void mail_gmime_init(void)
+{
+    pthread_once(&gmime_once, gmime_start);
+}
+
 static const char *raw_header(GMimeObject *o, const char *name)
 {
     GMimeHeader *h = g_mime_header_list_get_header(g_mime_object_get_header_list(o), name);
@@ -407,7 +412,7 @@ int mail_parse(const char *raw, size_t len, size_t max_bytes, struct arena *a, s
         size_t skip = nl ? (size_t)(nl - raw) + 1 : len;
         raw += skip, len -= skip;
     }
-    pthread_once(&gmime_once, gmime_start);
+    mail_gmime_init();
 
     /* the parser reads the caller's bytes in place (no copy of a 25 MB mail) */
     GByteArray *ba = g_byte_array_new_take((guint8 *)raw, len);

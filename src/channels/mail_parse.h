@@ -65,6 +65,9 @@ struct mail_in {
 int mail_parse(const char *raw, size_t len, size_t max_bytes, struct arena *a, struct mail_in *ret,
                struct kf_error *e);
 
+/* Starts GMime once for the process (the parser and the composer both call it). */
+void mail_gmime_init(void);
+
 /* The subject without its reply and forward prefixes ("Re: 回复: Fwd: x" → "x"), in a. */
 const char *mail_subject_strip(struct arena *a, const char *subject);
 

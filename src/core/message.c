@@ -7,6 +7,7 @@
 #include "core/attachment.h"
 #include "core/audit.h"
 #include "core/enums.h"
+#include "core/mail_out.h"
 #include "core/message.h"
 #include "core/sla.h"
 #include "core/ticket.h"
@@ -52,9 +53,17 @@ int message_list(struct db *db, const struct actor *actor, const char *ref, stru
         m->customer_name = arena_strdup(arena, col_text(st, 8));
         m->attachments = NULL;
         m->nattachments = 0;
+        m->mailed = 0;
     }
     if (rc < 0)
         return rc;
+    for (size_t i = 0; i < n; i++) { /* only replies are mailed */
+        if (strcmp(v[i].kind, "reply"))
+            continue;
+        if ((rc = mail_out_delivery(db, v[i].id, arena, &v[i].delivery)) < 0)
+            return rc;
+        v[i].mailed = rc;
+    }
     /* attachments are few: hand each its message */
     for (size_t i = 0; i < n; i++) {
         size_t k = 0;
@@ -100,6 +109,8 @@ int message_add(struct db *db, const struct actor *actor, const char *ref, const
         return rc;
     int64_t id = db_last_id(db);
     if ((rc = attachments_link(db, actor, t.id, id, attachments, nattachments, e)))
+        return rc;
+    if (reply && (rc = mail_out_reply(db, &t, id, body, e))) /* mailed, or not written at all */
         return rc;
     if (reply && !t.first_response_at) {
         st = db_stmt(db, SQL_ticket_first_response);

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/mail_out.h"
+
 struct db;
 struct arena;
 struct actor;
@@ -21,6 +23,8 @@ struct message {
     int64_t created_at;
     struct attachment *attachments;
     size_t nattachments;
+    int mailed; /* a mail carries it: see delivery */
+    struct mail_delivery delivery;
 };
 
 /* Adds a reply (to the customer) or an internal note; the first reply sets first_response_at. */

@@ -17,11 +17,10 @@
 #include "store/db.h"
 
 const char *const webhook_event_kinds[] = {
-    "ticket.created",        "ticket.assigned",      "ticket.status_changed",
-    "ticket.updated",        "ticket.reviewed",      "ticket.sla_warning",
-    "ticket.escalated",      "ticket.breached",      "ticket.transferred",
-    "ticket.nudged",         "ticket.replied",       "ticket.noted",
-    "ticket.customer_wrote", "notification.created", NULL,
+    "ticket.created",        "ticket.assigned",         "ticket.status_changed", "ticket.updated",
+    "ticket.reviewed",       "ticket.sla_warning",      "ticket.escalated",      "ticket.breached",
+    "ticket.transferred",    "ticket.nudged",           "ticket.replied",        "ticket.noted",
+    "ticket.customer_wrote", "ticket.delivery_changed", "notification.created",  NULL,
 };
 
 static const char cursor_name[] = "webhooks";

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/channel.h"
+#include "core/mail_out.h"
 #include "http/handlers.h"
 #include "http/json.h"
 #include "lib/arena.h"
@@ -143,15 +144,17 @@ int h_channel_status(struct request *req, struct response *resp)
     int rc = channel_of_path(req, resp, &c, &w);
     if (rc)
         return rc;
+    int64_t queued = 0, failed = 0;
+    if ((rc = mail_out_counts(req->db, c.code, &queued, &failed)))
+        return reply_error(resp, rc, NULL);
     jw_obj_begin(&w);
     /* healthy unless the last thing that happened was an error */
     jw_kbool(&w, "ok", !c.last_error_at || c.last_success_at > c.last_error_at);
     jw_time(&w, "last_success_at", c.last_success_at);
     jw_kstr(&w, "last_error", c.last_error_at ? c.last_error : NULL);
     jw_time(&w, "last_error_at", c.last_error_at);
-    /* nothing is sent yet: the outgoing queue is always empty */
-    jw_kint(&w, "queued_out", 0);
-    jw_kint(&w, "failed_out", 0);
+    jw_kint(&w, "queued_out", queued);
+    jw_kint(&w, "failed_out", failed);
     jw_obj_end(&w);
     return 200;
 }

@@ -402,6 +402,17 @@ static void render_message_as(struct jw *w, const struct message *m, int ids)
     for (size_t i = 0; i < m->nattachments; i++)
         render_attachment(w, &m->attachments[i]);
     jw_arr_end(w);
+    jw_key(w, "delivery");
+    if (m->mailed) {
+        jw_obj_begin(w);
+        jw_kstr(w, "status", m->delivery.status);
+        jw_kint(w, "attempts", m->delivery.attempts);
+        jw_kstr(w, "last_error", m->delivery.last_error);
+        jw_time(w, "sent_at", m->delivery.sent_at);
+        jw_obj_end(w);
+    } else {
+        jw_null(w);
+    }
     jw_obj_end(w);
 }
 

@@ -33,6 +33,7 @@
 #include "http/static.h"
 #include "http/stream.h"
 #include "http/webhooks.h"
+#include "jobs/mail_sender.h"
 #include "jobs/outbox.h"
 #include "jobs/scheduler.h"
 #include "lib/banned.h"
@@ -78,7 +79,8 @@ static struct {
     char db_path[600];
     struct writer *writer;
     struct scheduler *scheduler;
-    struct outbox *outbox; /* the notification webhook's dispatcher */
+    struct outbox *outbox;    /* the notification webhook's dispatcher */
+    struct mail_sender *mail; /* sends queued mail */
     struct executor slow;
     pthread_key_t db_key;
     atomic_long requests[6]; /* by status class 1xx..5xx */
@@ -598,6 +600,7 @@ int server_run(const struct config *cfg)
     executor_start(&srv.slow, "kefu-password", SLOW_THREADS);
     srv.scheduler = scheduler_start(srv.db_path, srv.writer);
     srv.outbox = outbox_start(srv.db_path, srv.writer, webhook_render);
+    srv.mail = mail_sender_start(srv.db_path, srv.writer);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = cfg->threads ? (unsigned)cfg->threads : (unsigned)(cores > 0 ? cores : 2);
     struct MHD_Daemon *d = MHD_start_daemon(
@@ -608,6 +611,7 @@ int server_run(const struct config *cfg)
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)4000, MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "kefu: cannot listen on %s: %s\n", cfg->listen, strerror(errno));
+        mail_sender_stop(srv.mail);
         outbox_stop(srv.outbox);
         scheduler_stop(srv.scheduler);
         executor_stop(&srv.slow);
@@ -629,7 +633,8 @@ int server_run(const struct config *cfg)
      * MHD_stop_daemon; writes on them are answered 503 once the writer has stopped. The live
      * streams end first: none may stay suspended when the daemon stops. */
     stream_hub_stop();
-    outbox_stop(srv.outbox); /* ends a POST under way: it is sent again after a restart */
+    outbox_stop(srv.outbox);    /* ends a POST under way: it is sent again after a restart */
+    mail_sender_stop(srv.mail); /* likewise a mail, with the same Message-ID */
     scheduler_stop(srv.scheduler);
     executor_stop(&srv.slow); /* what it writes is still taken */
     writer_stop(srv.writer);  /* drains: every queued write is synced and answered */
@@ -693,6 +698,7 @@ int h_test_clock(struct request *req, struct response *resp)
                            rc ? &e : &(struct kf_error){NULL, "now", "now is required"});
     ktime_set_now(now);
     outbox_wake(srv.outbox); /* deliveries whose back-off is over by the new time */
+    mail_sender_wake(srv.mail);
     /* one pass of the scheduler's clocks at the new time, in this write's transaction */
     int swept = 0, n;
     do {

@@ -2,19 +2,16 @@
  * new outbox event for every webhook that takes it, then POSTs what is due and records each
  * try. Queuing and moving its cursor are one write, so a crash neither loses nor repeats a
  * delivery; a POST whose result was not recorded is sent again with the same delivery id. */
-#define _GNU_SOURCE
 #include "jobs/outbox.h"
 
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "channels/webhook_out.h"
 #include "core/outbox.h"
 #include "core/webhook.h"
+#include "jobs/ticker.h"
 #include "lib/arena.h"
 #include "lib/banned.h"
 #include "lib/err.h"
@@ -29,11 +26,7 @@ struct outbox {
     struct db *db; /* reads only: writes go to the writer */
     struct writer *writer;
     outbox_render_fn *render;
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int woken;
-    atomic_int stop;
+    struct ticker ticker;
 };
 
 struct fan_job {
@@ -96,7 +89,7 @@ static int tried_run(struct db *db, void *arg)
 static int stopping(void *arg)
 {
     struct outbox *o = arg;
-    return atomic_load(&o->stop);
+    return ticker_stopping(&o->ticker);
 }
 
 /* Sends one batch of due deliveries. 1 when there may be more, 0 when done, or a negative code. */
@@ -126,28 +119,16 @@ static void report(const char *what, int rc)
         fprintf(stderr, "kefu: webhooks: %s failed: %s\n", what, kf_strerror(rc));
 }
 
-static void *outbox_main(void *arg)
+static void outbox_pass(struct ticker *t, void *arg)
 {
     struct outbox *o = arg;
-    while (!stopping(o)) {
-        int rc;
-        while ((rc = fan_out_batch(o)) == 1 && !stopping(o))
-            ;
-        report("queuing deliveries", rc);
-        while ((rc = send_batch(o)) == 1 && !stopping(o))
-            ;
-        report("sending deliveries", rc);
-        pthread_mutex_lock(&o->mu);
-        if (!o->woken && !stopping(o)) {
-            struct timespec until;
-            clock_gettime(CLOCK_MONOTONIC, &until);
-            until.tv_sec += TICK_MS / 1000;
-            pthread_cond_timedwait(&o->cv, &o->mu, &until);
-        }
-        o->woken = 0;
-        pthread_mutex_unlock(&o->mu);
-    }
-    return NULL;
+    int rc;
+    while ((rc = fan_out_batch(o)) == 1 && !ticker_stopping(t))
+        ;
+    report("queuing deliveries", rc);
+    while ((rc = send_batch(o)) == 1 && !ticker_stopping(t))
+        ;
+    report("sending deliveries", rc);
 }
 
 struct outbox *outbox_start(const char *path, struct writer *w, outbox_render_fn *render)
@@ -165,40 +146,22 @@ struct outbox *outbox_start(const char *path, struct writer *w, outbox_render_fn
     }
     o->writer = w;
     o->render = render;
-    atomic_init(&o->stop, 0);
-    pthread_mutex_init(&o->mu, NULL);
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&o->cv, &attr);
-    pthread_condattr_destroy(&attr);
-    pthread_create(&o->thread, NULL, outbox_main, o);
-    pthread_setname_np(o->thread, "kefu-outbox");
+    ticker_start(&o->ticker, "kefu-outbox", TICK_MS, outbox_pass, o);
     return o;
 }
 
 void outbox_wake(struct outbox *o)
 {
-    if (!o)
-        return;
-    pthread_mutex_lock(&o->mu);
-    o->woken = 1;
-    pthread_cond_signal(&o->cv);
-    pthread_mutex_unlock(&o->mu);
+    if (o)
+        ticker_wake(&o->ticker);
 }
 
 void outbox_stop(struct outbox *o)
 {
     if (!o)
         return;
-    pthread_mutex_lock(&o->mu);
-    atomic_store(&o->stop, 1);
-    pthread_cond_signal(&o->cv);
-    pthread_mutex_unlock(&o->mu);
-    pthread_join(o->thread, NULL);
+    ticker_stop(&o->ticker);
     db_close(o->db);
-    pthread_mutex_destroy(&o->mu);
-    pthread_cond_destroy(&o->cv);
     webhook_out_cleanup();
     free(o);
 }

@@ -1,15 +1,13 @@
 /* scheduler.c: the job thread: wakes every second and runs what is due: the SLA clocks'
  * deadlines (asked of an index, so a pass with nothing due costs one lookup), then upkeep. */
-#define _GNU_SOURCE
 #include "jobs/scheduler.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "core/sla.h"
 #include "jobs/housekeeping.h"
+#include "jobs/ticker.h"
 #include "lib/banned.h"
 #include "lib/err.h"
 #include "lib/ktime.h"
@@ -22,10 +20,7 @@ enum { TICK_MS = 1000, SWEEP_BATCH = 500 };
 struct scheduler {
     struct db *db; /* reads only: writes go to the writer */
     struct writer *writer;
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int stop;
+    struct ticker ticker;
 };
 
 struct sweep {
@@ -57,24 +52,12 @@ static void sweep_clocks(struct scheduler *s)
     } while (sw.n == SWEEP_BATCH);
 }
 
-static void *scheduler_main(void *arg)
+static void scheduler_pass(struct ticker *t, void *arg)
 {
+    (void)t;
     struct scheduler *s = arg;
-    pthread_mutex_lock(&s->mu);
-    while (!s->stop) {
-        pthread_mutex_unlock(&s->mu);
-        sweep_clocks(s);
-        housekeeping_tick(s->writer);
-        pthread_mutex_lock(&s->mu);
-        if (s->stop)
-            break;
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_sec += TICK_MS / 1000;
-        pthread_cond_timedwait(&s->cv, &s->mu, &until);
-    }
-    pthread_mutex_unlock(&s->mu);
-    return NULL;
+    sweep_clocks(s);
+    housekeeping_tick(s->writer);
 }
 
 struct scheduler *scheduler_start(const char *path, struct writer *w)
@@ -86,14 +69,7 @@ struct scheduler *scheduler_start(const char *path, struct writer *w)
         return NULL;
     }
     s->writer = w;
-    pthread_mutex_init(&s->mu, NULL);
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&s->cv, &attr);
-    pthread_condattr_destroy(&attr);
-    pthread_create(&s->thread, NULL, scheduler_main, s);
-    pthread_setname_np(s->thread, "kefu-jobs");
+    ticker_start(&s->ticker, "kefu-jobs", TICK_MS, scheduler_pass, s);
     return s;
 }
 
@@ -101,13 +77,7 @@ void scheduler_stop(struct scheduler *s)
 {
     if (!s)
         return;
-    pthread_mutex_lock(&s->mu);
-    s->stop = 1;
-    pthread_cond_signal(&s->cv);
-    pthread_mutex_unlock(&s->mu);
-    pthread_join(s->thread, NULL);
+    ticker_stop(&s->ticker);
     db_close(s->db);
-    pthread_mutex_destroy(&s->mu);
-    pthread_cond_destroy(&s->cv);
     free(s);
 }
