@@ -7,6 +7,7 @@
 #include "core/attachment.h"
 #include "core/customer.h"
 #include "core/enums.h"
+#include "core/mail_out.h"
 #include "core/message.h"
 #include "core/portal.h"
 #include "core/ticket.h"
@@ -300,10 +301,21 @@ int h_portal_attachments_create(struct request *req, struct response *resp)
 
 /* Queues the mail that carries code to email, in this write's transaction. KF_ENOTFOUND when no
  * mail channel can send it. */
-static int mail_code(struct db *db, const char *email, const char *code)
+static int mail_code(struct request *req, const char *email, const char *code)
 {
-    (void)db, (void)email, (void)code;
-    return KF_ENOTFOUND;
+    struct mail_out m = {
+        .kind = "code",
+        .to = email,
+        .subject = "您的登录验证码 Your sign-in code",
+        .text = arena_printf(req->arena,
+                             "您的验证码是 %s,10 分钟内有效,只能使用一次。\n"
+                             "如果不是您本人在登录,请忽略这封邮件。\n\n"
+                             "Your sign-in code is %s. It is valid for 10 minutes, once.\n"
+                             "If you did not ask to sign in, ignore this mail.\n",
+                             code, code),
+    };
+    struct kf_error e = {0};
+    return mail_out_queue(req->db, &m, NULL, &e);
 }
 
 int h_portal_login(struct request *req, struct response *resp)
@@ -325,7 +337,7 @@ int h_portal_login(struct request *req, struct response *resp)
     int64_t customer_id;
     if ((rc = portal_code_issue(req->db, email, code, &customer_id)))
         return reply_error(resp, rc, NULL);
-    if (customer_id && (rc = mail_code(req->db, email, code)) == KF_ENOTFOUND) {
+    if (customer_id && (rc = mail_code(req, email, code)) == KF_ENOTFOUND) {
         fprintf(stderr,
                 "kefu: portal: no mail channel can send the sign-in code for customer "
                 "%lld: connect a mail channel with SMTP\n",

@@ -1,17 +1,13 @@
 // The customer portal (/portal) in the browser, at phone size and on the desktop: the request
-// form shows the number at once; signing in with the code mailed (read from the SMTP sink the
-// test starts, tests/lib/smtp_sink.js); a ticket's public conversation, a reply with a file, and
+// form shows the number at once; signing in with the code mailed (read from an SMTP sink on
+// 127.0.0.1 that the test starts); a ticket's public conversation, a reply with a file, and
 // confirming or disputing the result. Customer text is shown as text, never as HTML.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { ROOT, startWithAdmin } from '../lib/server.js';
+import { until } from '../lib/receiver.js';
+import { startWithAdmin } from '../lib/server.js';
+import { smtpSink } from '../lib/smtp_sink.js';
 import { choose, launch } from './browser.js';
-
-const SINK_LIB = join(ROOT, 'tests/lib/smtp_sink.js');
-const sinkLib = existsSync(SINK_LIB) ? await import(SINK_LIB) : null;
-const withCode = sinkLib ? {} : { skip: 'tests/lib/smtp_sink.js (outgoing mail) is not there yet' };
 
 const PHONE = { viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true };
 const DESKTOP = { viewport: { width: 1280, height: 860 } };
@@ -21,19 +17,19 @@ let srv, admin, browser, sink;
 before(async () => {
   ({ srv, admin } = await startWithAdmin());
   browser = await launch();
-  if (sinkLib) {
-    sink = await sinkLib.startSink();
-    const r = await admin.patch('/api/v1/channels/MAIL', {
-      kind: 'mail', settings: { smtp_url: sink.url, smtp_tls: 'none', from: '客服中心 <service@kefu.example.com>' },
-    });
-    assert.equal(r.status, 200, r.text);
-  }
+  sink = await smtpSink().start();
+  const r = await admin.patch('/api/v1/channels/MAIL', {
+    kind: 'mail',
+    settings: { smtp_url: `smtp://127.0.0.1:${sink.port}`, smtp_tls: 'none', from: '客服中心 <service@kefu.example.com>' },
+  });
+  assert.equal(r.status, 200, r.text);
 });
 
 after(async () => {
   await browser?.close();
   await srv.finish();
-  if (sink) await sink.stop();
+  await sink.stop();
+  sink.cleanup();
 });
 
 async function open(size, path) {
@@ -127,18 +123,20 @@ async function answeredTicket() {
   return t.number;
 }
 
+const used = new Set(); // the code mails signed in with already
 async function signInWithCode(page, email) {
   await page.goto(srv.base + '/portal/login');
   await page.getByTestId('portal-login-email').fill(email);
   await page.getByTestId('portal-send-code').click();
   await page.getByTestId('portal-code').waitFor();
-  const mail = await sink.waitFor((m) => m.to.some((to) => to.includes(email)) && /\b\d{6}\b/.test(m.text));
-  sink.messages.splice(sink.messages.indexOf(mail), 1);
+  const mail = await until(`a code mailed to ${email}`, () => sink.mails()
+    .filter((m) => m.rcpt_tos.includes(email) && /验证码/.test(m.headers.subject?.[0] || '') && !used.has(m.file)).at(-1));
+  used.add(mail.file);
   await page.getByTestId('portal-code').fill(/\b(\d{6})\b/.exec(mail.text)[1]);
   await Promise.all([page.waitForURL('**/portal/tickets'), page.getByTestId('portal-verify').click()]);
 }
 
-test('signed in with the mailed code, a customer replies and then confirms', withCode, async () => {
+test('signed in with the mailed code, a customer replies and then confirms', async () => {
   const number = await answeredTicket();
   const page = await open(PHONE, '/portal');
   await signInWithCode(page, 'chen@example.com');
@@ -184,7 +182,7 @@ test('signed in with the mailed code, a customer replies and then confirms', wit
   await page.context().close();
 });
 
-test('on the desktop a signed-in customer sees their tickets and signs out', withCode, async () => {
+test('on the desktop a signed-in customer sees their tickets and signs out', async () => {
   const page = await open(DESKTOP, '/portal');
   await signInWithCode(page, 'chen@example.com');
   await page.getByTestId('portal-ticket-row').first().waitFor();
