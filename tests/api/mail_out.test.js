@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { until } from '../lib/receiver.js';
-import { kefu, ROOT, startWithAdmin } from '../lib/server.js';
+import { freePort, kefu, ROOT, startWithAdmin } from '../lib/server.js';
 import { smtpSink } from '../lib/smtp_sink.js';
 
 const FROM = '客服中心 <service@kefu.example.com>';
@@ -41,8 +41,8 @@ function mail({ id, subject, inReplyTo, from = '王堃 <wang.kun@example.com>', 
     'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', '', body, ''].join('\r\n');
 }
 
-function ingest(text) {
-  const r = kefu(['mail-ingest', '--channel', 'MAIL', '--data-dir', srv.dataDir], { input: Buffer.from(text) });
+function ingest(text, channel = 'MAIL') {
+  const r = kefu(['mail-ingest', '--channel', channel, '--data-dir', srv.dataDir], { input: Buffer.from(text) });
   assert.equal(r.status, 0, r.stderr);
   return r;
 }
@@ -51,8 +51,8 @@ const mailsTo = (addr) => sink.mails().filter((m) => m.rcpt_tos.includes(addr));
 const header = (m, name) => (m.headers[name] || [])[0];
 const ids = (v) => (v || '').match(/<[^>]+>/g) || [];
 
-async function ticketOf(subject) {
-  const r = await admin.get('/api/v1/tickets?channel=MAIL&limit=200');
+async function ticketOf(subject, channel = 'MAIL') {
+  const r = await admin.get(`/api/v1/tickets?channel=${channel}&limit=200`);
   return r.body.items.find((t) => t.subject === subject);
 }
 
@@ -71,8 +71,8 @@ async function delivery(ticket, messageId, want) {
   });
 }
 
-async function status() {
-  const r = await admin.get('/api/v1/channels/MAIL/status');
+async function status(channel = 'MAIL') {
+  const r = await admin.get(`/api/v1/channels/${channel}/status`);
   assert.equal(r.status, 200, r.text);
   return r.body;
 }
@@ -225,4 +225,33 @@ test('a reply on a web ticket of a customer with an e-mail is a notice from the 
   });
   const m2 = await reply(r.body, '好的。');
   assert.equal(m2.delivery, null, 'no address, no mail');
+});
+
+test('a channel whose server is dead waits as one, and the other channels go on', async () => {
+  const dead = await freePort();
+  let r = await admin.patch('/api/v1/channels/APP', {
+    kind: 'mail', settings: { from: 'app@kefu.example.com', smtp_url: `smtp://127.0.0.1:${dead}`, smtp_tls: 'none' },
+  });
+  assert.equal(r.status, 200, r.text);
+  const replies = [];
+  for (const n of [1, 2, 3]) {
+    ingest(mail({ id: `app-${n}@example.com`, subject: `App 问题 ${n}`, from: `u${n}@example.com` }), 'APP');
+    const t = await ticketOf(`App 问题 ${n}`, 'APP');
+    replies.push({ t, m: await reply(t, `App 回复 ${n}`) });
+  }
+  const attempts = async () => Promise.all(replies.map(async ({ t, m }) => (await messages(t.id)).find((x) => x.id === m.id).delivery.attempts));
+  const sum = async () => (await attempts()).reduce((x, y) => x + y, 0);
+  await until('a first try', async () => (await sum()) >= 1);
+  await new Promise((ok) => setTimeout(ok, 1500)); // whatever was due has been tried or put off
+  const before = await sum();
+  await advance(31); // all three due again
+  await until('a try', async () => (await sum()) > before);
+  await new Promise((ok) => setTimeout(ok, 1500));
+  assert.equal(await sum(), before + 1, 'one try, and the others wait with the channel, untried');
+  const s = await status('APP');
+  assert.equal(s.queued_out, 3);
+  assert.equal(s.ok, false);
+  // meanwhile MAIL sends at once
+  const m = await reply(ticket, '另一个渠道不受影响。');
+  await delivery(ticket, m.id, 'sent');
 });

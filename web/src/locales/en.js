@@ -21,6 +21,7 @@ export default {
     result: { fixed: 'Fixed', solution_provided: 'Solution provided', withdrawn: 'Withdrawn', unresolvable: 'Cannot be resolved', other: 'Other' },
     mood: { calm: 'Calm', anxious: 'Anxious', angry: 'Angry', confused: 'Confused', grateful: 'Grateful' },
     kind: { reply: 'Reply to customer', note: 'Internal note', customer: 'From the customer' },
+    delivery: { queued: 'Sending', sent: 'Sent', failed: 'Not delivered' },
     assignment: { manual: 'Manual', round_robin: 'Round robin', least_loaded: 'Least loaded' },
   },
   field: {
@@ -138,7 +139,8 @@ export default {
   channels: {
     nav: 'Channels', title: 'Channels', new: 'New channel', edit: 'Edit channel', name: 'Name', kind: 'Kind',
     hint: 'Where tickets come from. For a mail channel, enter the mailbox here; today mail arrives from your mail server through kefu mail-ingest (see the README).',
-    notYet: 'IMAP polling and SMTP sending are not there yet: these settings are checked and kept for them.',
+    notYet: 'IMAP polling is not there yet: its settings are checked and kept for it. SMTP sending works: replies and acknowledgements go out through it.',
+    queuedOut: 'Waiting to go out', failedOut: 'Failed to send',
     secretSet: 'Set (leave empty to keep)', ok: 'Healthy', failing: 'Failing', lastSuccess: 'Last success', lastError: 'Last error',
     kinds: { mail: 'E-mail', webhook: 'Webhook', wechat: 'WeChat', chat: 'Live chat', phone: 'Phone', web: 'Web form', manual: 'Registered by hand' },
     s: {

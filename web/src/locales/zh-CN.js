@@ -21,6 +21,7 @@ export default {
     result: { fixed: '已修复', solution_provided: '已提供解决方案', withdrawn: '客户撤回', unresolvable: '无法解决', other: '其他' },
     mood: { calm: '平静', anxious: '着急', angry: '愤怒', confused: '困惑', grateful: '感谢' },
     kind: { reply: '回复客户', note: '内部备注', customer: '客户来信' },
+    delivery: { queued: '发送中', sent: '已发送', failed: '发送失败' },
     assignment: { manual: '手动分派', round_robin: '轮流分派', least_loaded: '按负载分派' },
   },
   field: {
@@ -138,7 +139,8 @@ export default {
   channels: {
     nav: '渠道', title: '渠道', new: '新建渠道', edit: '编辑渠道', name: '名称', kind: '类型',
     hint: '工单的来源渠道。邮件渠道:在此填写邮箱设置;目前邮件由邮件服务器通过 kefu mail-ingest 投递进来(见 README)。',
-    notYet: '尚未实现收信轮询(IMAP)与发信(SMTP):这些设置会被校验并保存,供后续使用。',
+    notYet: '尚未实现收信轮询(IMAP):收信设置会被校验并保存,供后续使用。发信(SMTP)已启用:回复客户、受理回执经此发出。',
+    queuedOut: '待发送', failedOut: '发送失败',
     secretSet: '已设置(留空则保持不变)', ok: '正常', failing: '有错误', lastSuccess: '最近成功', lastError: '最近错误',
     kinds: { mail: '邮件', webhook: 'Webhook', wechat: '微信', chat: '在线客服', phone: '电话', web: '网页表单', manual: '人工登记' },
     s: {
