@@ -56,6 +56,7 @@ export default {
       created: 'Registered', status_changed: 'Status changed', assigned: 'Assigned', reclassified: 'Re-classified',
       updated: 'Changed', replied: 'Replied', noted: 'Internal note', contact_viewed: 'Viewed full contact', reviewed: 'Reviewed',
       customer_wrote: 'Customer wrote', reopened_by_customer: 'Reopened by the customer',
+      confirmed: 'Customer confirmed the result', disputed: 'Customer disputed the result',
       rule_applied: 'Rule applied',
     },
   },

@@ -56,6 +56,7 @@ export default {
       created: '登记', status_changed: '状态变更', assigned: '分派', reclassified: '重新分类',
       updated: '修改', replied: '回复客户', noted: '内部备注', contact_viewed: '查看完整联系方式', reviewed: '审核',
       customer_wrote: '客户来信', reopened_by_customer: '客户回复,重新处理',
+      confirmed: '客户确认解决', disputed: '客户认为仍有问题',
       rule_applied: '规则生效',
     },
   },
