@@ -5,9 +5,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { until } from '../lib/receiver.js';
-import { startWithAdmin } from '../lib/server.js';
+import { ADMIN, startWithAdmin } from '../lib/server.js';
 import { smtpSink } from '../lib/smtp_sink.js';
-import { choose, launch } from './browser.js';
+import { choose, launch, signIn } from './browser.js';
 
 const PHONE = { viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true };
 const DESKTOP = { viewport: { width: 1280, height: 860 } };
@@ -180,6 +180,13 @@ test('signed in with the mailed code, a customer replies and then confirms', asy
   assert.equal(await page.getByTestId('portal-confirm-box').count(), 0);
   assert.ok((await admin.get(`/api/v1/tickets/${id}/history`)).body.items.some((x) => x.action === 'confirmed'));
   await page.context().close();
+
+  // the agent's console names both answers in the ticket's history
+  const staff = await signIn(browser, srv.base, ADMIN.username, ADMIN.password);
+  await staff.goto(`${srv.base}/tickets/${id}`);
+  await staff.getByTestId('history-item').filter({ hasText: '客户认为仍有问题' }).getByText('还在滴水').waitFor();
+  await staff.getByTestId('history-item').filter({ hasText: '客户确认解决' }).first().waitFor();
+  await staff.context().close();
 });
 
 test('on the desktop a signed-in customer sees their tickets and signs out', async () => {
