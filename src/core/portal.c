@@ -212,8 +212,13 @@ int portal_ticket_create(struct db *db, struct ticket_input *in, const char *con
 int portal_ticket_get(struct db *db, int64_t customer_id, const char *number, struct arena *arena,
                       struct ticket *ret)
 {
-    int rc = ticket_get(db, NULL, number, arena, ret);
-    if (!rc && ret->customer.id != customer_id)
+    struct stmt *st = db_stmt(db, SQL_portal_ticket_by_number);
+    st_text(st, 1, number);
+    int64_t id;
+    int rc = st_one_int(st, &id);
+    if (rc <= 0)
+        return rc < 0 ? rc : KF_ENOTFOUND;
+    if (!(rc = ticket_get_id(db, NULL, id, arena, ret)) && ret->customer.id != customer_id)
         rc = KF_ENOTFOUND;
     return rc;
 }
@@ -223,7 +228,7 @@ int portal_messages(struct db *db, const struct ticket *t, struct arena *arena,
 {
     struct message *v;
     size_t n, kept = 0;
-    int rc = message_list(db, NULL, t->number, arena, &v, &n);
+    int rc = message_list(db, NULL, arena_printf(arena, "%lld", (long long)t->id), arena, &v, &n);
     if (rc)
         return rc;
     for (size_t i = 0; i < n; i++)
@@ -267,7 +272,8 @@ int portal_confirm(struct db *db, int64_t customer_id, const char *number, int a
             p.set |= TF_RESULT;
             p.result = "solution_provided";
         }
-        if ((rc = ticket_update(db, &portal_actor, t.number, &p, arena, ret, e)))
+        const char *ref = arena_printf(arena, "%lld", (long long)t.id); /* a number may be digits */
+        if ((rc = ticket_update(db, &portal_actor, ref, &p, arena, ret, e)))
             return rc;
     }
     struct strbuf sb = STRBUF_INIT(8192);

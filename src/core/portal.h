@@ -61,8 +61,8 @@ int portal_upload(struct db *db, const char *filename, const char *content_type,
 int portal_ticket_create(struct db *db, struct ticket_input *in, const char *const *tokens, int n,
                          struct arena *arena, struct ticket *ret, struct kf_error *e);
 
-/* Ticket `number` when it is customer_id's, else KF_ENOTFOUND (another's ticket is not
- * there for them). */
+/* Ticket `number` (a number only, never an id) when it is customer_id's, else KF_ENOTFOUND
+ * (another's ticket is not there for them). */
 int portal_ticket_get(struct db *db, int64_t customer_id, const char *number, struct arena *arena,
                       struct ticket *ret);
 /* The public conversation of ticket_id: what the customer and the staff's replies said, never

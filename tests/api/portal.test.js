@@ -450,3 +450,30 @@ test('confirming resolves; disputing sends the ticket back to work with history'
   assert.equal(early.status, 409);
   assert.equal((await v.post(`/api/v1/portal/tickets/${number}/confirm`, {})).status, 422);
 });
+
+test('with ticket numbers of digits only, a customer still reads and answers their ticket', async () => {
+  const format = (await admin.get('/api/v1/settings')).body.ticket_number_format;
+  assert.equal((await admin.patch('/api/v1/settings', { ticket_number_format: '{YYYYMMDD}{serial:3}' })).status, 200);
+  try {
+    const email = unique('digits');
+    const r = await submit(visitor(), { email });
+    assert.equal(r.status, 201, r.text);
+    assert.match(r.body.number, /^\d{11}$/);
+    const t = (await admin.get('/api/v1/tickets?channel=WEB&sort=-created&limit=1')).body.items[0];
+    assert.equal(t.number, r.body.number);
+    for (const status of ['accepted', 'waiting_customer']) {
+      assert.equal((await admin.patch(`/api/v1/tickets/${t.id}`, { status })).status, 200);
+    }
+    const v = await signIn(email);
+    const mine = await v.get(`/api/v1/portal/tickets/${r.body.number}`);
+    assert.equal(mine.status, 200, mine.text);
+    assert.equal(mine.body.number, r.body.number);
+    const reply = await v.post(`/api/v1/portal/tickets/${r.body.number}/messages`, { body: '补充一句' });
+    assert.equal(reply.status, 201, reply.text);
+    assert.equal(reply.body.status, 'in_progress');
+    // the ticket's id is no number of theirs
+    assert.equal((await v.get(`/api/v1/portal/tickets/${t.id}`)).status, 404);
+  } finally {
+    await admin.patch('/api/v1/settings', { ticket_number_format: format });
+  }
+});

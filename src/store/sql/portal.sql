@@ -48,3 +48,7 @@ WHERE portal_key = $1 AND ticket_id IS NULL;
 
 -- name: portal_message_kind
 SELECT kind FROM messages WHERE id = $1;
+
+-- name: portal_ticket_by_number
+-- by its number only (a number may be all digits: never read as an id)
+SELECT id FROM tickets WHERE number = $1;
