@@ -135,6 +135,12 @@ fuzz: $(FUZZ_OUT)/mail_fuzz
 
 FORMATTED += $(wildcard fuzz/*.c)
 
+# Replies mailed per second to a local SMTP sink (bench/mail_out.mjs; numbers in bench/README.md).
+BENCH_REPLIES ?= 2000
+.PHONY: bench-mail-out
+bench-mail-out: build
+	node bench/mail_out.mjs $(BENCH_REPLIES)
+
 # The mail intake's parse rate and memory (bench/mail_parse.c; numbers in bench/README.md).
 .PHONY: bench-mail
 bench-mail: $(OUT)/bench/mail_parse

@@ -3,6 +3,7 @@
 
 #include <curl/curl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/banned.h"
@@ -44,8 +45,35 @@ static void target_url(const struct smtp_server *srv, char *buf, size_t n)
         snprintf(buf, n, "%s", srv->url);
 }
 
-int smtp_send(const struct smtp_server *srv, const char *sender, const char *rcpt, const char *data,
-              size_t len, int (*stop)(void *arg), void *arg, struct smtp_result *ret)
+struct smtp_conn {
+    CURL *curl;
+};
+
+struct smtp_conn *smtp_conn_new(void)
+{
+    CURL *c = curl_easy_init();
+    if (!c)
+        return NULL;
+    struct smtp_conn *conn = malloc(sizeof(*conn));
+    if (!conn) {
+        curl_easy_cleanup(c);
+        return NULL;
+    }
+    conn->curl = c;
+    return conn;
+}
+
+void smtp_conn_free(struct smtp_conn *conn)
+{
+    if (!conn)
+        return;
+    curl_easy_cleanup(conn->curl);
+    free(conn);
+}
+
+int smtp_send(struct smtp_conn *conn, const struct smtp_server *srv, const char *sender,
+              const char *rcpt, const char *data, size_t len, int (*stop)(void *arg), void *arg,
+              struct smtp_result *ret)
 {
     memset(ret, 0, sizeof(*ret));
     ret->outcome = SMTP_TRANSIENT;
@@ -53,11 +81,13 @@ int smtp_send(const struct smtp_server *srv, const char *sender, const char *rcp
     target_url(srv, url, sizeof(url));
     snprintf(from, sizeof(from), "<%s>", sender);
     snprintf(to, sizeof(to), "<%s>", rcpt);
-    CURL *c = curl_easy_init();
+    CURL *c = conn ? conn->curl : curl_easy_init();
+    if (conn)
+        curl_easy_reset(c); /* the options go, the open connection stays */
     struct curl_slist *rcpts = c ? curl_slist_append(NULL, to) : NULL;
     if (!c || !rcpts) {
         snprintf(ret->error, sizeof(ret->error), "cannot start an SMTP client");
-        if (c)
+        if (c && !conn)
             curl_easy_cleanup(c);
         return 0;
     }
@@ -107,6 +137,7 @@ int smtp_send(const struct smtp_server *srv, const char *sender, const char *rcp
             snprintf(ret->error, sizeof(ret->error), "%s", why);
     }
     curl_slist_free_all(rcpts);
-    curl_easy_cleanup(c);
+    if (!conn)
+        curl_easy_cleanup(c);
     return rc;
 }

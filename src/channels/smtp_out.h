@@ -31,11 +31,20 @@ struct smtp_result {
     char error[SMTP_ERROR_LEN]; /* what went wrong, "" when sent */
 };
 
+/* A connection to one SMTP server kept between mails (libcurl's, reused while the server keeps
+ * it open): for several mails of one channel in a row. */
+struct smtp_conn;
+struct smtp_conn *smtp_conn_new(void);
+/* Closes the connection (QUIT) and frees. Accepts NULL. */
+void smtp_conn_free(struct smtp_conn *c);
+
 /* Sends the len bytes of data (a whole message, CRLF lines) from sender to rcpt through srv,
  * logging in when srv->user is set. Returns 0 when the try is over (*ret says how it went), or
- * KF_ESHUTDOWN when stop(arg) ended it first (nothing is known of it). stop may be NULL. Call
- * webhook_out_init() (curl's global set-up) first. */
-int smtp_send(const struct smtp_server *srv, const char *sender, const char *rcpt, const char *data,
-              size_t len, int (*stop)(void *arg), void *arg, struct smtp_result *ret);
+ * KF_ESHUTDOWN when stop(arg) ended it first (nothing is known of it). stop may be NULL. conn
+ * NULL: a connection for this mail alone; else conn's, which must have been used for the same
+ * server only. Call webhook_out_init() (curl's global set-up) first. */
+int smtp_send(struct smtp_conn *conn, const struct smtp_server *srv, const char *sender,
+              const char *rcpt, const char *data, size_t len, int (*stop)(void *arg), void *arg,
+              struct smtp_result *ret);
 
 #endif

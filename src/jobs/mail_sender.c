@@ -1,8 +1,10 @@
 /* mail_sender.c: the mail sender thread: every half second (or when woken) it composes each
  * queued mail that is due, hands it to its channel's SMTP server and records the try. A mail
- * whose try was not recorded (a crash) is sent again with the same Message-ID. */
+ * whose try was not recorded (a crash) is sent again with the same Message-ID: each try is
+ * recorded while the next mail goes out, so that one sync does not wait for another. */
 #include "jobs/mail_sender.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +24,7 @@
 #include "store/db.h"
 #include "store/writer.h"
 
-enum { TICK_MS = 500, BATCH = 20, CHANNELS_MAX = 32 };
+enum { TICK_MS = 500, BATCH = 100, CHANNELS_MAX = 32 };
 
 struct mail_sender {
     struct db *db; /* reads only: writes go to the writer */
@@ -34,10 +36,22 @@ struct mail_sender {
 struct job {
     struct mail_due *d;
     const struct channel_config *ch; /* NULL: the channel is gone or cannot send */
+    struct smtp_conn **conn;         /* the batch's connection to its channel's server */
     int skip;                        /* its channel is down: not tried in this batch */
 };
 
+/* The records of one batch's tries: each is written while the next mail goes out, and the
+ * batch ends once all are durable. */
+struct records {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int pending;
+    int failed; /* the first record that could not be written */
+};
+
 struct tried_job {
+    struct write_job job; /* first: the writer hands it back */
+    struct records *rec;
     const struct mail_due *d;
     int64_t at;
     enum mail_try result;
@@ -57,43 +71,82 @@ static int tried_run(struct db *db, void *arg)
     return rc;
 }
 
+static int tried_job_run(struct db *db, struct write_job *job)
+{
+    return tried_run(db, (struct tried_job *)job);
+}
+
+static void tried_done(struct write_job *job, int status)
+{
+    struct records *rec = ((struct tried_job *)job)->rec;
+    pthread_mutex_lock(&rec->mu);
+    if (status && !rec->failed)
+        rec->failed = status;
+    rec->pending--;
+    pthread_cond_signal(&rec->cv);
+    pthread_mutex_unlock(&rec->mu);
+}
+
 static int stopping(void *arg)
 {
     struct mail_sender *s = arg;
     return ticker_stopping(&s->ticker);
 }
 
-/* The channel's configuration among those read for this batch, read now if it was not. */
-static const struct channel_config *channel_of(struct mail_sender *s, struct arena *a,
-                                               struct channel_config *seen, size_t *nseen,
-                                               const char *code)
+/* The channels of one batch, each read once, with a connection to its server. */
+struct seen {
+    struct channel_config ch[CHANNELS_MAX];
+    struct smtp_conn *conn[CHANNELS_MAX];
+    size_t n;
+};
+
+/* Fills j with mail d's channel, read now if this batch has not yet. */
+static void channel_of(struct mail_sender *s, struct arena *a, struct seen *seen,
+                       struct mail_due *d, struct job *j)
 {
-    for (size_t i = 0; i < *nseen; i++)
-        if (!strcmp(seen[i].code, code))
-            return &seen[i];
-    if (*nseen == CHANNELS_MAX || channel_get(s->db, code, a, &seen[*nseen]))
-        return NULL;
-    return &seen[(*nseen)++];
+    *j = (struct job){d, NULL, NULL, 0};
+    for (size_t i = 0; i < seen->n; i++)
+        if (!strcmp(seen->ch[i].code, d->channel)) {
+            j->ch = &seen->ch[i];
+            j->conn = &seen->conn[i];
+            return;
+        }
+    if (seen->n == CHANNELS_MAX || channel_get(s->db, d->channel, a, &seen->ch[seen->n]))
+        return;
+    seen->conn[seen->n] = NULL;
+    j->ch = &seen->ch[seen->n];
+    j->conn = &seen->conn[seen->n];
+    seen->n++;
 }
 
-/* Composes and sends one mail; *t says how the try went. 0, or KF_ESHUTDOWN. */
-static int send_one(struct mail_sender *s, struct arena *a, const struct job *jb,
+/* Reads the files of mail jb->d into m, composes it and sends it; *t says how the try went
+ * (its error in a, which outlives m). 0, or KF_ESHUTDOWN, or the store's error. */
+static int send_one(struct mail_sender *s, struct arena *a, struct arena *m, const struct job *jb,
                     struct tried_job *t)
 {
     const struct channel_config *ch = jb->ch;
-    const char *url = ch ? channel_setting(ch, "smtp_url") : NULL;
-    const char *from = ch ? channel_setting(ch, "from") : NULL;
+    if (!ch) {
+        t->error = "the channel cannot be read";
+        t->channel_down = 1;
+        return 0;
+    }
+    const char *url = channel_setting(ch, "smtp_url");
+    const char *from = channel_setting(ch, "from");
     t->result = MAIL_TRY_AGAIN;
     if (!url || !from || strcmp(ch->kind, "mail")) {
         t->error = "the channel cannot send mail: it needs smtp_url and from";
         t->channel_down = 1;
         return 0;
     }
+    int rc = mail_out_files(s->db, m, jb->d);
+    db_reset_all(s->db); /* no read snapshot held while the network and the writer work */
+    if (rc)
+        return rc;
     char *raw;
     size_t len;
     const char *sender;
     struct kf_error e = {0};
-    if (mail_compose(jb->d, from, a, &raw, &len, &sender, &e)) {
+    if (mail_compose(jb->d, from, m, &raw, &len, &sender, &e)) {
         t->error = arena_printf(a, "the mail cannot be written: %s", e.message);
         t->result = MAIL_REFUSED;
         return 0;
@@ -102,7 +155,9 @@ static int send_one(struct mail_sender *s, struct arena *a, const struct job *jb
                               channel_setting(ch, "smtp_user"),
                               channel_setting(ch, "smtp_password")};
     struct smtp_result res;
-    int rc = smtp_send(&srv, sender, jb->d->to, raw, len, stopping, s, &res);
+    if (!*jb->conn)
+        *jb->conn = smtp_conn_new(); /* NULL: this mail on a connection of its own */
+    rc = smtp_send(*jb->conn, &srv, sender, jb->d->to, raw, len, stopping, s, &res);
     if (rc)
         return rc;
     t->result = res.outcome == SMTP_SENT      ? MAIL_SENT
@@ -122,26 +177,50 @@ static int send_batch(struct mail_sender *s)
     struct arena a = ARENA_INIT;
     struct mail_due *d;
     size_t n = 0;
-    struct channel_config *seen = arena_alloc(&a, CHANNELS_MAX * sizeof(*seen));
-    size_t nseen = 0;
+    struct seen *seen = arena_alloc(&a, sizeof(*seen));
+    seen->n = 0;
     int rc = mail_out_due(s->db, ktime_now(), BATCH, &a, &d, &n);
     struct job *jobs = arena_alloc(&a, (n ? n : 1) * sizeof(*jobs));
-    for (size_t i = 0; !rc && i < n; i++) {
-        jobs[i] = (struct job){&d[i], channel_of(s, &a, seen, &nseen, d[i].channel), 0};
-        rc = mail_out_files(s->db, &a, &d[i]);
-    }
-    db_reset_all(s->db); /* no read snapshot held while the network and the writer work */
+    for (size_t i = 0; !rc && i < n; i++)
+        channel_of(s, &a, seen, &d[i], &jobs[i]);
+    db_reset_all(s->db);
+    struct records rec = {.pending = 0, .failed = 0};
+    pthread_mutex_init(&rec.mu, NULL);
+    pthread_cond_init(&rec.cv, NULL);
     for (size_t i = 0; !rc && i < n && !stopping(s); i++) {
         if (jobs[i].skip)
             continue;
-        struct tried_job t = {.d = &d[i], .at = ktime_now()};
-        if ((rc = send_one(s, &a, &jobs[i], &t)))
+        struct tried_job *t = arena_alloc(&a, sizeof(*t));
+        *t = (struct tried_job){.job = {.run = tried_job_run, .done = tried_done},
+                                .rec = &rec,
+                                .d = &d[i],
+                                .at = ktime_now()};
+        struct arena m = ARENA_INIT; /* the mail itself: one at a time in memory */
+        rc = send_one(s, &a, &m, &jobs[i], t);
+        arena_release(&m);
+        if (rc)
             break;
-        rc = writer_run(s->writer, tried_run, &t);
-        for (size_t k = i + 1; t.channel_down && k < n; k++)
+        pthread_mutex_lock(&rec.mu);
+        rec.pending++;
+        pthread_mutex_unlock(&rec.mu);
+        if ((rc = writer_submit(s->writer, &t->job))) {
+            tried_done(&t->job, 0);
+            break;
+        }
+        for (size_t k = i + 1; t->channel_down && k < n; k++)
             if (!strcmp(d[k].channel, d[i].channel))
                 jobs[k].skip = 1;
     }
+    pthread_mutex_lock(&rec.mu);
+    while (rec.pending)
+        pthread_cond_wait(&rec.cv, &rec.mu);
+    pthread_mutex_unlock(&rec.mu);
+    pthread_mutex_destroy(&rec.mu);
+    pthread_cond_destroy(&rec.cv);
+    if (!rc)
+        rc = rec.failed; /* a record that could not be written: tried again later */
+    for (size_t i = 0; i < seen->n; i++)
+        smtp_conn_free(seen->conn[i]);
     arena_release(&a);
     return rc < 0 ? rc : n == BATCH;
 }

@@ -3,11 +3,12 @@
 //   const sink = await smtpSink().start();           // a free port, or start({ port })
 //   sink.port; sink.mails() -> [{mail_from, rcpt_tos, raw, headers: {'subject': ['...']},
 //                                text, attachments: [{filename, content_type, size, sha256,
-//                                base64}]}], oldest first (headers decoded, names lower-case)
+//                                base64}]}], oldest first (headers decoded, names lower-case);
+//   sink.count() -> how many it holds, without reading them
 //   await sink.stop();                                // by PID; the mails stay readable
 // reject: a recipient containing it is refused with 550.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,10 +51,11 @@ export function smtpSink({ reject = '' } = {}) {
       return sink;
     },
     mails() {
-      const r = spawnSync(PYTHON, [join(LIB, 'smtp_sink.py'), 'read', dir], { encoding: 'utf8' });
+      const r = spawnSync(PYTHON, [join(LIB, 'smtp_sink.py'), 'read', dir], { encoding: 'utf8', maxBuffer: 1 << 30 });
       if (r.status !== 0) throw new Error('cannot read the sink: ' + r.stderr);
       return JSON.parse(r.stdout);
     },
+    count() { return readdirSync(dir).filter((f) => f.endsWith('.eml')).length; },
     async stop() {
       if (!sink.proc) return;
       const p = sink.proc;
