@@ -5,7 +5,8 @@
 #include <stdint.h>
 
 enum role {
-    ROLE_NONE = 0, /* not signed in */
+    ROLE_CUSTOMER = -1, /* routes only: a customer signed in to the portal, never a staff role */
+    ROLE_NONE = 0,      /* not signed in */
     ROLE_AGENT,
     ROLE_SPECIALIST,
     ROLE_SUPERVISOR,

@@ -126,7 +126,8 @@ int attachment_create(struct db *db, const struct actor *actor, const char *file
         return kf_fail(e, KF_EINVAL, "file", "the file is empty");
     struct stmt *st = attachment_prepare(db, SQL_attachment_insert, filename, content_type, data,
                                          size, arena, ret);
-    st_int(st, 6, actor->user_id);
+    if (actor->user_id) /* a portal upload has no user: it is claimed by its key instead */
+        st_int(st, 6, actor->user_id);
     st_int(st, 7, ktime_now());
     int rc = st_exec(st);
     if (rc)

@@ -177,7 +177,9 @@ int message_add_customer(struct db *db, int64_t ticket_id, int64_t customer_id, 
     /* the customer answered: back to work, as if the system moved it */
     struct ticket_patch p = {.set = TF_STATUS, .status = "in_progress"};
     struct ticket after;
-    if ((rc = ticket_update(db, &kefu, t.number, &p, arena, &after, e)))
+    /* by id: a number of digits only (the {YYYYMMDD}{serial} format) would be read as an id */
+    const char *ref = arena_printf(arena, "%lld", (long long)t.id);
+    if ((rc = ticket_update(db, &kefu, ref, &p, arena, &after, e)))
         return rc;
     snprintf(detail, sizeof(detail), "{\"message_id\":%lld,\"from\":\"%s\"}", (long long)id,
              t.status);

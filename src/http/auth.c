@@ -31,7 +31,8 @@ static struct throttle_entry user_entries[THROTTLE_SLOTS], ip_entries[THROTTLE_S
 static struct throttle by_user = THROTTLE_INIT(user_entries, WINDOW_MS);
 static struct throttle by_ip = THROTTLE_INIT(ip_entries, WINDOW_MS);
 
-static int login_throttled(const char *username, const char *ip, int *ret_retry_after)
+/* Whether username or ip has failed too often; *ret_retry_ms is how long until that is over. */
+static int login_throttled(const char *username, const char *ip, int64_t *ret_retry_ms)
 {
     int64_t now = ktime_monotonic(), retry = 0, r;
     int limited = 0;
@@ -41,7 +42,7 @@ static int login_throttled(const char *username, const char *ip, int *ret_retry_
         limited = 1;
         retry = r > retry ? r : retry;
     }
-    *ret_retry_after = retry > 0 ? (int)((retry + 999) / 1000) : 1;
+    *ret_retry_ms = retry;
     return limited;
 }
 
@@ -106,13 +107,9 @@ int h_login(struct request *req, struct response *resp)
         return reply_error(resp, rc, &e);
     if (strlen(username) > 64 || strlen(password) > 1024)
         return reply_errorf(resp, 401, "unauthorized", NULL, "wrong username or password");
-    int retry;
-    if (login_throttled(username, req->ip, &retry)) {
-        char *s = arena_printf(req->arena, "%d", retry);
-        resp_header(resp, "Retry-After", s);
-        return reply_errorf(resp, 429, "too_many_requests", NULL,
-                            "too many failed sign-ins; wait and try again");
-    }
+    int64_t retry;
+    if (login_throttled(username, req->ip, &retry))
+        return reply_limited(req, resp, retry, "too many failed sign-ins; wait and try again");
     struct user u;
     rc = user_authenticate(req->db, username, password, req->arena, &u);
     if (rc == KF_EAUTH) {

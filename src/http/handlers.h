@@ -22,6 +22,16 @@ struct ticket_input;
  * arena). 0, or KF_EINVAL with e naming the field. */
 int ticket_input_read(struct request *req, json_t *o, struct ticket_input *in, struct kf_error *e);
 
+struct attachment;
+/* Answers with the file a (its data read) as a download that is never rendered in the app's
+ * origin (Content-Disposition: attachment, a sandbox policy). Returns 200. */
+int attachment_download(struct request *req, struct response *resp, const struct attachment *a);
+
+/* Answers 429 too_many_requests with message and a Retry-After of the seconds until retry_ms
+ * (milliseconds, from a throttle) are over, at least one. Returns 429. */
+int reply_limited(struct request *req, struct response *resp, int64_t retry_ms,
+                  const char *message);
+
 /* Counters for /metrics. */
 void metrics_count_ticket(void);
 

@@ -39,6 +39,8 @@ struct request {
         const char *code, *message;
     } ahead;
     struct actor actor;
+    /* a portal route's signed-in customer (ROLE_CUSTOMER), 0 elsewhere */
+    int64_t customer_id, portal_session_id;
     const char *csrf_token; /* the session's, for /me and login */
     /* the writer's connection inside its transaction for a write (EXEC_WRITE); the thread's own
      * reading connection otherwise */

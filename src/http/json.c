@@ -377,7 +377,9 @@ void render_attachment(struct jw *w, const struct attachment *at)
     jw_obj_end(w);
 }
 
-void render_message(struct jw *w, const struct message *m)
+/* A message. For staff, with the author's id and the mail's delivery; for the portal, the
+ * author's kind and display name only. */
+static void render_message_as(struct jw *w, const struct message *m, int staff)
 {
     jw_obj_begin(w);
     jw_kint(w, "id", m->id);
@@ -387,10 +389,12 @@ void render_message(struct jw *w, const struct message *m)
     jw_key(w, "author");
     jw_obj_begin(w);
     jw_kstr(w, "kind", m->customer_id ? "customer" : m->author_id ? "user" : "system");
-    jw_key(w, "id");
-    m->customer_id ? jw_int(w, m->customer_id)
-    : m->author_id ? jw_int(w, m->author_id)
-                   : jw_null(w);
+    if (staff) {
+        jw_key(w, "id");
+        m->customer_id ? jw_int(w, m->customer_id)
+        : m->author_id ? jw_int(w, m->author_id)
+                       : jw_null(w);
+    }
     jw_kstr(w, "name", m->customer_id ? m->customer_name : m->author_id ? m->author_name : "Kefu");
     jw_obj_end(w);
     jw_time(w, "created_at", m->created_at);
@@ -399,18 +403,30 @@ void render_message(struct jw *w, const struct message *m)
     for (size_t i = 0; i < m->nattachments; i++)
         render_attachment(w, &m->attachments[i]);
     jw_arr_end(w);
-    jw_key(w, "delivery");
-    if (m->mailed) {
-        jw_obj_begin(w);
-        jw_kstr(w, "status", m->delivery.status);
-        jw_kint(w, "attempts", m->delivery.attempts);
-        jw_kstr(w, "last_error", m->delivery.last_error);
-        jw_time(w, "sent_at", m->delivery.sent_at);
-        jw_obj_end(w);
-    } else {
-        jw_null(w);
+    if (staff) {
+        jw_key(w, "delivery");
+        if (m->mailed) {
+            jw_obj_begin(w);
+            jw_kstr(w, "status", m->delivery.status);
+            jw_kint(w, "attempts", m->delivery.attempts);
+            jw_kstr(w, "last_error", m->delivery.last_error);
+            jw_time(w, "sent_at", m->delivery.sent_at);
+            jw_obj_end(w);
+        } else {
+            jw_null(w);
+        }
     }
     jw_obj_end(w);
+}
+
+void render_message(struct jw *w, const struct message *m)
+{
+    render_message_as(w, m, 1);
+}
+
+void render_public_message(struct jw *w, const struct message *m)
+{
+    render_message_as(w, m, 0);
 }
 
 void render_history(struct jw *w, const struct history_entry *h)

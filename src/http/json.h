@@ -52,6 +52,8 @@ void render_user_fields(struct jw *w, const struct user *u);
 void render_department(struct jw *w, const struct department *d);
 void render_attachment(struct jw *w, const struct attachment *at);
 void render_message(struct jw *w, const struct message *m);
+/* A message as a customer sees it: its author is a kind and a display name, never a staff id. */
+void render_public_message(struct jw *w, const struct message *m);
 void render_history(struct jw *w, const struct history_entry *h);
 
 /* Starts {"items": [ and ends it with ], "next_cursor": ...}. */

@@ -97,3 +97,10 @@ int resp_defer(struct response *resp, int status,
     resp->status = status;
     return status;
 }
+
+int reply_limited(struct request *req, struct response *resp, int64_t retry_ms, const char *message)
+{
+    int seconds = retry_ms > 0 ? (int)((retry_ms + 999) / 1000) : 1;
+    resp_header(resp, "Retry-After", arena_printf(req->arena, "%d", seconds));
+    return reply_errorf(resp, 429, "too_many_requests", NULL, message);
+}

@@ -22,6 +22,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "core/portal.h"
 #include "core/sla.h"
 #include "core/user.h"
 #include "http/framing.h"
@@ -321,14 +322,31 @@ static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const c
     return MHD_YES;
 }
 
-/* Who is calling: a Bearer token or the session cookie. 0, or the status it replied with. */
+/* A portal route's caller: the kefu_portal cookie alone (a staff token or session is no
+ * customer). 0, or the status it replied with. */
+static int authenticate_customer(struct conn_req *cr, struct db *db)
+{
+    struct request *req = &cr->req;
+    const char *cookie = MHD_lookup_connection_value(cr->conn, MHD_COOKIE_KIND, "kefu_portal");
+    int rc = cookie && *cookie
+                 ? portal_session_resolve(db, cookie, &req->portal_session_id, &req->customer_id)
+                 : KF_EAUTH;
+    if (rc == KF_EAUTH)
+        return reply_errorf(&cr->resp, 401, "unauthorized", NULL, "sign in to the portal first");
+    return rc ? reply_error(&cr->resp, rc, NULL) : 0;
+}
+
+/* Who is calling: a Bearer token or the session cookie (the portal's cookie on portal routes
+ * only). 0, or the status it replied with. */
 static int authenticate(struct conn_req *cr, struct db *db)
 {
     struct request *req = &cr->req;
+    memset(&req->actor, 0, sizeof(req->actor));
+    if (cr->route->role == ROLE_CUSTOMER)
+        return authenticate_customer(cr, db);
     const char *auth = MHD_lookup_connection_value(cr->conn, MHD_HEADER_KIND, "Authorization");
     const char *cookie = MHD_lookup_connection_value(cr->conn, MHD_COOKIE_KIND, "kefu_session");
     int rc = KF_EAUTH;
-    memset(&req->actor, 0, sizeof(req->actor));
     if (auth && !strncasecmp(auth, "Bearer ", 7)) {
         rc = token_resolve(db, auth + 7, &cr->arena, &req->actor);
     } else if (cookie && *cookie) {
@@ -448,7 +466,8 @@ static void unpark(struct conn_req *cr)
 
 static size_t body_limit(const char *method, const char *url)
 {
-    if (!strcmp(method, "POST") && !strcmp(url, "/api/v1/attachments"))
+    if (!strcmp(method, "POST") &&
+        (!strcmp(url, "/api/v1/attachments") || !strcmp(url, "/api/v1/portal/attachments")))
         return (size_t)srv.cfg->max_attachment_bytes;
     return JSON_BODY_MAX;
 }

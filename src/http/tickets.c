@@ -392,10 +392,15 @@ int h_attachment_get(struct request *req, struct response *resp)
     int rc = id ? attachment_get(req->db, &req->actor, id, req->arena, &a) : KF_ENOTFOUND;
     if (rc)
         return reply_error(resp, rc, NULL);
-    resp->data = a.data;
-    resp->data_len = (size_t)a.size;
-    resp->content_type = a.content_type;
-    resp_header(resp, "Content-Disposition", disposition(req->arena, a.filename));
+    return attachment_download(req, resp, &a);
+}
+
+int attachment_download(struct request *req, struct response *resp, const struct attachment *a)
+{
+    resp->data = a->data;
+    resp->data_len = (size_t)a->size;
+    resp->content_type = a->content_type;
+    resp_header(resp, "Content-Disposition", disposition(req->arena, a->filename));
     resp_header(resp, "Content-Security-Policy", "sandbox");
     return 200;
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "core/attachment.h"
+#include "core/portal.h"
 #include "lib/banned.h"
 #include "lib/err.h"
 #include "lib/ktime.h"
@@ -22,7 +23,8 @@ struct purge {
 static int purge_run(struct db *db, void *arg)
 {
     struct purge *p = arg;
-    return attachments_purge_unlinked(db, p->before, &p->n);
+    int rc = attachments_purge_unlinked(db, p->before, &p->n);
+    return rc ? rc : portal_purge(db, ktime_now()); /* expired sign-in codes and sessions */
 }
 
 static void purge_uploads(struct writer *w)

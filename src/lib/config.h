@@ -16,6 +16,9 @@ struct config {
     int session_hours;
     int cookie_secure; /* send the session cookie only over HTTPS */
     int test_clock;    /* KEFU_TEST_CLOCK=1: POST /api/v1/test/clock exists */
+    /* requests from one client address to each public portal action (form, code, sign-in)
+     * within 15 minutes */
+    int portal_ip_limit;
     char config_path[512];
 };
 

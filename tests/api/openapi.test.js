@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import SwaggerParser from '@apidevtools/swagger-parser';
+import { until } from '../lib/receiver.js';
 import { ADMIN, Client, ROOT, freePort, startWithAdmin } from '../lib/server.js';
+import { smtpSink } from '../lib/smtp_sink.js';
 
 const SPEC = join(ROOT, 'docs/openapi.yaml');
 const METHODS = ['get', 'post', 'patch', 'put', 'delete'];
@@ -332,7 +334,7 @@ test('every POST and PATCH that takes JSON has a requestBody schema', async () =
   // the bodiless ones are named here, and the test above checks their handlers read none
   const bodiless = new Set([
     'POST /api/v1/auth/logout', 'POST /api/v1/tickets/{id}/review', 'POST /api/v1/notifications/{id}/read',
-    'POST /api/v1/webhooks/{id}/deliveries/{delivery}/retry',
+    'POST /api/v1/webhooks/{id}/deliveries/{delivery}/retry', 'POST /api/v1/portal/logout',
   ]);
   const problems = [];
   for (const { op, method, operation: o } of operations()) {
@@ -373,10 +375,13 @@ before(async () => {
 });
 after(() => srv.finish());
 
+// Operations a customer signed in to the portal calls (the kefu_portal cookie), not staff.
+const forCustomer = (o) => (o.security || []).some((s) => 'portal' in s);
+
 test('the server answers every documented GET without path parameters', async () => {
   await useSpec();
   for (const { op, method, path, operation: o } of operations()) {
-    if (method !== 'get' || path.includes('{')) continue;
+    if (method !== 'get' || path.includes('{') || forCustomer(o)) continue;
     const r = isStream(o) ? await firstChunk(admin, path) : await admin.get(path);
     assert.equal(r.status, 200, `${op} → ${r.status} ${r.text.slice(0, 200)}`);
   }
@@ -765,6 +770,65 @@ test('every operation answers in the shapes the spec describes', async () => {
   }), 200);
   expect(await call(admin, 'DELETE /api/v1/webhooks/{id}', { params: { id: hook.id } }), 204);
   expect(await call(admin, 'GET /api/v1/webhooks/{id}', { params: { id: hook.id } }), 404);
+
+  // the customer portal: the public form, uploads and code sign-in; then, with the code from
+  // the mail, a customer's own tickets with the portal's cookie
+  const visitor = new Client(srv.base);
+  expect(await call(visitor, 'GET /api/v1/portal/types'), 200);
+  const photo = expect(await call(visitor, 'POST /api/v1/portal/attachments', {
+    query: '?filename=photo.jpg', raw: 'jpeg', headers: { 'Content-Type': 'image/jpeg' },
+  }), 201);
+  expect(await call(visitor, 'POST /api/v1/portal/attachments', { raw: '', headers: { 'Content-Type': 'image/jpeg' } }), 422);
+  const portalEmail = 'portal-spec@example.com';
+  const form = {
+    type: 'fault', subject: '规格报修', description: '不通电', name: '门户客户', email: portalEmail,
+    phone: '13000004444', attachments: [photo.token],
+  };
+  const submitted = expect(await call(visitor, 'POST /api/v1/portal/tickets', { body: form }), 201);
+  expect(await call(visitor, 'POST /api/v1/portal/tickets', { body: { ...form, attachments: [], type: 'x' } }), 422);
+  expect(await call(visitor, 'POST /api/v1/portal/login', { body: { email: 'nobody-here@example.com' } }), 202);
+  expect(await call(visitor, 'POST /api/v1/portal/login', { body: { email: 'nobody' } }), 422);
+  expect(await call(visitor, 'POST /api/v1/portal/verify', { body: { email: portalEmail, code: '000000' } }), 401);
+  expect(await call(visitor, 'POST /api/v1/portal/verify', { body: { email: portalEmail, code: 'x' } }), 422);
+  expect(await call(visitor, 'GET /api/v1/portal/tickets'), 401);
+  expect(await call(admin, 'GET /api/v1/portal/me'), 401); // a staff session is no customer
+  {
+    // the sign-in code arrives by mail: an SMTP sink on 127.0.0.1 takes it
+    const sink = await smtpSink().start();
+    try {
+      expect(await call(admin, 'PATCH /api/v1/channels/{code}', {
+        params: { code: 'MAIL' },
+        body: { kind: 'mail', settings: { smtp_url: `smtp://127.0.0.1:${sink.port}`, smtp_tls: 'none', from: '客服 <s@kefu.example.com>' } },
+      }), 200);
+      expect(await call(visitor, 'POST /api/v1/portal/login', { body: { email: portalEmail } }), 202);
+      const mail = await until('the code mail', () => sink.mails().find((m) => m.rcpt_tos.includes(portalEmail)));
+      const code = /\b(\d{6})\b/.exec(mail.text)[1];
+      const signedIn = await call(visitor, 'POST /api/v1/portal/verify', { body: { email: portalEmail, code } });
+      expect(signedIn, 200);
+      visitor.cookie = signedIn.headers.get('set-cookie').split(';')[0];
+    } finally {
+      await sink.stop();
+      sink.cleanup();
+    }
+    expect(await call(visitor, 'GET /api/v1/portal/me'), 200);
+    expect(await call(visitor, 'GET /api/v1/portal/tickets'), 200);
+    const number = submitted.number;
+    const mine = expect(await call(visitor, 'GET /api/v1/portal/tickets/{number}', { params: { number } }), 200);
+    expect(await call(visitor, 'GET /api/v1/portal/tickets/{number}', { params: { number: 'WEB-NO-SUCH' } }), 404);
+    expect(await call(visitor, 'GET /api/v1/portal/attachments/{id}', { params: { id: mine.messages[0].attachments[0].id } }), 200);
+    expect(await call(visitor, 'GET /api/v1/portal/attachments/{id}', { params: { id: file.id } }), 404);
+    expect(await call(visitor, 'POST /api/v1/portal/tickets/{number}/confirm', { params: { number }, body: { accepted: true } }), 409);
+    expect(await call(visitor, 'POST /api/v1/portal/tickets/{number}/messages', { params: { number }, body: { body: '补充', attachments: [] } }), 201);
+    expect(await call(visitor, 'POST /api/v1/portal/tickets/{number}/messages', { params: { number }, body: { body: '' } }), 422);
+    for (const status of ['accepted', 'waiting_customer']) {
+      expect(await call(admin, 'PATCH /api/v1/tickets/{id}', { params: { id: number }, body: { status } }), 200);
+    }
+    expect(await call(visitor, 'POST /api/v1/portal/tickets/{number}/confirm', {
+      params: { number }, body: { accepted: false, comment: '还没好' },
+    }), 200);
+    expect(await call(visitor, 'POST /api/v1/portal/logout'), 204);
+    expect(await call(visitor, 'POST /api/v1/portal/logout'), 401);
+  }
 
   assert.deepEqual(problems, []);
   const untried = operations().map((o) => o.op)

@@ -3,6 +3,7 @@ import { createRouter, createWebHistory } from 'vue-router';
 import { session, restore } from './session.js';
 import { setUnauthorizedHandler } from './api.js';
 import { loadZone } from './time.js';
+import { restoreCustomer } from './portal.js';
 
 const routes = [
   { path: '/', redirect: '/tickets' },
@@ -26,6 +27,23 @@ const routes = [
   { path: '/board', component: () => import('./views/board/BoardView.vue'), meta: { lead: true } },
   // channels: connecting a mailbox
   { path: '/admin/channels', component: () => import('./views/admin/ChannelsView.vue'), meta: { admin: true } },
+  // The customer portal: its own frame, no staff account (meta.portal); its tickets need the
+  // customer signed in with a code (meta.customer).
+  {
+    path: '/portal',
+    component: () => import('./views/portal/PortalLayout.vue'),
+    meta: { portal: true },
+    children: [
+      { path: '', component: () => import('./views/portal/PortalRequestView.vue'), meta: { portal: true } },
+      { path: 'login', component: () => import('./views/portal/PortalSignInView.vue'), meta: { portal: true } },
+      { path: 'tickets', component: () => import('./views/portal/PortalTicketsView.vue'), meta: { portal: true, customer: true } },
+      {
+        path: 'tickets/:number', component: () => import('./views/portal/PortalTicketView.vue'), props: true,
+        meta: { portal: true, customer: true },
+      },
+      { path: ':rest(.*)*', redirect: '/portal', meta: { portal: true } },
+    ],
+  },
   // Any other path says there is no such page rather than showing another one.
   { path: '/:rest(.*)*', component: () => import('./views/not-found/NotFoundView.vue') },
 ];
@@ -33,6 +51,10 @@ const routes = [
 export const router = createRouter({ history: createWebHistory(), routes });
 
 router.beforeEach(async (to) => {
+  if (to.meta.portal) { // never the staff's session
+    if (to.meta.customer && !(await restoreCustomer())) return { path: '/portal/login', query: { next: to.fullPath } };
+    return true;
+  }
   const user = await restore();
   if (to.meta.public) return user && to.path === '/login' ? '/tickets' : true;
   if (!user) return { path: '/login', query: { next: to.fullPath } };
@@ -44,5 +66,6 @@ router.beforeEach(async (to) => {
 
 setUnauthorizedHandler(() => {
   session.user = null;
+  if (router.currentRoute.value.meta.portal) return;
   if (router.currentRoute.value.path !== '/login') router.push('/login');
 });
