@@ -36,6 +36,7 @@ struct imap {
     int can_idle, can_move, can_uidplus, keywords;
     uint32_t uidvalidity;
     int exists;         /* an EXISTS (new mail) arrived since it was last cleared */
+    int broken;         /* a read or write failed or was cut short: the session is out of step */
     struct strbuf text; /* the answer being read, its literals left out */
     char err[IMAP_ERROR_MAX];
 };
@@ -98,6 +99,7 @@ static int fill(struct imap *im, int ms, int *ret_quiet)
         im->rlen -= im->roff;
         im->roff = 0;
     }
+    im->broken = 1; /* until this read has worked */
     if (im->rlen >= RBUF_SIZE - 1)
         return failf(im, KF_EIO, "the server sent a line longer than %d bytes", RBUF_SIZE);
     for (;;) {
@@ -107,6 +109,7 @@ static int fill(struct imap *im, int ms, int *ret_quiet)
             if (!got)
                 return failf(im, KF_EIO, "the server closed the connection");
             im->rlen += got;
+            im->broken = 0;
             return 0;
         }
         if (cc != CURLE_AGAIN)
@@ -116,6 +119,7 @@ static int fill(struct imap *im, int ms, int *ret_quiet)
             return r;
         if (!r && ret_quiet) {
             *ret_quiet = 1;
+            im->broken = 0;
             return 0;
         }
         if (!r)
@@ -125,6 +129,7 @@ static int fill(struct imap *im, int ms, int *ret_quiet)
 
 static int send_all(struct imap *im, const char *p, size_t len)
 {
+    im->broken = 1; /* until the whole command is out */
     while (len) {
         size_t sent = 0;
         CURLcode cc = curl_easy_send(im->curl, p, len, &sent);
@@ -138,6 +143,7 @@ static int send_all(struct imap *im, const char *p, size_t len)
         if (r <= 0)
             return r < 0 ? r : failf(im, KF_EIO, "the server takes nothing more");
     }
+    im->broken = 0;
     return 0;
 }
 
@@ -517,9 +523,9 @@ void imap_close(struct imap *im)
 {
     if (!im)
         return;
-    int saved = im->timeout_ms;
-    im->timeout_ms = saved < 3000 ? saved : 3000;
-    command(im, NULL, "LOGOUT");
+    im->timeout_ms = im->timeout_ms < 3000 ? im->timeout_ms : 3000;
+    if (!im->broken && !stopped(im))
+        command(im, NULL, "LOGOUT");
     shutdown(im->sock, SHUT_RDWR); /* libcurl's own LOGOUT on cleanup then fails at once */
     session_free(im);
 }

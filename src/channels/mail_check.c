@@ -208,7 +208,7 @@ void mail_check_smtp(const struct channel_config *c, int timeout_s, struct mail_
         curl_easy_setopt(s.curl, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
     CURLcode cc = curl_easy_perform(s.curl);
     if (cc == CURLE_COULDNT_CONNECT)
-        snprintf(err, sizeof(err), "connection refused: %s", errbuf);
+        snprintf(err, sizeof(err), "connection refused: %.200s", errbuf);
     else if (cc == CURLE_USE_SSL_FAILED)
         snprintf(err, sizeof(err), "the SMTP server offers no STARTTLS (smtp_tls: starttls)");
     else if (cc == CURLE_OPERATION_TIMEDOUT)

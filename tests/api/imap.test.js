@@ -126,7 +126,8 @@ test('an unreadable mail is kept under mail-rejected, marked taken, and shown on
 
 test('a restart with mail stored but not yet marked makes no duplicate, and marks it', async () => {
   const count = (await tickets()).length;
-  await srv.stop();
+  const stopped = await srv.stop();
+  assert.equal(stopped.code, 0, 'the poller stops with the server: ' + srv.log);
   // as if the server had died between the commit and the STORE
   const s = await dove.session('kefu');
   await s.cmd('SELECT INBOX');
