@@ -4,8 +4,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { Client, ADMIN, ROOT, Server } from '../lib/server.js';
+import { Client, ADMIN, ROOT, Server, freePort } from '../lib/server.js';
 import { Dovecot } from '../lib/dovecot.js';
 import { startSmtpLogin } from '../lib/smtp_login.js';
 
@@ -193,8 +194,12 @@ test('the test endpoint logs in to the mailbox and the SMTP server', async () =>
   assert.match(r.body.smtp.error, /login failed/);
   const s = (await admin.get('/api/v1/channels/MAIL/status')).body;
   assert.match(s.last_error, /^SMTP: login failed/, 'the test is recorded as the channel\'s health');
+  // STARTTLS asked for, and the server has none
+  r = await admin.patch('/api/v1/channels/MAIL', { settings: { smtp_tls: 'starttls' } });
+  r = await admin.post('/api/v1/channels/MAIL/test');
+  assert.match(r.body.smtp.error, /STARTTLS/);
   // nobody listening
-  const closed = await (await import('../lib/server.js')).freePort();
+  const closed = await freePort();
   r = await admin.patch('/api/v1/channels/MAIL', { settings: { smtp_url: `smtp://127.0.0.1:${closed}` } });
   r = await admin.post('/api/v1/channels/MAIL/test');
   assert.match(r.body.smtp.error, /connection refused/);
@@ -229,6 +234,37 @@ test('the test endpoint with a wrong IMAP password says the login failed', async
   assert.match(s.last_error, /login failed/);
 });
 
+test('a server that accepts and never answers holds up neither the other mailboxes nor requests', async () => {
+  const silent = createServer(() => {}); // takes the connection, says nothing
+  await new Promise((ok) => silent.listen(0, '127.0.0.1', ok));
+  const port = silent.address().port;
+  try {
+    let r = await admin.post('/api/v1/channels', {
+      code: 'MUTE', kind: 'mail', name: '无应答',
+      settings: { imap_url: `imap://127.0.0.1:${port}/INBOX`, imap_user: 'x', imap_password: 'y', poll_seconds: 600 },
+    });
+    assert.equal(r.status, 201, r.text);
+    const t0 = Date.now();
+    const testing = admin.post('/api/v1/channels/MUTE/test');
+    // while the test waits for the silent server: requests are answered, and mail comes in
+    await new Promise((ok) => setTimeout(ok, 300));
+    const h0 = Date.now();
+    assert.equal((await admin.get('/api/v1/tickets?limit=1')).status, 200);
+    assert.ok(Date.now() - h0 < 1000, 'a request was held up');
+    dove.deliver(mail({ id: 'mute-1@example.org', subject: '无应答期间', from: 'q@example.org' }));
+    await until('the MAIL ticket', async () => (await tickets()).some((t) => t.subject === '无应答期间'));
+    r = await testing;
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.imap.ok, false);
+    assert.match(r.body.imap.error, /did not answer within 10 s/);
+    assert.ok(Date.now() - t0 < 15000);
+    r = await admin.patch('/api/v1/channels/MUTE', { settings: { imap_url: null } });
+    assert.equal(r.status, 200, r.text);
+  } finally {
+    silent.close();
+  }
+});
+
 test('a wrong password shows on the channel\'s status as a failed login', async () => {
   // the only failed login of the suite (Dovecot makes the next login wait)
   const r = await admin.patch('/api/v1/channels/TS', { settings: { imap_password: 'wrong-password' } });
@@ -243,4 +279,24 @@ test('a wrong password shows on the channel\'s status as a failed login', async 
   dove.deliver(mail({ id: 'after-1@example.org', subject: '登录失败之后', from: 'later@example.org' }));
   await until('the MAIL ticket', async () => (await tickets()).some((t) => t.subject === '登录失败之后'));
   assert.doesNotMatch((await admin.get('/api/v1/channels/MAIL/status')).body.last_error || '', /login/);
+});
+
+test('a server without IDLE is polled every poll_seconds', async () => {
+  const plain = await new Dovecot({ old: 'imap-password-4' }, { idle: false }).start();
+  try {
+    const r = await admin.post('/api/v1/channels', {
+      code: 'OLD', kind: 'mail', name: '旧服务器',
+      settings: { imap_url: plain.url(), imap_user: 'old', imap_password: 'imap-password-4', poll_seconds: 10 },
+    });
+    assert.equal(r.status, 201, r.text);
+    await until('the first round', async () => (await admin.get('/api/v1/channels/OLD/status')).body.last_success_at);
+    plain.deliver(mail({ id: 'old-1@example.org', subject: '没有 IDLE 的邮箱', from: 'o@example.org' }));
+    const t0 = Date.now();
+    await until('the OLD ticket', async () => (await tickets('OLD')).length === 1, 15000);
+    assert.ok(Date.now() - t0 > 1000, 'without IDLE the mail waits for the next round');
+    assert.ok(taken((await plain.flags('old'))[1]));
+  } finally {
+    await admin.patch('/api/v1/channels/OLD', { settings: { imap_url: null } });
+    await plain.stop();
+  }
 });

@@ -13,9 +13,10 @@ import { freePort } from './server.js';
 let seq = 0;
 
 export class Dovecot {
-  // users: {name: password}
-  constructor(users = { kefu: 'imap-password-1' }) {
+  // users: {name: password}; idle: false takes IDLE out of the capabilities announced
+  constructor(users = { kefu: 'imap-password-1' }, { idle = true } = {}) {
     this.users = users;
+    this.idle = idle;
     this.dir = mkdtempSync(join(tmpdir(), 'kefu-dovecot-'));
     // the mail belongs to nobody when the tests run as root (Dovecot will not serve root's)
     const root = process.getuid() === 0;
@@ -55,6 +56,7 @@ disable_plaintext_auth = no
 auth_mechanisms = plain login
 mail_location = maildir:~/Maildir
 mail_fsync = never
+${this.idle ? '' : 'imap_capability = IMAP4rev1 LITERAL+ UIDPLUS MOVE'}
 default_login_user = ${user}
 default_internal_user = ${user}
 default_internal_group = ${group}
