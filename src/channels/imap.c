@@ -489,6 +489,8 @@ int imap_open(const struct imap_config *cfg, struct imap **ret, char *err, size_
     if (!strncmp(cfg->url, "imap://", 7))
         curl_easy_setopt(c, CURLOPT_USE_SSL,
                          cfg->require_tls ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_TRY);
+    if (cfg->ca_file && *cfg->ca_file)
+        curl_easy_setopt(c, CURLOPT_CAINFO, cfg->ca_file);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);

@@ -22,7 +22,8 @@ static void result(struct mail_check_result *ret, int ok, const char *error)
     snprintf(ret->error, sizeof(ret->error), "%s", ok ? "" : error);
 }
 
-void mail_check_imap(const struct channel_config *c, int timeout_s, struct mail_check_result *ret)
+void mail_check_imap(const struct channel_config *c, int timeout_s, const char *ca_file,
+                     struct mail_check_result *ret)
 {
     const char *url = channel_setting(c, "imap_url");
     if (!url || !*url) {
@@ -33,6 +34,7 @@ void mail_check_imap(const struct channel_config *c, int timeout_s, struct mail_
                               .user = channel_setting(c, "imap_user"),
                               .password = channel_setting(c, "imap_password"),
                               .timeout_s = timeout_s,
+                              .ca_file = ca_file,
                               .wake_fd = -1};
     struct imap *im;
     char err[IMAP_ERROR_MAX];
@@ -179,7 +181,8 @@ static void smtp_login(struct smtp *s, const char *user, const char *pass, char 
                  first_line(s));
 }
 
-void mail_check_smtp(const struct channel_config *c, int timeout_s, struct mail_check_result *ret)
+void mail_check_smtp(const struct channel_config *c, int timeout_s, const char *ca_file,
+                     struct mail_check_result *ret)
 {
     const char *url = channel_setting(c, "smtp_url"), *tls = channel_setting(c, "smtp_tls");
     if (!url || !*url) {
@@ -204,6 +207,8 @@ void mail_check_smtp(const struct channel_config *c, int timeout_s, struct mail_
     curl_easy_setopt(s.curl, CURLOPT_CONNECTTIMEOUT_MS, (long)s.timeout_ms);
     curl_easy_setopt(s.curl, CURLOPT_TIMEOUT_MS, (long)s.timeout_ms);
     curl_easy_setopt(s.curl, CURLOPT_ERRORBUFFER, errbuf);
+    if (ca_file && *ca_file)
+        curl_easy_setopt(s.curl, CURLOPT_CAINFO, ca_file);
     if (!strncmp(full, "smtp://", 7) && (!tls || !strcmp(tls, "starttls")))
         curl_easy_setopt(s.curl, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
     CURLcode cc = curl_easy_perform(s.curl);

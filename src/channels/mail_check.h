@@ -13,13 +13,16 @@ struct mail_check_result {
 };
 
 /* Connects to the IMAP server of c (imap_url), logs in and selects the mailbox, then logs out.
- * Each step waits at most timeout_s. The outcome in *ret (an unset imap_url is an error). */
-void mail_check_imap(const struct channel_config *c, int timeout_s, struct mail_check_result *ret);
+ * Each step waits at most timeout_s; ca_file (NULL or "": the system's) checks the server's
+ * certificate, for SMTP too. The outcome in *ret (an unset imap_url is an error). */
+void mail_check_imap(const struct channel_config *c, int timeout_s, const char *ca_file,
+                     struct mail_check_result *ret);
 
 /* Connects to the SMTP server of c (smtp_url; TLS as smtp_tls says: "tls" or an smtps:// URL
  * from the start, "starttls" required, "none" plain), says EHLO and, when smtp_user is set,
  * logs in (AUTH PLAIN or LOGIN), then QUIT: a login that succeeds is the proof, no mail is
  * sent. The outcome in *ret. */
-void mail_check_smtp(const struct channel_config *c, int timeout_s, struct mail_check_result *ret);
+void mail_check_smtp(const struct channel_config *c, int timeout_s, const char *ca_file,
+                     struct mail_check_result *ret);
 
 #endif

@@ -9,6 +9,7 @@
 #include "http/json.h"
 #include "lib/arena.h"
 #include "lib/banned.h"
+#include "lib/config.h"
 #include "lib/jw.h"
 #include "store/db.h"
 #include "store/writer.h"
@@ -192,8 +193,8 @@ int h_channel_test(struct request *req, struct response *resp)
         return reply_errorf(resp, 422, "validation_failed", "kind",
                             "only a mail channel has servers to test");
     struct mail_check_result imap, smtp;
-    mail_check_imap(&c, TEST_TIMEOUT_S, &imap);
-    mail_check_smtp(&c, TEST_TIMEOUT_S, &smtp);
+    mail_check_imap(&c, TEST_TIMEOUT_S, req->cfg->mail_ca_file, &imap);
+    mail_check_smtp(&c, TEST_TIMEOUT_S, req->cfg->mail_ca_file, &smtp);
     struct test_record r = {c.code, NULL};
     if (!imap.ok)
         r.error = arena_printf(req->arena, "IMAP: %s", imap.error);

@@ -585,7 +585,7 @@ int server_run(const struct config *cfg)
     executor_start(&srv.net, "kefu-net", NET_THREADS);
     srv.scheduler = scheduler_start(srv.db_path, srv.writer);
     srv.outbox = outbox_start(srv.db_path, srv.writer, webhook_render);
-    srv.mail = mail_poller_start(srv.db_path, cfg->data_dir, srv.writer);
+    srv.mail = mail_poller_start(srv.db_path, cfg->data_dir, cfg->mail_ca_file, srv.writer);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = cfg->threads ? (unsigned)cfg->threads : (unsigned)(cores > 0 ? cores : 2);
     struct MHD_Daemon *d = MHD_start_daemon(

@@ -51,7 +51,7 @@ struct mailbox {
 };
 
 struct mail_poller {
-    char path[600], data_dir[512];
+    char path[600], data_dir[512], ca_file[512];
     struct writer *writer;
     struct db *db; /* the supervisor's, for reading the channels */
     pthread_t thread;
@@ -345,6 +345,7 @@ static struct mailbox *box_start(struct mail_poller *p, const struct channel_con
                                   .user = b->user,
                                   .password = b->password,
                                   .timeout_s = TIMEOUT_S,
+                                  .ca_file = p->ca_file,
                                   .wake_fd = p->wake[0],
                                   .stop = box_stopped,
                                   .stop_arg = b};
@@ -459,7 +460,8 @@ static void *poller_main(void *arg)
     return NULL;
 }
 
-struct mail_poller *mail_poller_start(const char *path, const char *data_dir, struct writer *w)
+struct mail_poller *mail_poller_start(const char *path, const char *data_dir, const char *ca_file,
+                                      struct writer *w)
 {
     if (imap_global_init()) {
         fprintf(stderr, "kefu: mail: cannot start the IMAP client\n");
@@ -468,6 +470,7 @@ struct mail_poller *mail_poller_start(const char *path, const char *data_dir, st
     struct mail_poller *p = xcalloc(1, sizeof(*p));
     snprintf(p->path, sizeof(p->path), "%s", path);
     snprintf(p->data_dir, sizeof(p->data_dir), "%s", data_dir);
+    snprintf(p->ca_file, sizeof(p->ca_file), "%s", ca_file ? ca_file : "");
     if (pipe(p->wake)) {
         free(p);
         return NULL;

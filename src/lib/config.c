@@ -69,6 +69,8 @@ int config_set(struct config *cfg, const char *key, const char *value, struct kf
             cfg->session_hours = (int)v;
     } else if (!strcmp(key, "cookie_secure")) {
         rc = parse_bool(value, &cfg->cookie_secure);
+    } else if (!strcmp(key, "mail_ca_file")) {
+        rc = copy(cfg->mail_ca_file, sizeof(cfg->mail_ca_file), value);
     } else if (!strcmp(key, "test_clock")) {
         rc = parse_bool(value, &cfg->test_clock);
     } else {
@@ -126,7 +128,8 @@ int config_load(struct config *cfg, const char *path, struct kf_error *e)
     }
     static const char *const keys[] = {"listen",        "data_dir",      "web_dir",
                                        "time_zone",     "threads",       "max_attachment_mb",
-                                       "session_hours", "cookie_secure", "test_clock"};
+                                       "session_hours", "cookie_secure", "test_clock",
+                                       "mail_ca_file"};
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         char env[64] = "KEFU_";
         size_t n = 5;

@@ -14,8 +14,9 @@ struct config {
     int threads;                  /* HTTP worker threads; 0: one per core */
     int64_t max_attachment_bytes; /* per file */
     int session_hours;
-    int cookie_secure; /* send the session cookie only over HTTPS */
-    int test_clock;    /* KEFU_TEST_CLOCK=1: POST /api/v1/test/clock exists */
+    int cookie_secure;      /* send the session cookie only over HTTPS */
+    int test_clock;         /* KEFU_TEST_CLOCK=1: POST /api/v1/test/clock exists */
+    char mail_ca_file[512]; /* CA certificates (PEM) for mail servers instead of the system's */
     char config_path[512];
 };
 

@@ -13,10 +13,13 @@ import { freePort } from './server.js';
 let seq = 0;
 
 export class Dovecot {
-  // users: {name: password}; idle: false takes IDLE out of the capabilities announced
-  constructor(users = { kefu: 'imap-password-1' }, { idle = true } = {}) {
+  // users: {name: password}; idle: false takes IDLE out of the capabilities announced; tls: a
+  // self-signed certificate for 127.0.0.1 (this.caFile), STARTTLS on the plain port and IMAPS
+  // on this.tlsPort
+  constructor(users = { kefu: 'imap-password-1' }, { idle = true, tls = false } = {}) {
     this.users = users;
     this.idle = idle;
+    this.tls = tls;
     this.dir = mkdtempSync(join(tmpdir(), 'kefu-dovecot-'));
     // the mail belongs to nobody when the tests run as root (Dovecot will not serve root's)
     const root = process.getuid() === 0;
@@ -26,6 +29,7 @@ export class Dovecot {
 
   async start() {
     this.port = await freePort();
+    this.tlsPort = this.tls ? await freePort() : 0;
     const d = this.dir;
     chmodSync(d, 0o755); // Dovecot's auth process (another user) reads the passwd file
     for (const sub of ['run', 'mail']) mkdirSync(join(d, sub));
@@ -42,6 +46,12 @@ export class Dovecot {
       chownSync(join(d, 'mail', name, 'Maildir'), this.uid, this.gid);
     }
     writeFileSync(join(d, 'passwd'), lines.join('\n') + '\n');
+    if (this.tls) {
+      this.caFile = join(d, 'cert.pem');
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1',
+        '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(d, 'key.pem'), '-out', this.caFile], { stdio: 'ignore' });
+    }
+    const ssl = this.tls ? `ssl = yes\nssl_cert = <${d}/cert.pem\nssl_key = <${d}/key.pem` : 'ssl = no';
     const user = process.getuid() === 0 ? 'nobody' : execFileSync('id', ['-un'], { encoding: 'utf8' }).trim();
     const group = process.getuid() === 0 ? 'nogroup' : execFileSync('id', ['-gn'], { encoding: 'utf8' }).trim();
     writeFileSync(join(d, 'dovecot.conf'), `
@@ -51,7 +61,7 @@ base_dir = ${d}/run
 state_dir = ${d}/run
 instance_name = kefu-test-${process.pid}-${this.port}
 log_path = ${d}/dovecot.log
-ssl = no
+${ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 mail_location = maildir:~/Maildir
@@ -77,7 +87,8 @@ service imap-login {
     port = ${this.port}
   }
   inet_listener imaps {
-    port = 0
+    address = 127.0.0.1
+    port = ${this.tlsPort}
   }
   chroot =
 }
@@ -118,6 +129,10 @@ service pop3-login {
 
   url(mailbox = 'INBOX') {
     return `imap://127.0.0.1:${this.port}/${mailbox}`;
+  }
+
+  tlsUrl(mailbox = 'INBOX') {
+    return `imaps://127.0.0.1:${this.tlsPort}/${mailbox}`;
   }
 
   // Puts a mail (a Buffer or string) into user's INBOX as Dovecot's own delivery would.
