@@ -431,8 +431,6 @@ static int connect_error(struct imap *im, CURLcode cc, const char *errbuf)
         return failf(im, KF_EIO, "unknown host: %s", errbuf);
     case CURLE_OPERATION_TIMEDOUT:
         return failf(im, KF_EIO, "the server did not answer within %d s", im->timeout_ms / 1000);
-    case CURLE_USE_SSL_FAILED:
-        return failf(im, KF_EIO, "the server offers no STARTTLS");
     case CURLE_ABORTED_BY_CALLBACK:
         return failf(im, KF_ESHUTDOWN, "stopped");
     default:
@@ -486,9 +484,8 @@ int imap_open(const struct imap_config *cfg, struct imap **ret, char *err, size_
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)im->timeout_ms);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)im->timeout_ms);
-    if (!strncmp(cfg->url, "imap://", 7))
-        curl_easy_setopt(c, CURLOPT_USE_SSL,
-                         cfg->require_tls ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_TRY);
+    if (!strncmp(cfg->url, "imap://", 7)) /* STARTTLS whenever the server offers it */
+        curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
     if (cfg->ca_file && *cfg->ca_file)
         curl_easy_setopt(c, CURLOPT_CAINFO, cfg->ca_file);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);

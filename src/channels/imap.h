@@ -21,10 +21,9 @@ struct imap_config {
     const char *url; /* imaps://host[:port]/MAILBOX or imap://host[:port]/MAILBOX (INBOX when
                         the path is empty); the mailbox in ASCII (modified UTF-7 as listed) */
     const char *user, *password;
-    int timeout_s;       /* connecting, logging in and each answer; 0: 30 */
-    int require_tls;     /* imap:// only: refuse to go on without STARTTLS (else used if offered) */
-    const char *ca_file; /* NULL or "": the system's CA certificates check the server's */
-    int wake_fd;         /* -1, or a descriptor whose readability interrupts a wait */
+    int timeout_s;          /* connecting, logging in and each answer; 0: 30 */
+    const char *ca_file;    /* NULL or "": the system's CA certificates check the server's */
+    int wake_fd;            /* -1, or a descriptor whose readability interrupts a wait */
     int (*stop)(void *arg); /* non-zero: give up at once (KF_ESHUTDOWN); may be NULL */
     void *stop_arg;
 };
