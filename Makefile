@@ -150,3 +150,10 @@ $(OUT)/bench/mail_parse: bench/mail_parse.c $(OUT)/libkefu.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(MODE_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(OUT)/libkefu.a \
 	    $(PKG_LIBS) -lm
+
+# Mail intake over IMAP from a real Dovecot (bench/imap.mjs; numbers in bench/README.md): the
+# ingest rate of BENCH_MAILS mails (default 10000) and the memory while a 15 MB mail goes in.
+BENCH_MAILS ?= 10000
+.PHONY: bench-imap
+bench-imap: build
+	node bench/imap.mjs $(BENCH_MAILS)

@@ -216,49 +216,11 @@ enum { EX_USAGE_ = 64, EX_DATAERR_ = 65, EX_TEMPFAIL_ = 75, EX_CONFIG_ = 78 };
 /* Keeps a mail that could not be read under DATA/mail-rejected/, under a name of its own. */
 static void keep_rejected(const struct config *cfg, const char *raw, size_t len)
 {
-    char dir[600], path[700], stamp[32];
-    snprintf(dir, sizeof(dir), "%s/mail-rejected", cfg->data_dir);
-    if (mkdir(dir, 0700) && errno != EEXIST) {
-        fprintf(stderr, "kefu: cannot create %s: %s\n", dir, strerror(errno));
-        return;
-    }
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-    snprintf(path, sizeof(path), "%s/%s-%ld-%08x.eml", dir, stamp, (long)getpid(),
-             (unsigned)randombytes_random());
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
-    size_t off = 0;
-    while (fd >= 0 && off < len) {
-        ssize_t n = write(fd, raw + off, len - off);
-        if (n <= 0)
-            break;
-        off += (size_t)n;
-    }
-    if (fd < 0 || off < len || fsync(fd))
+    char path[700];
+    if (mail_keep_rejected(cfg->data_dir, raw, len, path, sizeof(path)))
         fprintf(stderr, "kefu: cannot keep the mail in %s: %s\n", path, strerror(errno));
     else
         fprintf(stderr, "kefu: the mail is kept as %s\n", path);
-    if (fd >= 0)
-        close(fd);
-}
-
-struct ingest {
-    const char *channel;
-    const struct mail_in *mail;
-    const char *failure; /* set: record this failure instead */
-    struct arena *arena;
-    struct mail_result *result;
-    struct kf_error *e;
-};
-
-static int ingest_run(struct db *db, void *arg)
-{
-    struct ingest *in = arg;
-    if (in->failure)
-        return mail_in_failed(db, in->channel, in->failure);
-    return mail_in_store(db, in->channel, in->mail, in->arena, in->result, in->e);
 }
 
 static int cmd_mail_ingest(int argc, char **argv)
@@ -300,25 +262,25 @@ static int cmd_mail_ingest(int argc, char **argv)
     struct arena a = ARENA_INIT;
     struct kf_error e = {0};
     struct mail_in m;
-    struct mail_result res = {0};
-    struct ingest job = {o.channel, &m, NULL, &a, &res, &e};
+    struct mail_take job = {.channel = o.channel, .mail = &m, .arena = &a};
     int parsed = mail_parse(raw, len, 0, &a, &m, &e);
     if (parsed)
         job.failure = arena_printf(&a, "a mail could not be read: %s", e.message);
     struct writer *w = NULL;
     int rc = writer_start(path, &w, &e);
-    if (!rc)
-        rc = writer_run(w, ingest_run, &job);
-    if (rc == KF_EINVAL && e.field && strcmp(e.field, "channel")) {
-        /* read, but not usable (no sender address): the channel shows why */
-        struct ingest failed = job;
+    if (!rc && (rc = writer_run(w, mail_take_run, &job)))
+        e = job.e;
+    int unusable = mail_take_unusable(rc, &e);
+    if (unusable) { /* read, but not usable (no sender address): the channel shows why */
+        struct mail_take failed = job;
         failed.failure = arena_printf(&a, "a mail could not be taken in: %s", e.message);
-        writer_run(w, ingest_run, &failed);
+        writer_run(w, mail_take_run, &failed);
     }
     writer_stop(w);
     writer_free(w);
+    struct mail_result res = job.result;
     int status = 0;
-    if (parsed || (rc == KF_EINVAL && e.field && strcmp(e.field, "channel"))) {
+    if (parsed || unusable) {
         fprintf(stderr, "kefu: the mail cannot be read: %s\n", e.message ? e.message : "?");
         keep_rejected(&cfg, raw, len);
         status = EX_DATAERR_;

@@ -1,8 +1,15 @@
 /* mail_in.c: a parsed mail becomes a ticket, or a message on the ticket it answers. */
+#define _POSIX_C_SOURCE 200809L
 #include "channels/mail_in.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "channels/mail_parse.h"
 #include "core/actor.h"
@@ -182,4 +189,46 @@ int mail_in_store(struct db *db, const char *channel, const struct mail_in *m, s
 int mail_in_failed(struct db *db, const char *channel, const char *why)
 {
     return channel_record(db, channel, why);
+}
+
+int mail_take_run(struct db *db, void *take)
+{
+    struct mail_take *t = take;
+    if (t->failure)
+        return mail_in_failed(db, t->channel, t->failure);
+    return mail_in_store(db, t->channel, t->mail, t->arena, &t->result, &t->e);
+}
+
+int mail_take_unusable(int rc, const struct kf_error *e)
+{
+    return rc == KF_EINVAL && e->field && strcmp(e->field, "channel");
+}
+
+int mail_keep_rejected(const char *data_dir, const char *raw, size_t len, char *path, size_t n)
+{
+    char stamp[32];
+    snprintf(path, n, "%s/mail-rejected", data_dir);
+    if (mkdir(path, 0700) && errno != EEXIST)
+        return KF_EIO;
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+    snprintf(path, n, "%s/mail-rejected/%s-%ld-%08x.eml", data_dir, stamp, (long)getpid(),
+             (unsigned)randombytes_random());
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    size_t off = 0;
+    while (fd >= 0 && off < len) {
+        ssize_t w = write(fd, raw + off, len - off);
+        if (w <= 0)
+            break;
+        off += (size_t)w;
+    }
+    int rc = fd < 0 || off < len || fsync(fd) ? KF_EIO : 0;
+    if (fd >= 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+    }
+    return rc;
 }

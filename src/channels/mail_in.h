@@ -3,7 +3,10 @@
 #ifndef KEFU_MAIL_IN_H
 #define KEFU_MAIL_IN_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+#include "lib/err.h"
 
 struct db;
 struct arena;
@@ -35,5 +38,25 @@ int mail_in_store(struct db *db, const char *channel, const struct mail_in *m, s
 
 /* Records on the channel that a mail could not be taken in (it was unreadable): why. */
 int mail_in_failed(struct db *db, const char *channel, const char *why);
+
+/* One mail taken in, as a job of the writer (writer_run(w, mail_take_run, t)): the mail
+ * stored (mail_in_store), or only its failure recorded on the channel when failure is set. */
+struct mail_take {
+    const char *channel;
+    const struct mail_in *mail;
+    const char *failure;
+    struct arena *arena;
+    struct mail_result result;
+    struct kf_error e;
+};
+int mail_take_run(struct db *db, void *take);
+/* Whether rc and e of mail_in_store say the mail itself cannot become a ticket (it names no
+ * sender address): it is then kept as rejected, not tried again. */
+int mail_take_unusable(int rc, const struct kf_error *e);
+
+/* Keeps the len bytes of a mail that could not be taken in as a file of its own under
+ * data_dir/mail-rejected/ (created when missing), written and synced; its path in path (n
+ * bytes). 0, or KF_EIO with errno set (path names the file or folder that failed). */
+int mail_keep_rejected(const char *data_dir, const char *raw, size_t len, char *path, size_t n);
 
 #endif

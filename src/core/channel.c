@@ -34,12 +34,13 @@ static const struct spec {
     const char *kind, *key;
     enum check check;
 } specs[] = {
-    {"mail", "imap_url", CK_IMAP_URL},    {"mail", "imap_user", CK_TEXT},
-    {"mail", "imap_password", CK_SECRET}, {"mail", "smtp_url", CK_SMTP_URL},
-    {"mail", "smtp_user", CK_TEXT},       {"mail", "smtp_password", CK_SECRET},
-    {"mail", "smtp_tls", CK_TLS},         {"mail", "from", CK_FROM},
-    {"mail", "poll_seconds", CK_POLL},    {"mail", "acknowledge", CK_BOOL},
-    {"webhook", "secret", CK_SECRET},     {"webhook", "reply_url", CK_HTTP_URL},
+    {"mail", "imap_url", CK_IMAP_URL},     {"mail", "imap_user", CK_TEXT},
+    {"mail", "imap_password", CK_SECRET},  {"mail", "smtp_url", CK_SMTP_URL},
+    {"mail", "smtp_user", CK_TEXT},        {"mail", "smtp_password", CK_SECRET},
+    {"mail", "smtp_tls", CK_TLS},          {"mail", "from", CK_FROM},
+    {"mail", "poll_seconds", CK_POLL},     {"mail", "acknowledge", CK_BOOL},
+    {"mail", "imap_done_folder", CK_TEXT}, {"webhook", "secret", CK_SECRET},
+    {"webhook", "reply_url", CK_HTTP_URL},
 };
 
 static const struct spec *spec_of(const char *kind, const char *key)
@@ -334,4 +335,26 @@ int channel_record(struct db *db, const char *code, const char *error)
         st_int(st, 2, ktime_now());
     }
     return st_exec(st);
+}
+
+int channel_list_polled(struct db *db, struct arena *arena, const char ***ret, size_t *ret_n)
+{
+    struct stmt *st = db_stmt(db, SQL_channel_polled);
+    size_t n = 0, cap = 16;
+    const char **codes = arena_alloc(arena, cap * sizeof(*codes));
+    int rc;
+    while ((rc = st_step(st)) == 1) {
+        if (n == cap) {
+            const char **more = arena_alloc(arena, 2 * cap * sizeof(*more));
+            memcpy(more, codes, n * sizeof(*codes));
+            codes = more, cap *= 2;
+        }
+        codes[n++] = arena_strdup(arena, col_text(st, 0));
+    }
+    st_reset(st);
+    if (rc < 0)
+        return rc;
+    *ret = codes;
+    *ret_n = n;
+    return 0;
 }

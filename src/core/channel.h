@@ -61,6 +61,9 @@ int channel_create(struct db *db, const struct actor *actor, const struct channe
 int channel_update(struct db *db, const struct actor *actor, const char *code,
                    const struct channel_input *in, struct arena *arena, struct channel_config *ret,
                    struct kf_error *e);
+/* The codes of the enabled mail channels that name a mailbox (imap_url), in *ret (an array of
+ * *ret_n strings in arena). 0 or the store's error. */
+int channel_list_polled(struct db *db, struct arena *arena, const char ***ret, size_t *ret_n);
 /* The value of setting key, or NULL. */
 const char *channel_setting(const struct channel_config *c, const char *key);
 

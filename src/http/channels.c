@@ -3,14 +3,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "channels/mail_check.h"
 #include "core/channel.h"
 #include "core/mail_out.h"
 #include "http/handlers.h"
 #include "http/json.h"
 #include "lib/arena.h"
 #include "lib/banned.h"
+#include "lib/config.h"
 #include "lib/jw.h"
 #include "store/db.h"
+#include "store/writer.h"
 
 static void render_channel(struct jw *w, const struct channel_config *c)
 {
@@ -155,6 +158,58 @@ int h_channel_status(struct request *req, struct response *resp)
     jw_time(&w, "last_error_at", c.last_error_at);
     jw_kint(&w, "queued_out", queued);
     jw_kint(&w, "failed_out", failed);
+    jw_obj_end(&w);
+    return 200;
+}
+
+enum { TEST_TIMEOUT_S = 10 }; /* per server: the request waits for two at most */
+
+struct test_record {
+    const char *code, *error;
+};
+
+static int test_record_run(struct db *db, void *arg)
+{
+    struct test_record *r = arg;
+    return channel_record(db, r->code, r->error);
+}
+
+static void render_check(struct jw *w, const char *key, const struct mail_check_result *r)
+{
+    jw_key(w, key);
+    jw_obj_begin(w);
+    jw_kbool(w, "ok", r->ok);
+    jw_kstr(w, "error", r->ok ? NULL : r->error);
+    jw_obj_end(w);
+}
+
+/* Runs on a thread of its own (EXEC_NET): logs in to the mailbox and the SMTP server, records
+ * the outcome as the channel's health and answers it. */
+int h_channel_test(struct request *req, struct response *resp)
+{
+    struct channel_config c;
+    int rc = channel_get(req->db, req->params[0], req->arena, &c);
+    db_reset_all(req->db); /* no read snapshot held while the servers answer */
+    if (rc)
+        return reply_error(resp, rc, NULL);
+    if (strcmp(c.kind, "mail"))
+        return reply_errorf(resp, 422, "validation_failed", "kind",
+                            "only a mail channel has servers to test");
+    struct mail_check_result imap, smtp;
+    mail_check_imap(&c, TEST_TIMEOUT_S, req->cfg->mail_ca_file, &imap);
+    mail_check_smtp(&c, TEST_TIMEOUT_S, req->cfg->mail_ca_file, &smtp);
+    struct test_record r = {c.code, NULL};
+    if (!imap.ok)
+        r.error = arena_printf(req->arena, "IMAP: %s", imap.error);
+    else if (!smtp.ok)
+        r.error = arena_printf(req->arena, "SMTP: %s", smtp.error);
+    if ((rc = writer_run(req->writer, test_record_run, &r)))
+        return reply_error(resp, rc, NULL);
+    struct jw w;
+    jw_init(&w, &resp->body);
+    jw_obj_begin(&w);
+    render_check(&w, "imap", &imap);
+    render_check(&w, "smtp", &smtp);
     jw_obj_end(&w);
     return 200;
 }

@@ -3,8 +3,9 @@
  * Reads run on libmicrohttpd's threads, each with its own read connection. A write is parked
  * (MHD_suspend_connection) and submitted to the store's writer as a job: its handler runs in
  * the writer's transaction, and the connection resumes once that is durable (store/writer.h).
- * Password hashing runs on two more threads so that logins cannot starve the rest; what they
- * write goes to the writer too. */
+ * Password hashing runs on two more threads so that logins cannot starve the rest, and requests
+ * that wait for another server (a mail channel's test) on two others; what they write goes to
+ * the writer too. */
 #define _GNU_SOURCE
 #include "http/server.h"
 
@@ -33,6 +34,7 @@
 #include "http/static.h"
 #include "http/stream.h"
 #include "http/webhooks.h"
+#include "jobs/mail_poll.h"
 #include "jobs/mail_sender.h"
 #include "jobs/outbox.h"
 #include "jobs/scheduler.h"
@@ -48,6 +50,7 @@ enum {
     JSON_BODY_MAX = 1024 * 1024,
     RESPONSE_MAX = 64 * 1024 * 1024,
     SLOW_THREADS = 2,
+    NET_THREADS = 2,
 };
 
 enum conn_state { CS_READING, CS_QUEUED, CS_DONE };
@@ -71,7 +74,7 @@ struct executor {
     pthread_cond_t cv;
     struct conn_req *head, *tail;
     int stop, nthreads;
-    pthread_t threads[SLOW_THREADS];
+    pthread_t threads[SLOW_THREADS > NET_THREADS ? SLOW_THREADS : NET_THREADS];
 };
 
 static struct {
@@ -79,9 +82,11 @@ static struct {
     char db_path[600];
     struct writer *writer;
     struct scheduler *scheduler;
-    struct outbox *outbox;    /* the notification webhook's dispatcher */
-    struct mail_sender *mail; /* sends queued mail */
+    struct outbox *outbox;         /* the notification webhook's dispatcher */
+    struct mail_sender *mail;      /* sends queued mail */
+    struct mail_poller *mailboxes; /* the mailboxes of the mail channels */
     struct executor slow;
+    struct executor net; /* requests that wait for another server (a mail channel's test) */
     pthread_key_t db_key;
     atomic_long requests[6]; /* by status class 1xx..5xx */
     atomic_long tickets_created;
@@ -442,8 +447,8 @@ static enum MHD_Result dispatch(struct conn_req *cr)
     cr->state = CS_QUEUED;
     cr->parked = 1;
     MHD_suspend_connection(cr->conn);
-    if (exec == EXEC_SLOW) {
-        executor_push(&srv.slow, cr);
+    if (exec == EXEC_SLOW || exec == EXEC_NET) {
+        executor_push(exec == EXEC_SLOW ? &srv.slow : &srv.net, cr);
     } else {
         cr->job.run = http_job_run;
         cr->job.done = http_job_done;
@@ -598,9 +603,11 @@ int server_run(const struct config *cfg)
         return 1;
     }
     executor_start(&srv.slow, "kefu-password", SLOW_THREADS);
+    executor_start(&srv.net, "kefu-net", NET_THREADS);
     srv.scheduler = scheduler_start(srv.db_path, srv.writer);
     srv.outbox = outbox_start(srv.db_path, srv.writer, webhook_render);
     srv.mail = mail_sender_start(srv.db_path, srv.writer);
+    srv.mailboxes = mail_poller_start(srv.db_path, cfg->data_dir, cfg->mail_ca_file, srv.writer);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = cfg->threads ? (unsigned)cfg->threads : (unsigned)(cores > 0 ? cores : 2);
     struct MHD_Daemon *d = MHD_start_daemon(
@@ -612,9 +619,11 @@ int server_run(const struct config *cfg)
     if (!d) {
         fprintf(stderr, "kefu: cannot listen on %s: %s\n", cfg->listen, strerror(errno));
         mail_sender_stop(srv.mail);
+        mail_poller_stop(srv.mailboxes);
         outbox_stop(srv.outbox);
         scheduler_stop(srv.scheduler);
         executor_stop(&srv.slow);
+        executor_stop(&srv.net);
         stream_hub_stop();
         writer_stop(srv.writer);
         writer_free(srv.writer);
@@ -633,11 +642,13 @@ int server_run(const struct config *cfg)
      * MHD_stop_daemon; writes on them are answered 503 once the writer has stopped. The live
      * streams end first: none may stay suspended when the daemon stops. */
     stream_hub_stop();
-    outbox_stop(srv.outbox);    /* ends a POST under way: it is sent again after a restart */
-    mail_sender_stop(srv.mail); /* likewise a mail, with the same Message-ID */
+    mail_poller_stop(srv.mailboxes); /* a mail fetched but not stored is fetched again */
+    outbox_stop(srv.outbox);         /* ends a POST under way: it is sent again after a restart */
+    mail_sender_stop(srv.mail);      /* likewise a mail, with the same Message-ID */
     scheduler_stop(srv.scheduler);
     executor_stop(&srv.slow); /* what it writes is still taken */
-    writer_stop(srv.writer);  /* drains: every queued write is synced and answered */
+    executor_stop(&srv.net);
+    writer_stop(srv.writer); /* drains: every queued write is synced and answered */
     /* No connection parks from now on (a write is refused with 503), and
      * every parked one has been resumed: wait until libmicrohttpd has taken each back. A
      * request thread counts itself in srv.parked before it looks at srv.stopping, so that

@@ -72,6 +72,8 @@ int config_set(struct config *cfg, const char *key, const char *value, struct kf
     } else if (!strcmp(key, "portal_ip_limit")) {
         if ((rc = parse_int(value, 1, 1000000, &v)) == 0)
             cfg->portal_ip_limit = (int)v;
+    } else if (!strcmp(key, "mail_ca_file")) {
+        rc = copy(cfg->mail_ca_file, sizeof(cfg->mail_ca_file), value);
     } else if (!strcmp(key, "test_clock")) {
         rc = parse_bool(value, &cfg->test_clock);
     } else {
@@ -128,10 +130,10 @@ int config_load(struct config *cfg, const char *path, struct kf_error *e)
             return kf_fail(e, KF_EINVAL, "config", "the configuration file has a syntax error");
         copy(cfg->config_path, sizeof(cfg->config_path), path);
     }
-    static const char *const keys[] = {"listen",         "data_dir",      "web_dir",
-                                       "time_zone",      "threads",       "max_attachment_mb",
-                                       "session_hours",  "cookie_secure", "test_clock",
-                                       "portal_ip_limit"};
+    static const char *const keys[] = {"listen",          "data_dir",      "web_dir",
+                                       "time_zone",       "threads",       "max_attachment_mb",
+                                       "session_hours",   "cookie_secure", "test_clock",
+                                       "portal_ip_limit", "mail_ca_file"};
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         char env[64] = "KEFU_";
         size_t n = 5;

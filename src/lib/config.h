@@ -19,6 +19,7 @@ struct config {
     /* requests from one client address to each public portal action (form, code, sign-in)
      * within 15 minutes */
     int portal_ip_limit;
+    char mail_ca_file[512]; /* CA certificates (PEM) for mail servers instead of the system's */
     char config_path[512];
 };
 

@@ -335,6 +335,7 @@ test('every POST and PATCH that takes JSON has a requestBody schema', async () =
   const bodiless = new Set([
     'POST /api/v1/auth/logout', 'POST /api/v1/tickets/{id}/review', 'POST /api/v1/notifications/{id}/read',
     'POST /api/v1/webhooks/{id}/deliveries/{delivery}/retry', 'POST /api/v1/portal/logout',
+    'POST /api/v1/channels/{code}/test',
   ]);
   const problems = [];
   for (const { op, method, operation: o } of operations()) {
@@ -535,6 +536,13 @@ test('every operation answers in the shapes the spec describes', async () => {
   }), 200);
   expect(await call(admin, 'GET /api/v1/channels/{code}', { params: { code: 'SPECMAIL' } }), 200);
   expect(await call(admin, 'GET /api/v1/channels/{code}/status', { params: { code: 'SPECMAIL' } }), 200);
+  // the test of a mailbox nobody answers (a closed local port: answered at once)
+  const closed = await freePort();
+  expect(await call(admin, 'PATCH /api/v1/channels/{code}', {
+    params: { code: 'SPECMAIL' }, body: { settings: { imap_url: `imap://127.0.0.1:${closed}/INBOX`, smtp_url: `smtp://127.0.0.1:${closed}` } },
+  }), 200);
+  const tested = expect(await call(admin, 'POST /api/v1/channels/{code}/test', { params: { code: 'SPECMAIL' } }), 200);
+  assert.equal(tested.imap.ok, false);
   expect(await call(admin, 'GET /api/v1/categories'), 200);
   expect(await call(admin, 'POST /api/v1/categories', {
     body: { code: 'spec-cat', name: '规格类', type: 'inquiry', parent_code: null, department_id: dept.id },

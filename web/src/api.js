@@ -169,6 +169,7 @@ export const channels = {
   create: (body) => call('POST', '/channels', body),
   patch: (code, body) => call('PATCH', `/channels/${encodeURIComponent(code)}`, body),
   status: (code) => call('GET', `/channels/${encodeURIComponent(code)}/status`),
+  test: (code) => call('POST', `/channels/${encodeURIComponent(code)}/test`),
 };
 
 // the notification webhook (admin)

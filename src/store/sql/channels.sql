@@ -34,3 +34,8 @@ VALUES ($1, $2, $3, $4, $5);
 
 -- name: mail_bounce_insert
 INSERT INTO mail_bounces(channel, bounced_mail_id, received_at) VALUES ($1, $2, $3);
+
+-- name: channel_polled
+SELECT c.code FROM channels c
+JOIN channel_settings s ON s.channel = c.code AND s.key = 'imap_url'
+WHERE c.kind = 'mail' AND c.enabled = 1 ORDER BY c.code;

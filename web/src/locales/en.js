@@ -139,15 +139,16 @@ export default {
   },
   channels: {
     nav: 'Channels', title: 'Channels', new: 'New channel', edit: 'Edit channel', name: 'Name', kind: 'Kind',
-    hint: 'Where tickets come from. For a mail channel, enter the mailbox here; today mail arrives from your mail server through kefu mail-ingest (see the README).',
-    notYet: 'IMAP polling is not there yet: its settings are checked and kept for it. SMTP sending works: replies and acknowledgements go out through it.',
-    queuedOut: 'Waiting to go out', failedOut: 'Failed to send',
+    hint: 'Where tickets come from. For a mail channel with an IMAP address, Kefu takes in the mailbox\'s new mail itself and sends replies through its SMTP server (your mail server may also hand mail over through kefu mail-ingest: see the README).',
+    notYet: 'Incoming: the mailbox is polled over IMAP, and where the server offers IDLE new mail arrives within seconds; mail taken is flagged $KefuTaken and read (or moved to the folder below). Outgoing: replies and acknowledgements go out through SMTP, retried while the server is down. Test shows whether both logins work.',
+    test: 'Test', testHint: 'Logs in to the IMAP and SMTP servers with the saved settings (the form is saved first)', testing: 'Connecting…',
+    testImap: 'Incoming (IMAP)', testSmtp: 'Outgoing (SMTP)', testOk: 'Login works', queuedOut: 'Waiting to go out', failedOut: 'Failed to send',
     secretSet: 'Set (leave empty to keep)', ok: 'Healthy', failing: 'Failing', lastSuccess: 'Last success', lastError: 'Last error',
     kinds: { mail: 'E-mail', webhook: 'Webhook', wechat: 'WeChat', chat: 'Live chat', phone: 'Phone', web: 'Web form', manual: 'Registered by hand' },
     s: {
       imap_url: 'IMAP address', imap_user: 'IMAP user', imap_password: 'IMAP password', smtp_url: 'SMTP address',
       smtp_user: 'SMTP user', smtp_password: 'SMTP password', smtp_tls: 'SMTP security', from: 'From',
-      poll_seconds: 'Poll every (s)', acknowledge: 'Acknowledge',
+      poll_seconds: 'Poll every (s)', acknowledge: 'Acknowledge', imap_done_folder: 'Move taken mail to folder',
     },
   },
   webhooks: {

@@ -139,15 +139,16 @@ export default {
   },
   channels: {
     nav: '渠道', title: '渠道', new: '新建渠道', edit: '编辑渠道', name: '名称', kind: '类型',
-    hint: '工单的来源渠道。邮件渠道:在此填写邮箱设置;目前邮件由邮件服务器通过 kefu mail-ingest 投递进来(见 README)。',
-    notYet: '尚未实现收信轮询(IMAP):收信设置会被校验并保存,供后续使用。发信(SMTP)已启用:回复客户、受理回执经此发出。',
-    queuedOut: '待发送', failedOut: '发送失败',
+    hint: '工单的来源渠道。邮件渠道:填写 IMAP 地址后,系统自动收取该邮箱的新邮件,并经 SMTP 发出回复(也可由邮件服务器通过 kefu mail-ingest 投递,见 README)。',
+    notYet: '收信:按 IMAP 轮询,服务器支持 IDLE 时新邮件数秒内到达;已收取的邮件标记为 $KefuTaken 并设为已读(或移入下面的文件夹)。发信:回复客户、受理回执经 SMTP 发出,服务器不可用时自动重试。“测试”可检查两边能否登录。',
+    test: '测试', testHint: '用已保存的设置登录 IMAP 与 SMTP 服务器(会先保存表单)', testing: '正在连接服务器…',
+    testImap: '收信 IMAP', testSmtp: '发信 SMTP', testOk: '登录成功', queuedOut: '待发送', failedOut: '发送失败',
     secretSet: '已设置(留空则保持不变)', ok: '正常', failing: '有错误', lastSuccess: '最近成功', lastError: '最近错误',
     kinds: { mail: '邮件', webhook: 'Webhook', wechat: '微信', chat: '在线客服', phone: '电话', web: '网页表单', manual: '人工登记' },
     s: {
       imap_url: 'IMAP 地址', imap_user: 'IMAP 用户名', imap_password: 'IMAP 密码', smtp_url: 'SMTP 地址',
       smtp_user: 'SMTP 用户名', smtp_password: 'SMTP 密码', smtp_tls: 'SMTP 加密', from: '发件人',
-      poll_seconds: '收信间隔(秒)', acknowledge: '自动回执',
+      poll_seconds: '收信间隔(秒)', acknowledge: '自动回执', imap_done_folder: '收取后移至文件夹',
     },
   },
   webhooks: {
