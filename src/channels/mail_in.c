@@ -162,6 +162,8 @@ int mail_in_store(struct db *db, const char *channel, const struct mail_in *m, s
     int64_t message_id;
     if ((rc = message_add_customer(db, t.id, cust.id, body, a, &message_id, e)))
         return rc;
+    if (m->html && *m->html && (rc = message_html_set(db, message_id, m->html)))
+        return rc;
     for (size_t i = 0; i < m->n_attachments; i++) {
         const struct mail_attachment *at = &m->attachments[i];
         if (!at->size)

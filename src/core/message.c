@@ -51,6 +51,7 @@ int message_list(struct db *db, const struct actor *actor, const char *ref, stru
         m->created_at = col_int(st, 6);
         m->customer_id = col_int(st, 7);
         m->customer_name = arena_strdup(arena, col_text(st, 8));
+        m->has_html = col_int(st, 9) > 0;
         m->attachments = NULL;
         m->nattachments = 0;
         m->mailed = 0;
@@ -250,4 +251,28 @@ int attachment_get(struct db *db, const struct actor *actor, int64_t id, struct 
     rc = ticket_get_id(db, actor, ret->ticket_id, &tmp, &t);
     arena_release(&tmp);
     return rc;
+}
+
+int message_html_set(struct db *db, int64_t message_id, const char *html)
+{
+    struct stmt *st = db_stmt(db, SQL_message_html_insert);
+    st_int(st, 1, message_id);
+    st_text(st, 2, html);
+    return st_exec(st);
+}
+
+int message_html_get(struct db *db, const struct actor *actor, const char *ref, int64_t message_id,
+                     struct arena *arena, const char **ret)
+{
+    struct ticket t;
+    int rc = ticket_get(db, actor, ref, arena, &t);
+    if (rc)
+        return rc;
+    struct stmt *st = db_stmt(db, SQL_message_html_get);
+    st_int(st, 1, message_id);
+    st_int(st, 2, t.id);
+    if ((rc = st_step(st)) == 1)
+        *ret = arena_strdup(arena, col_text(st, 0));
+    st_reset(st);
+    return rc < 0 ? rc : rc ? 0 : KF_ENOTFOUND;
 }

@@ -21,6 +21,7 @@ struct message {
     int64_t customer_id; /* the customer who wrote it (kind "customer"), or 0 */
     const char *customer_name;
     int64_t created_at;
+    int has_html; /* a mail that came with an HTML body (message_html_get) */
     struct attachment *attachments;
     size_t nattachments;
     int mailed; /* a mail carries it: see delivery */
@@ -36,6 +37,12 @@ int message_add(struct db *db, const struct actor *actor, const char *ref, const
  * message's id. In the caller's transaction. */
 int message_add_customer(struct db *db, int64_t ticket_id, int64_t customer_id, const char *body,
                          struct arena *arena, int64_t *ret_id, struct kf_error *e);
+/* Keeps the HTML body of customer message message_id as it came. In the caller's transaction. */
+int message_html_set(struct db *db, int64_t message_id, const char *html);
+/* The HTML body of message message_id of the ticket ref names, as it came (sanitise it before
+ * showing it), if the actor may see the ticket: 0, or KF_ENOTFOUND. */
+int message_html_get(struct db *db, const struct actor *actor, const char *ref, int64_t message_id,
+                     struct arena *arena, const char **ret);
 int message_list(struct db *db, const struct actor *actor, const char *ref, struct arena *arena,
                  struct message **ret, size_t *ret_n);
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "channels/html_clean.h"
 #include "core/attachment.h"
 #include "core/customer.h"
 #include "core/message.h"
@@ -322,6 +323,25 @@ int h_messages_list(struct request *req, struct response *resp)
     for (size_t i = 0; i < n; i++)
         render_message(&w, &v[i]);
     list_end(&w, NULL);
+    return 200;
+}
+
+/* A mail's HTML body, sanitised by the allow-list of html_clean() for showing in a sandboxed
+ * frame; the text body stays what the conversation shows. */
+int h_message_html(struct request *req, struct response *resp)
+{
+    int64_t id = param_id(req, 1);
+    const char *html = NULL;
+    int rc = id ? message_html_get(req->db, &req->actor, req->params[0], id, req->arena, &html)
+                : KF_ENOTFOUND;
+    if (rc)
+        return reply_error(resp, rc, NULL);
+    struct jw w;
+    jw_init(&w, &resp->body);
+    jw_obj_begin(&w);
+    jw_kint(&w, "message_id", id);
+    jw_kstr(&w, "html", html_clean(req->arena, html, strlen(html)));
+    jw_obj_end(&w);
     return 200;
 }
 

@@ -173,6 +173,26 @@ test('a mail with an inline image keeps it as an attachment', async () => {
   assert.equal(msgs[0].attachments[0].content_type, 'image/png');
 });
 
+test('an HTML mail can be seen formatted, sanitised; a text mail has no HTML to show', async () => {
+  const t = (await mailTickets()).find((x) => x.subject === '发票抬头错了');
+  const msgs = (await admin.get(`/api/v1/tickets/${t.id}/messages`)).body.items;
+  assert.equal(msgs[0].has_html, true);
+  assert.doesNotMatch(msgs[0].body, /<div>|track\(\)/, 'the conversation shows the text');
+  const r = await admin.get(`/api/v1/tickets/${t.id}/messages/${msgs[0].id}/html`);
+  assert.equal(r.status, 200, r.text);
+  assert.match(r.body.html, /发票抬头写错了/);
+  assert.match(r.body.html, /<img src="cid:part1\.4F2C8A@qq\.com"/);
+  assert.doesNotMatch(r.body.html, /script|track|onerror|alert/i);
+
+  const plain = (await admin.get(`/api/v1/tickets/${first.id}/messages`)).body.items;
+  const text = plain.find((m) => m.kind === 'customer' && !m.has_html);
+  assert.ok(text, 'a plain-text mail has no HTML body');
+  assert.equal((await admin.get(`/api/v1/tickets/${first.id}/messages/${text.id}/html`)).status, 404);
+  // a message of another ticket is not found through this one
+  assert.equal((await admin.get(`/api/v1/tickets/${first.id}/messages/${msgs[0].id}/html`)).status, 404);
+  assert.equal((await admin.get(`/api/v1/tickets/${first.id}/messages/x/html`)).status, 404);
+});
+
 test('mail-ingest works while the server writes too', async () => {
   const writes = [];
   for (let i = 0; i < 10; i++) {

@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { until } from '../lib/receiver.js';
-import { ADMIN, Client, ROOT, freePort, startWithAdmin } from '../lib/server.js';
+import { ADMIN, Client, ROOT, freePort, kefu, startWithAdmin } from '../lib/server.js';
 import { smtpSink } from '../lib/smtp_sink.js';
 
 const SPEC = join(ROOT, 'docs/openapi.yaml');
@@ -543,6 +543,14 @@ test('every operation answers in the shapes the spec describes', async () => {
   }), 200);
   const tested = expect(await call(admin, 'POST /api/v1/channels/{code}/test', { params: { code: 'SPECMAIL' } }), 200);
   assert.equal(tested.imap.ok, false);
+  // a mail with an HTML body, shown formatted on request
+  const piped = kefu(['mail-ingest', '--channel', 'SPECMAIL', '--data-dir', srv.dataDir],
+    { input: readFileSync(join(ROOT, 'tests/fixtures/mail/qqmail-inline.eml')) });
+  assert.equal(piped.status, 0, piped.stderr);
+  const mailed = expect(await call(admin, 'GET /api/v1/tickets', { query: '?channel=SPECMAIL' }), 200).items[0];
+  const mailMsg = expect(await call(admin, 'GET /api/v1/tickets/{id}/messages', { params: { id: mailed.id } }), 200).items[0];
+  expect(await call(admin, 'GET /api/v1/tickets/{id}/messages/{message}/html', { params: { id: mailed.id, message: mailMsg.id } }), 200);
+  expect(await call(admin, 'GET /api/v1/tickets/{id}/messages/{message}/html', { params: { id: mailed.id, message: 999999 } }), 404);
   expect(await call(admin, 'GET /api/v1/categories'), 200);
   expect(await call(admin, 'POST /api/v1/categories', {
     body: { code: 'spec-cat', name: '规格类', type: 'inquiry', parent_code: null, department_id: dept.id },

@@ -88,6 +88,28 @@ test('a mail ticket shows the customer\'s message, escaped, with its attachment'
   await page.context().close();
 });
 
+test('an HTML mail can be shown formatted, in a sandboxed frame without its script', async () => {
+  const input = readFileSync(join(ROOT, 'tests/fixtures/mail/qqmail-inline.eml'));
+  assert.equal(kefu(['mail-ingest', '--channel', 'MAIL', '--data-dir', srv.dataDir], { input }).status, 0);
+  const t = (await api.get('/api/v1/tickets?channel=MAIL')).body.items.find((x) => x.subject === '发票抬头错了');
+  const page = await signIn(browser, srv.base, ADMIN.username, ADMIN.password);
+  await page.goto(`${srv.base}/tickets/${t.id}`);
+  const msg = page.getByTestId('message').first();
+  assert.match(await msg.getByTestId('message-body').innerText(), /发票抬头写错了/);
+  assert.equal(await msg.getByTestId('message-html').count(), 0, 'text first; formatting on request');
+  await msg.getByTestId('message-html-toggle').click();
+  const frame = msg.getByTestId('message-html');
+  await frame.waitFor();
+  assert.equal(await frame.getAttribute('sandbox'), '', 'no scripts, no same-origin');
+  const inner = page.frameLocator('[data-testid=message-html]');
+  await inner.getByText('发票抬头写错了').waitFor();
+  assert.equal(await inner.locator('script').count(), 0);
+  assert.equal(await inner.locator('[onerror]').count(), 0);
+  await msg.getByTestId('message-html-toggle').click();
+  await frame.waitFor({ state: 'detached' });
+  await page.context().close();
+});
+
 test('an agent has no 渠道 screen', async () => {
   const page = await signIn(browser, srv.base, 'xiaoli', 'password-123');
   assert.equal(await page.getByTestId('nav-channels').count(), 0);

@@ -66,6 +66,7 @@ export const tickets = {
   patch: (id, body, version) => call('PATCH', `/tickets/${id}`, body, { headers: { 'If-Match': String(version) } }),
   history: (id) => call('GET', `/tickets/${id}/history`),
   messages: (id) => call('GET', `/tickets/${id}/messages`),
+  messageHtml: (id, messageId) => call('GET', `/tickets/${id}/messages/${messageId}/html`),
   post: (id, body) => call('POST', `/tickets/${id}/messages`, body),
   review: (id, version) => call('POST', `/tickets/${id}/review`, undefined, { headers: { 'If-Match': String(version) } }),
 };

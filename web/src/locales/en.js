@@ -40,6 +40,7 @@ export default {
     timeZone: 'Time zone',
     labels: 'Labels', parent: 'Parent category', handlingDepartment: 'Handling department',
   },
+  mailHtml: { show: 'Show as formatted mail', hide: 'Hide formatting', title: 'Formatted mail (scripts and remote content removed)' },
   pool: { title: 'Pending pool', searchHint: 'Search subject, description or number', count: '{n} tickets' },
   create: {
     title: 'Register a request', lookup: 'Find customer (phone / e-mail / member id)', found: 'Customer found', newCustomer: 'New customer',

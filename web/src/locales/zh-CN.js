@@ -40,6 +40,7 @@ export default {
     timeZone: '时区',
     labels: '标签', parent: '上级分类', handlingDepartment: '处理部门',
   },
+  mailHtml: { show: '显示原邮件格式', hide: '收起原格式', title: '原邮件格式(已过滤脚本与外部内容)' },
   pool: { title: '待处理池', searchHint: '搜索主题、描述或工单编号', count: '共 {n} 条' },
   create: {
     title: '受理登记', lookup: '查找客户(电话/邮箱/会员号)', found: '已找到客户', newCustomer: '新客户',
