@@ -1,4 +1,4 @@
--- 012: the customer portal: one-time sign-in codes (hashed, ten minutes, five tries), the
+-- 011: the customer portal: one-time sign-in codes (hashed, ten minutes, five tries), the
 -- customers' portal sessions (a hashed token with an expiry), and files uploaded from the portal,
 -- which no user uploaded: they are claimed by a hashed upload token instead.
 CREATE TABLE portal_codes (
