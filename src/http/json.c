@@ -398,7 +398,8 @@ static void render_message_as(struct jw *w, const struct message *m, int staff)
     jw_kstr(w, "name", m->customer_id ? m->customer_name : m->author_id ? m->author_name : "Kefu");
     jw_obj_end(w);
     jw_time(w, "created_at", m->created_at);
-    jw_kbool(w, "has_html", m->has_html);
+    if (staff) /* the formatted mail is for staff (GET .../messages/{message}/html) */
+        jw_kbool(w, "has_html", m->has_html);
     jw_key(w, "attachments");
     jw_arr_begin(w);
     for (size_t i = 0; i < m->nattachments; i++)

@@ -392,6 +392,7 @@ test('a customer sees their tickets with the public conversation only', async ()
   assert.equal(t.body.customer.email, email, 'their own contact, unmasked');
   assert.doesNotMatch(t.text, /职业索赔|内部备注/, 'no note, no remarks');
   for (const key of ['remarks', 'priority', 'labels', 'id', 'due', 'sla', 'mood']) assert.ok(!(key in t.body), key);
+  for (const key of ['delivery', 'has_html']) assert.ok(!(key in t.body.messages[1]), key);
 });
 
 test("another customer's ticket answers 404", async () => {
