@@ -10,11 +10,9 @@
 #include "lib/banned.h"
 #include "lib/err.h"
 
-/* A string member: 0 absent or null, 1 set, KF_EINVAL for another type or a NUL. */
-static int str(json_t *o, const char *key, const char *field, struct arena *a, const char **ret,
-               struct kf_error *e)
+/* A string member's value v: 0 absent or null, 1 set, KF_EINVAL for another type or a NUL. */
+static int str(json_t *v, const char *field, struct arena *a, const char **ret, struct kf_error *e)
 {
-    json_t *v = json_object_get(o, key);
     *ret = NULL;
     if (!v || json_is_null(v))
         return 0;
@@ -46,11 +44,11 @@ static int files(json_t *arr, struct arena *a, struct hook_message *m, struct kf
         if (!json_is_object(o))
             return kf_fail(e, KF_EINVAL, arena_printf(a, "attachments[%zu]", i),
                            "must be an object");
-        int rc = str(o, "filename", fname, a, &f->filename, e);
+        int rc = str(json_object_get(o, "filename"), fname, a, &f->filename, e);
         if (rc >= 0)
-            rc = str(o, "content_type", ctype, a, &f->content_type, e);
+            rc = str(json_object_get(o, "content_type"), ctype, a, &f->content_type, e);
         if (rc >= 0)
-            rc = str(o, "base64", data, a, &b64, e);
+            rc = str(json_object_get(o, "base64"), data, a, &b64, e);
         if (rc < 0)
             return rc;
         if (!f->filename || !*f->filename)
@@ -71,36 +69,30 @@ static int files(json_t *arr, struct arena *a, struct hook_message *m, struct kf
     return 0;
 }
 
-int hook_parse(const char *body, size_t len, struct arena *a, struct hook_message *m,
-               struct kf_error *e)
+int hook_read(json_t *o, struct arena *a, struct hook_message *m, struct kf_error *e)
 {
     memset(m, 0, sizeof(*m));
-    json_t *o = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
-    if (!o || !json_is_object(o)) {
-        json_decref(o);
-        return kf_fail(e, KF_EINVAL, "body", "the body must be a JSON object");
-    }
     json_t *c = json_object_get(o, "customer");
-    int rc = 0;
     if (!c || !json_is_object(c))
-        rc = kf_fail(e, KF_EINVAL, "customer", "customer must be an object with external_id");
+        return kf_fail(e, KF_EINVAL, "customer", "customer must be an object with external_id");
     struct {
-        json_t *in;
-        const char *key, *field, **out;
+        json_t *v;
+        const char *field, **out;
     } fields[] = {
-        {o, "message_id", "message_id", &m->message_id},
-        {o, "thread_id", "thread_id", &m->thread_id},
-        {o, "type", "type", &m->type},
-        {o, "subject", "subject", &m->subject},
-        {o, "body", "body", &m->body},
-        {c, "external_id", "customer.external_id", &m->external_id},
-        {c, "name", "customer.name", &m->customer.name},
-        {c, "phone", "customer.phone", &m->customer.phone},
-        {c, "email", "customer.email", &m->customer.email},
-        {c, "member_id", "customer.member_id", &m->customer.member_id},
+        {json_object_get(o, "message_id"), "message_id", &m->message_id},
+        {json_object_get(o, "thread_id"), "thread_id", &m->thread_id},
+        {json_object_get(o, "type"), "type", &m->type},
+        {json_object_get(o, "subject"), "subject", &m->subject},
+        {json_object_get(o, "body"), "body", &m->body},
+        {json_object_get(c, "external_id"), "customer.external_id", &m->external_id},
+        {json_object_get(c, "name"), "customer.name", &m->customer.name},
+        {json_object_get(c, "phone"), "customer.phone", &m->customer.phone},
+        {json_object_get(c, "email"), "customer.email", &m->customer.email},
+        {json_object_get(c, "member_id"), "customer.member_id", &m->customer.member_id},
     };
+    int rc = 0;
     for (size_t i = 0; !rc && i < sizeof(fields) / sizeof(fields[0]); i++)
-        if ((rc = str(fields[i].in, fields[i].key, fields[i].field, a, fields[i].out, e)) > 0)
+        if ((rc = str(fields[i].v, fields[i].field, a, fields[i].out, e)) > 0)
             rc = 0;
     if (!rc && !m->message_id)
         rc = kf_fail(e, KF_EINVAL, "message_id", "message_id is required");
@@ -110,6 +102,19 @@ int hook_parse(const char *body, size_t len, struct arena *a, struct hook_messag
         rc = kf_fail(e, KF_EINVAL, "body", "body is required");
     if (!rc)
         rc = files(json_object_get(o, "attachments"), a, m, e);
+    return rc;
+}
+
+int hook_parse(const char *body, size_t len, struct arena *a, struct hook_message *m,
+               struct kf_error *e)
+{
+    memset(m, 0, sizeof(*m));
+    json_t *o = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
+    if (!o || !json_is_object(o)) {
+        json_decref(o);
+        return kf_fail(e, KF_EINVAL, "body", "the body must be a JSON object");
+    }
+    int rc = hook_read(o, a, m, e);
     json_decref(o);
     return rc;
 }

@@ -14,6 +14,7 @@
 #include "http/handlers.h"
 #include "http/hook_parse.h"
 #include "http/http.h"
+#include "http/json.h"
 #include "lib/arena.h"
 #include "lib/banned.h"
 #include "lib/config.h"
@@ -64,7 +65,7 @@ int h_hook(struct request *req, struct response *resp)
         return reply_error(resp, rc, NULL);
     const char *secret = channel_setting(&c, "secret");
     if (!secret || !*secret || !signature_ok(secret, req->body, req->body_len, req->signature))
-        return reply_errorf(resp, 401, "bad_signature", "X-Kefu-Signature",
+        return reply_errorf(resp, 401, "unauthorized", "X-Kefu-Signature",
                             "X-Kefu-Signature must be sha256= and the hex HMAC-SHA256 of the "
                             "body with the channel's secret");
     int64_t retry = 0;
@@ -78,8 +79,12 @@ int h_hook(struct request *req, struct response *resp)
     }
     struct hook_message m;
     struct kf_error e = {0};
-    if ((rc = hook_parse(req->body ? req->body : "", req->body_len, req->arena, &m, &e)) ||
-        (rc = customer_normalize(&m.customer, "customer.", req->arena, &e)))
+    json_t *o;
+    if ((rc = body_object_or_reply(req, resp, &o))) /* only now that the signature holds */
+        return rc;
+    rc = hook_read(o, req->arena, &m, &e);
+    json_decref(o);
+    if (rc || (rc = customer_normalize(&m.customer, "customer.", req->arena, &e)))
         return reply_error(resp, rc, &e);
     struct intake in = {c.code, &m, req->arena, {0}, {0}};
     if ((rc = writer_run(req->writer, intake_run, &in)))
