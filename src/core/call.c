@@ -235,8 +235,9 @@ int call_event(struct db *db, const char *channel, const struct call_event *ev, 
 
 int call_list(struct db *db, int64_t ticket_id, struct arena *a, struct call **ret, size_t *ret_n)
 {
-    struct stmt *st = db_stmt(db, SQL_call_list_ticket);
-    st_int(st, 1, ticket_id);
+    struct stmt *st = db_stmt(db, ticket_id ? SQL_call_list_ticket : SQL_call_list_recent);
+    if (ticket_id)
+        st_int(st, 1, ticket_id);
     size_t n = 0, cap = 8;
     struct call *v = arena_alloc(a, cap * sizeof(*v));
     int rc;

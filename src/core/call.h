@@ -35,7 +35,7 @@ struct call {
     int64_t duration_seconds; /* talking: from answered to ended, 0 when never answered */
 };
 
-/* The calls recorded on ticket ticket_id, oldest first. */
+/* The calls recorded on ticket ticket_id, oldest first; ticket_id 0: the newest 50 calls. */
 int call_list(struct db *db, int64_t ticket_id, struct arena *arena, struct call **ret,
               size_t *ret_n);
 

@@ -797,6 +797,9 @@ test('every operation answers in the shapes the spec describes', async () => {
   const taken = expect(await call(anon, 'POST /hooks/{code}', { params: { code: 'APP' }, raw: hookBody, headers: hookHeaders }), 202);
   assert.equal(expect(await call(anon, 'POST /hooks/{code}', { params: { code: 'APP' }, raw: hookBody, headers: hookHeaders }), 202).ticket.id, taken.ticket.id);
   expect(await call(anon, 'POST /hooks/{code}', { params: { code: 'APP' }, raw: hookBody, headers: { ...hookHeaders, 'X-Kefu-Signature': 'sha256=00' } }), 401);
+  expect(await call(admin, 'GET /api/v1/calls', { query: `?ticket_id=${taken.ticket.id}` }), 200);
+  expect(await call(admin, 'GET /api/v1/calls'), 200);
+  expect(await call(admin, 'GET /api/v1/calls', { query: '?ticket_id=999999' }), 404);
 
   // the customer portal: the public form, uploads and code sign-in; then, with the code from
   // the mail, a customer's own tickets with the portal's cookie

@@ -46,3 +46,7 @@ UPDATE calls SET ticket_id = $2, customer_id = COALESCE(customer_id, $3) WHERE i
 -- name: call_list_ticket
 SELECT call_id, caller, agent, started_at, answered_at, ended_at, recording_url, ticket_id
 FROM calls WHERE ticket_id = $1 ORDER BY started_at, id;
+
+-- name: call_list_recent
+SELECT call_id, caller, agent, started_at, answered_at, ended_at, recording_url, ticket_id
+FROM calls ORDER BY started_at DESC, id DESC LIMIT 50;
