@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/audit.h"
 #include "core/webhook.h"
 #include "lib/arena.h"
 #include "lib/banned.h"
@@ -48,15 +47,7 @@ int channel_out_delivery(struct db *db, int64_t message_id, struct arena *arena,
 {
     struct stmt *st = db_stmt(db, SQL_channel_out_of_message);
     st_int(st, 1, message_id);
-    int rc = st_step(st);
-    if (rc == 1) {
-        ret->status = arena_strdup(arena, col_text(st, 0));
-        ret->attempts = (int)col_int(st, 1);
-        ret->last_error = col_is_null(st, 2) ? NULL : arena_strdup(arena, col_text(st, 2));
-        ret->sent_at = col_int(st, 3);
-    }
-    st_reset(st);
-    return rc;
+    return delivery_read(st, arena, ret);
 }
 
 static int count(struct db *db, const char *channel, const char *status, int64_t *ret)
@@ -105,17 +96,7 @@ int channel_out_due_channels(struct db *db, int64_t now, int max, struct arena *
     struct stmt *st = db_stmt(db, SQL_channel_out_due_channels);
     st_int(st, 1, now);
     st_int(st, 2, max);
-    const char **v = arena_alloc(arena, (size_t)(max > 0 ? max : 1) * sizeof(*v));
-    size_t n = 0;
-    int rc;
-    while ((rc = st_step(st)) == 1)
-        v[n++] = arena_strdup(arena, col_text(st, 0));
-    st_reset(st);
-    if (rc < 0)
-        return rc;
-    *ret = v;
-    *ret_n = n;
-    return 0;
+    return delivery_codes(st, max, arena, ret, ret_n);
 }
 
 /* Writes ticket.delivery_changed for the message row id carries, if it carries one. */
@@ -132,12 +113,7 @@ static int delivery_event(struct db *db, int64_t id)
         snprintf(status, sizeof(status), "%s", col_text(st, 2));
     }
     st_reset(st);
-    if (rc < 0 || !ticket_id || !message_id)
-        return rc < 0 ? rc : 0;
-    char detail[128];
-    snprintf(detail, sizeof(detail), "{\"message_id\":%lld,\"status\":\"%s\"}",
-             (long long)message_id, status);
-    return event_write(db, "ticket.delivery_changed", "ticket", ticket_id, detail);
+    return rc < 0 ? rc : delivery_changed(db, ticket_id, message_id, status);
 }
 
 int channel_out_tried(struct db *db, int64_t id, int attempts, int64_t at, enum channel_try result,
