@@ -150,6 +150,12 @@ BENCH_REPLIES ?= 2000
 bench-mail-out: build
 	node bench/mail_out.mjs $(BENCH_REPLIES)
 
+# Inbound hook messages per second at concurrency 16 (bench/hooks.mjs; numbers in bench/README.md).
+BENCH_HOOKS ?= 4000
+.PHONY: bench-hooks
+bench-hooks: build
+	KEFU_HOOK_RATE_LIMIT=1000000 node bench/hooks.mjs $(BENCH_HOOKS) 16
+
 # The mail intake's parse rate and memory (bench/mail_parse.c; numbers in bench/README.md).
 .PHONY: bench-mail
 bench-mail: $(OUT)/bench/mail_parse
