@@ -109,3 +109,29 @@ test('a call nobody answered becomes a special ticket to call back', async () =>
   assert.equal(again.body.ticket_id, null);
   assert.equal((await calls(t.id)).length, 1);
 });
+
+test('a call for no agent in particular rings for everyone on shift, and only them', async () => {
+  const d = await admin.post('/api/v1/departments', { code: 'hotline', name: '热线组', assignment: 'round_robin' });
+  assert.equal(d.status, 201, d.text);
+  let r = await admin.post(`/api/v1/departments/${d.body.id}/members`, { user_id: wang.user.id });
+  assert.ok(r.status < 300, r.text);
+  const now = Date.now();
+  r = await admin.post('/api/v1/shifts', {
+    user_id: wang.user.id, department_id: d.body.id,
+    starts_at: new Date(now - 3600e3).toISOString(), ends_at: new Date(now + 3600e3).toISOString(),
+  });
+  assert.equal(r.status, 201, r.text);
+  const liStream = await openStream(li);
+  const wangStream = await openStream(wang);
+  try {
+    assert.equal((await event({ event: 'ringing', call_id: 'c-3', caller: '13700002222' })).status, 202);
+    const ring = await wangStream.waitFor((evs) => evs.find((e) => e.event === 'call.ringing'));
+    assert.equal(ring.data.payload.customer, null); // nobody has this number yet
+    assert.deepEqual(ring.data.payload.tickets, []);
+    await new Promise((ok) => setTimeout(ok, 300));
+    assert.equal(liStream.events.filter((e) => e.event === 'call.ringing').length, 0);
+  } finally {
+    liStream.close();
+    wangStream.close();
+  }
+});
