@@ -1,5 +1,5 @@
-/* channel_sender.c: the channel sender: a thread that looks every half second (or when woken)
- * for the channels with payloads due, and one thread per such channel that sends each through
+/* channel_sender.c: the channel sender: on the threads of jobs/channel_threads.c (one per
+ * channel with payloads due), each channel's thread sends each due payload through
  * its kind's send function and records the try, so that a receiver that hangs holds up its own
  * channel only. A payload whose try was not recorded (a crash) is sent again. */
 #include "jobs/channel_sender.h"
@@ -13,7 +13,7 @@
 #include "channels/webhook_out.h"
 #include "core/channel.h"
 #include "core/channel_out.h"
-#include "jobs/ticker.h"
+#include "jobs/channel_threads.h"
 #include "lib/arena.h"
 #include "lib/banned.h"
 #include "lib/err.h"
@@ -22,22 +22,10 @@
 #include "store/db.h"
 #include "store/writer.h"
 
-enum { TICK_MS = 500, CHANNEL_TICK_MS = 5000, BATCH = 50, CHANNELS_MAX = 32, CODE_MAX = 40 };
-
-struct worker {
-    struct channel_sender_job *s;
-    char channel[CODE_MAX];
-    struct db *db;
-    struct ticker ticker;
-};
+enum { BATCH = 50 };
 
 struct channel_sender_job {
-    char path[600];
-    struct db *db; /* reads only: writes go to the writer */
-    struct writer *writer;
-    struct ticker ticker;
-    struct worker *workers[CHANNELS_MAX]; /* only the sender's thread changes them */
-    size_t nworkers;
+    struct channel_threads pool;
 };
 
 struct tried {
@@ -57,7 +45,8 @@ static int tried_run(struct db *db, void *arg)
 }
 
 /* Sends one payload and records the try. 0, or a negative code. */
-static int send_one(struct worker *w, const struct channel_config *ch, const struct channel_due *d)
+static int send_one(struct channel_worker *w, const struct channel_config *ch,
+                    const struct channel_due *d)
 {
     struct tried t = {.d = d, .result = CHANNEL_TRY_AGAIN};
     struct channel_send_result res = {0};
@@ -73,12 +62,12 @@ static int send_one(struct worker *w, const struct channel_config *ch, const str
         t.error = res.ok ? NULL : res.error;
     }
     t.at = ktime_now();
-    return writer_run(w->s->writer, tried_run, &t);
+    return writer_run(w->pool->writer, tried_run, &t);
 }
 
 /* One batch of the channel's due payloads. 1 when there may be more, 0 when done, or a
  * negative code. */
-static int send_batch(struct worker *w)
+static int send_batch(struct channel_worker *w)
 {
     struct arena a = ARENA_INIT;
     struct channel_due *d;
@@ -93,53 +82,14 @@ static int send_batch(struct worker *w)
     return rc < 0 ? rc : n == BATCH;
 }
 
-static void worker_pass(struct ticker *t, void *arg)
+static void work(struct channel_worker *w)
 {
-    struct worker *w = arg;
     int rc;
-    while ((rc = send_batch(w)) == 1 && !ticker_stopping(t))
+    while ((rc = send_batch(w)) == 1 && !ticker_stopping(&w->ticker))
         ;
     if (rc < 0 && rc != KF_ESHUTDOWN)
         fprintf(stderr, "kefu: channel out: sending on \"%s\" failed: %s\n", w->channel,
                 kf_strerror(rc));
-}
-
-static struct worker *worker_of(struct channel_sender_job *s, const char *code)
-{
-    for (size_t i = 0; i < s->nworkers; i++)
-        if (!strcmp(s->workers[i]->channel, code))
-            return s->workers[i];
-    if (s->nworkers == CHANNELS_MAX || strlen(code) >= CODE_MAX)
-        return NULL;
-    struct worker *w = xcalloc(1, sizeof(*w));
-    if (db_open(s->path, DB_NO_CHECKPOINT | DB_READONLY, &w->db, NULL)) {
-        free(w);
-        return NULL;
-    }
-    w->s = s;
-    snprintf(w->channel, sizeof(w->channel), "%s", code);
-    s->workers[s->nworkers++] = w;
-    ticker_start(&w->ticker, "kefu-chan-out", CHANNEL_TICK_MS, worker_pass, w);
-    return w;
-}
-
-static void sender_pass(struct ticker *t, void *arg)
-{
-    (void)t;
-    struct channel_sender_job *s = arg;
-    struct arena a = ARENA_INIT;
-    const char **codes;
-    size_t n = 0;
-    int rc = channel_out_due_channels(s->db, ktime_now(), CHANNELS_MAX, &a, &codes, &n);
-    db_reset_all(s->db);
-    if (rc < 0)
-        fprintf(stderr, "kefu: channel out: reading the queue failed: %s\n", kf_strerror(rc));
-    for (size_t i = 0; i < n; i++) {
-        struct worker *w = worker_of(s, codes[i]);
-        if (w)
-            ticker_wake(&w->ticker);
-    }
-    arena_release(&a);
 }
 
 struct channel_sender_job *channel_sender_start(const char *path, struct writer *w)
@@ -149,38 +99,30 @@ struct channel_sender_job *channel_sender_start(const char *path, struct writer 
         return NULL;
     }
     struct channel_sender_job *s = xcalloc(1, sizeof(*s));
-    if (strlen(path) >= sizeof(s->path) ||
-        db_open(path, DB_NO_CHECKPOINT | DB_READONLY, &s->db, NULL)) {
-        fprintf(stderr, "kefu: channel out cannot open \"%s\"\n", path);
+    s->pool.due = channel_out_due_channels;
+    s->pool.work = work;
+    s->pool.label = "channel out";
+    s->pool.thread_name = "kefu-chan-out";
+    s->pool.arg = s;
+    if (channel_threads_start(&s->pool, path, w, "kefu-channel")) {
         webhook_out_cleanup();
         free(s);
         return NULL;
     }
-    snprintf(s->path, sizeof(s->path), "%s", path);
-    s->writer = w;
-    ticker_start(&s->ticker, "kefu-channel", TICK_MS, sender_pass, s);
     return s;
 }
 
 void channel_sender_wake(struct channel_sender_job *s)
 {
     if (s)
-        ticker_wake(&s->ticker);
+        channel_threads_wake(&s->pool);
 }
 
 void channel_sender_stop(struct channel_sender_job *s)
 {
     if (!s)
         return;
-    ticker_stop(&s->ticker);
-    for (size_t i = 0; i < s->nworkers; i++)
-        ticker_ask_stop(&s->workers[i]->ticker);
-    for (size_t i = 0; i < s->nworkers; i++) {
-        ticker_stop(&s->workers[i]->ticker);
-        db_close(s->workers[i]->db);
-        free(s->workers[i]);
-    }
-    db_close(s->db);
+    channel_threads_stop(&s->pool);
     webhook_out_cleanup();
     free(s);
 }
