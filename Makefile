@@ -127,11 +127,20 @@ $(FUZZ_OUT)/libmail.a: $(FUZZ_OBJ)
 $(FUZZ_OUT)/mail_fuzz: fuzz/mail_fuzz.c $(FUZZ_OUT)/libmail.a
 	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
-.PHONY: fuzz
+# The inbound hook intake likewise (hook_parse over tests/fixtures/hooks): `make fuzz-hooks`.
+HOOK_FUZZ_OBJ := $(patsubst src/%.c,$(FUZZ_OUT)/%.o,$(wildcard src/lib/*.c) src/http/hook_parse.c)
+
+$(FUZZ_OUT)/hook_fuzz: fuzz/hook_fuzz.c $(HOOK_FUZZ_OBJ)
+	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
+.PHONY: fuzz fuzz-hooks
 fuzz: $(FUZZ_OUT)/mail_fuzz
 	@scripts/fuzz.sh $(FUZZ_SECONDS)
 
--include $(FUZZ_OBJ:.o=.d)
+fuzz-hooks: $(FUZZ_OUT)/hook_fuzz
+	@scripts/fuzz.sh $(FUZZ_SECONDS) hook
+
+-include $(FUZZ_OBJ:.o=.d) $(HOOK_FUZZ_OBJ:.o=.d)
 
 FORMATTED += $(wildcard fuzz/*.c)
 
@@ -140,6 +149,12 @@ BENCH_REPLIES ?= 2000
 .PHONY: bench-mail-out
 bench-mail-out: build
 	node bench/mail_out.mjs $(BENCH_REPLIES)
+
+# Inbound hook messages per second at concurrency 16 (bench/hooks.mjs; numbers in bench/README.md).
+BENCH_HOOKS ?= 4000
+.PHONY: bench-hooks
+bench-hooks: build
+	KEFU_HOOK_RATE_LIMIT=1000000 node bench/hooks.mjs $(BENCH_HOOKS) 16
 
 # The mail intake's parse rate and memory (bench/mail_parse.c; numbers in bench/README.md).
 .PHONY: bench-mail

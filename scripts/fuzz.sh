@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
-# fuzz.sh SECONDS: replays the committed crash cases, then fuzzes the mail intake for SECONDS
-# over build/fuzz/corpus (seeded from tests/fixtures/mail). A crash found is copied to
-# tests/fixtures/mail/crashes/, where the unit tests replay it from then on; the run fails.
+# fuzz.sh SECONDS [NAME]: replays the committed crash cases, then fuzzes an intake for SECONDS:
+# NAME mail (the default: build/fuzz/mail_fuzz over a corpus seeded from tests/fixtures/mail) or
+# hook (build/fuzz/hook_fuzz, tests/fixtures/hooks). A crash found is copied to the fixtures'
+# crashes/ (the mail unit tests replay mail's from then on; this script replays both); the run
+# fails.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-600}
-bin=build/fuzz/mail_fuzz
-corpus=build/fuzz/corpus
-artifacts=build/fuzz/artifacts
-crashes=tests/fixtures/mail/crashes
+name=${2:-mail}
+case $name in
+mail) seeds=tests/fixtures/mail corpus=build/fuzz/corpus artifacts=build/fuzz/artifacts ;;
+hook) seeds=tests/fixtures/hooks corpus=build/fuzz/hook-corpus artifacts=build/fuzz/hook-artifacts ;;
+*) echo "fuzz: no intake named $name"; exit 2 ;;
+esac
+bin=build/fuzz/${name}_fuzz
+crashes=$seeds/crashes
 mkdir -p "$corpus" "$artifacts" "$crashes"
 rm -f "$artifacts"/*
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
@@ -20,7 +26,7 @@ if [ -e "${cases[0]}" ]; then
         { cat "$artifacts/replay.log"; echo "fuzz: a committed crash case fails again"; fail=1; }
 fi
 "$bin" -max_total_time="$secs" -max_len=65536 -timeout=20 -rss_limit_mb=4096 \
-    -artifact_prefix="$artifacts/" -print_final_stats=1 "$corpus" tests/fixtures/mail \
+    -artifact_prefix="$artifacts/" -print_final_stats=1 "$corpus" "$seeds" \
     > "$artifacts/fuzz.log" 2>&1 || fail=1
 grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|Done|#[0-9]+ *DONE)' \
     "$artifacts/fuzz.log" | sed 's/^/fuzz: /'

@@ -41,6 +41,8 @@ make -s -j"$(nproc)" unit MODE=asan || fail=1
 
 step "fuzzing the mail intake (60 s)"
 make -s fuzz FUZZ_SECONDS=60 || fail=1
+step "fuzzing the hook intake (30 s)"
+make -s fuzz-hooks FUZZ_SECONDS=30 || fail=1
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

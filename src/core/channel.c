@@ -40,7 +40,7 @@ static const struct spec {
     {"mail", "smtp_tls", CK_TLS},          {"mail", "from", CK_FROM},
     {"mail", "poll_seconds", CK_POLL},     {"mail", "acknowledge", CK_BOOL},
     {"mail", "imap_done_folder", CK_TEXT}, {"webhook", "secret", CK_SECRET},
-    {"webhook", "reply_url", CK_HTTP_URL},
+    {"webhook", "reply_url", CK_HTTP_URL}, {"phone", "secret", CK_SECRET},
 };
 
 static const struct spec *spec_of(const char *kind, const char *key)

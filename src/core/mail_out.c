@@ -203,11 +203,8 @@ int mail_out_queue(struct db *db, const struct mail_out *m, int64_t *ret_id, str
     return rc;
 }
 
-int mail_out_delivery(struct db *db, int64_t message_id, struct arena *arena,
-                      struct mail_delivery *ret)
+int delivery_read(struct stmt *st, struct arena *arena, struct mail_delivery *ret)
 {
-    struct stmt *st = db_stmt(db, SQL_mail_out_of_message);
-    st_int(st, 1, message_id);
     int rc = st_step(st);
     if (rc == 1) {
         ret->status = arena_strdup(arena, col_text(st, 0));
@@ -217,6 +214,39 @@ int mail_out_delivery(struct db *db, int64_t message_id, struct arena *arena,
     }
     st_reset(st);
     return rc;
+}
+
+int delivery_changed(struct db *db, int64_t ticket_id, int64_t message_id, const char *status)
+{
+    if (!ticket_id || !message_id)
+        return 0;
+    char detail[128];
+    snprintf(detail, sizeof(detail), "{\"message_id\":%lld,\"status\":\"%.16s\"}",
+             (long long)message_id, status);
+    return event_write(db, "ticket.delivery_changed", "ticket", ticket_id, detail);
+}
+
+int delivery_codes(struct stmt *st, int max, struct arena *arena, const char ***ret, size_t *ret_n)
+{
+    const char **v = arena_alloc(arena, (size_t)(max > 0 ? max : 1) * sizeof(*v));
+    size_t n = 0;
+    int rc;
+    while ((rc = st_step(st)) == 1 && n < (size_t)max)
+        v[n++] = arena_strdup(arena, col_text(st, 0));
+    st_reset(st);
+    if (rc < 0)
+        return rc;
+    *ret = v;
+    *ret_n = n;
+    return 0;
+}
+
+int mail_out_delivery(struct db *db, int64_t message_id, struct arena *arena,
+                      struct mail_delivery *ret)
+{
+    struct stmt *st = db_stmt(db, SQL_mail_out_of_message);
+    st_int(st, 1, message_id);
+    return delivery_read(st, arena, ret);
 }
 
 static int count(struct db *db, const char *channel, const char *status, int64_t *ret)
@@ -248,12 +278,7 @@ static int delivery_event(struct db *db, int64_t id)
         snprintf(status, sizeof(status), "%s", col_text(st, 2));
     }
     st_reset(st);
-    if (rc < 0 || !ticket_id || !message_id)
-        return rc < 0 ? rc : 0;
-    char detail[128];
-    snprintf(detail, sizeof(detail), "{\"message_id\":%lld,\"status\":\"%s\"}",
-             (long long)message_id, status);
-    return event_write(db, "ticket.delivery_changed", "ticket", ticket_id, detail);
+    return rc < 0 ? rc : delivery_changed(db, ticket_id, message_id, status);
 }
 
 int mail_out_bounced(struct db *db, const char *mail_id, const char *why, int *ret_hit)
@@ -285,17 +310,7 @@ int mail_out_due_channels(struct db *db, int64_t now, int max, struct arena *are
     struct stmt *st = db_stmt(db, SQL_mail_out_due_channels);
     st_int(st, 1, now);
     st_int(st, 2, max);
-    const char **v = arena_alloc(arena, (size_t)(max > 0 ? max : 1) * sizeof(*v));
-    size_t n = 0;
-    int rc;
-    while ((rc = st_step(st)) == 1)
-        v[n++] = arena_strdup(arena, col_text(st, 0));
-    st_reset(st);
-    if (rc < 0)
-        return rc;
-    *ret = v;
-    *ret_n = n;
-    return 0;
+    return delivery_codes(st, max, arena, ret, ret_n);
 }
 
 int mail_out_due(struct db *db, const char *channel, int64_t now, int max, struct arena *arena,

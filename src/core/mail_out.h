@@ -64,6 +64,16 @@ struct mail_delivery {
  * not, or a negative code. */
 int mail_out_delivery(struct db *db, int64_t message_id, struct arena *arena,
                       struct mail_delivery *ret);
+/* Shared with the other channels' queue (channel_out.c): the delivery of st's current row
+ * (status, attempts, last_error, sent_at) after one step of it, reset; 1, 0 or a negative code
+ * as st_step. */
+struct stmt;
+int delivery_read(struct stmt *st, struct arena *arena, struct mail_delivery *ret);
+/* ticket.delivery_changed for message_id of ticket_id, now status; nothing when either is 0. */
+int delivery_changed(struct db *db, int64_t ticket_id, int64_t message_id, const char *status);
+/* The codes (column 0) of st's rows, at most max, in arena; st reset. */
+int delivery_codes(struct stmt *st, int max, struct arena *arena, const char ***ret, size_t *ret_n);
+
 /* The mails of channel waiting to go out and those that failed. */
 int mail_out_counts(struct db *db, const char *channel, int64_t *ret_queued, int64_t *ret_failed);
 /* A delivery-status report names mail_id: if Kefu sent it, its delivery is failed (why says

@@ -6,7 +6,9 @@
 #include "core/actor.h"
 #include "core/attachment.h"
 #include "core/audit.h"
+#include "core/channel_out.h"
 #include "core/enums.h"
+#include "core/hook.h"
 #include "core/mail_out.h"
 #include "core/message.h"
 #include "core/sla.h"
@@ -63,6 +65,8 @@ int message_list(struct db *db, const struct actor *actor, const char *ref, stru
             continue;
         if ((rc = mail_out_delivery(db, v[i].id, arena, &v[i].delivery)) < 0)
             return rc;
+        if (!rc && (rc = channel_out_delivery(db, v[i].id, arena, &v[i].delivery)) < 0)
+            return rc;
         v[i].mailed = rc;
     }
     /* attachments are few: hand each its message */
@@ -112,6 +116,8 @@ int message_add(struct db *db, const struct actor *actor, const char *ref, const
     if ((rc = attachments_link(db, actor, t.id, id, attachments, nattachments, e)))
         return rc;
     if (reply && (rc = mail_out_reply(db, &t, id, body, e))) /* mailed, or not written at all */
+        return rc;
+    if (reply && (rc = hook_out_reply(db, &t, id, body, now, e))) /* a platform's callback */
         return rc;
     if (reply && !t.first_response_at) {
         st = db_stmt(db, SQL_ticket_first_response);

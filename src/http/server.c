@@ -34,6 +34,7 @@
 #include "http/static.h"
 #include "http/stream.h"
 #include "http/webhooks.h"
+#include "jobs/channel_sender.h"
 #include "jobs/mail_poll.h"
 #include "jobs/mail_sender.h"
 #include "jobs/outbox.h"
@@ -82,9 +83,10 @@ static struct {
     char db_path[600];
     struct writer *writer;
     struct scheduler *scheduler;
-    struct outbox *outbox;         /* the notification webhook's dispatcher */
-    struct mail_sender *mail;      /* sends queued mail */
-    struct mail_poller *mailboxes; /* the mailboxes of the mail channels */
+    struct outbox *outbox;               /* the notification webhook's dispatcher */
+    struct mail_sender *mail;            /* sends queued mail */
+    struct channel_sender_job *chan_out; /* sends what other channels queued */
+    struct mail_poller *mailboxes;       /* the mailboxes of the mail channels */
     struct executor slow;
     struct executor net; /* requests that wait for another server (a mail channel's test) */
     pthread_key_t db_key;
@@ -408,6 +410,7 @@ static enum MHD_Result dispatch(struct conn_req *cr)
     req->content_type = MHD_lookup_connection_value(cr->conn, MHD_HEADER_KIND, "Content-Type");
     req->if_match = MHD_lookup_connection_value(cr->conn, MHD_HEADER_KIND, "If-Match");
     req->last_event_id = MHD_lookup_connection_value(cr->conn, MHD_HEADER_KIND, "Last-Event-ID");
+    req->signature = MHD_lookup_connection_value(cr->conn, MHD_HEADER_KIND, "X-Kefu-Signature");
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(cr->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     char ip[INET6_ADDRSTRLEN] = "";
@@ -435,8 +438,9 @@ static enum MHD_Result dispatch(struct conn_req *cr)
         run_handler(cr, db);
         return queue(cr);
     }
-    if (req->body_len <= JSON_BODY_MAX) /* an upload may be larger, and is no JSON */
-        body_parse_ahead(req);          /* here, on one of many threads, not on the writer */
+    /* an upload may be larger, and is no JSON; a hook's body is read once its signature holds */
+    if (req->body_len <= JSON_BODY_MAX && strncmp(req->path, "/hooks/", 7))
+        body_parse_ahead(req); /* here, on one of many threads, not on the writer */
     /* park the connection first, then queue it: the executor may resume it at once */
     atomic_fetch_add(&srv.parked, 1); /* counted before the check: see server_run() */
     if (atomic_load(&srv.stopping)) {
@@ -607,6 +611,7 @@ int server_run(const struct config *cfg)
     srv.scheduler = scheduler_start(srv.db_path, srv.writer);
     srv.outbox = outbox_start(srv.db_path, srv.writer, webhook_render);
     srv.mail = mail_sender_start(srv.db_path, srv.writer);
+    srv.chan_out = channel_sender_start(srv.db_path, srv.writer);
     srv.mailboxes = mail_poller_start(srv.db_path, cfg->data_dir, cfg->mail_ca_file, srv.writer);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = cfg->threads ? (unsigned)cfg->threads : (unsigned)(cores > 0 ? cores : 2);
@@ -619,6 +624,7 @@ int server_run(const struct config *cfg)
     if (!d) {
         fprintf(stderr, "kefu: cannot listen on %s: %s\n", cfg->listen, strerror(errno));
         mail_sender_stop(srv.mail);
+        channel_sender_stop(srv.chan_out);
         mail_poller_stop(srv.mailboxes);
         outbox_stop(srv.outbox);
         scheduler_stop(srv.scheduler);
@@ -642,9 +648,10 @@ int server_run(const struct config *cfg)
      * MHD_stop_daemon; writes on them are answered 503 once the writer has stopped. The live
      * streams end first: none may stay suspended when the daemon stops. */
     stream_hub_stop();
-    mail_poller_stop(srv.mailboxes); /* a mail fetched but not stored is fetched again */
-    outbox_stop(srv.outbox);         /* ends a POST under way: it is sent again after a restart */
-    mail_sender_stop(srv.mail);      /* likewise a mail, with the same Message-ID */
+    mail_poller_stop(srv.mailboxes);   /* a mail fetched but not stored is fetched again */
+    outbox_stop(srv.outbox);           /* ends a POST under way: it is sent again after a restart */
+    mail_sender_stop(srv.mail);        /* likewise a mail, with the same Message-ID */
+    channel_sender_stop(srv.chan_out); /* and a callback */
     scheduler_stop(srv.scheduler);
     executor_stop(&srv.slow); /* what it writes is still taken */
     executor_stop(&srv.net);
@@ -710,6 +717,7 @@ int h_test_clock(struct request *req, struct response *resp)
     ktime_set_now(now);
     outbox_wake(srv.outbox); /* deliveries whose back-off is over by the new time */
     mail_sender_wake(srv.mail);
+    channel_sender_wake(srv.chan_out);
     /* one pass of the scheduler's clocks at the new time, in this write's transaction */
     int swept = 0, n;
     do {

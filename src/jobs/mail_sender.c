@@ -1,5 +1,5 @@
-/* mail_sender.c: the mail sender: a thread that looks every half second (or when woken) for
- * the channels with mail due, and one thread per such channel that composes each due mail,
+/* mail_sender.c: the mail sender: on the threads of jobs/channel_threads.c (one per channel
+ * with mail due), each channel's thread composes each due mail,
  * hands it to the channel's SMTP server and records the try, so that a server that hangs holds
  * up its own channel only. A mail whose try was not recorded (a crash) is sent again with the
  * same Message-ID: each try is recorded while the next mail goes out, so that one sync does not
@@ -17,7 +17,7 @@
 #include "channels/webhook_out.h"
 #include "core/channel.h"
 #include "core/mail_out.h"
-#include "jobs/ticker.h"
+#include "jobs/channel_threads.h"
 #include "lib/arena.h"
 #include "lib/banned.h"
 #include "lib/err.h"
@@ -26,26 +26,10 @@
 #include "store/db.h"
 #include "store/writer.h"
 
-/* a channel's thread is woken by the sender's; its own tick is a fallback */
-enum { TICK_MS = 500, CHANNEL_TICK_MS = 5000, BATCH = 100, CHANNELS_MAX = 32, CODE_MAX = 40 };
-
-struct mail_sender;
-
-/* One channel's sender thread, with its own reading connection. */
-struct worker {
-    struct mail_sender *s;
-    char channel[CODE_MAX];
-    struct db *db;
-    struct ticker ticker;
-};
+enum { BATCH = 100 };
 
 struct mail_sender {
-    char path[600];
-    struct db *db; /* reads only: writes go to the writer */
-    struct writer *writer;
-    struct ticker ticker;
-    struct worker *workers[CHANNELS_MAX]; /* only the sender's thread changes them */
-    size_t nworkers;
+    struct channel_threads pool;
 };
 
 /* The records of one batch's tries: each is written while the next mail goes out, and the
@@ -98,15 +82,16 @@ static void tried_done(struct write_job *job, int status)
 
 static int stopping(void *arg)
 {
-    struct worker *w = arg;
+    struct channel_worker *w = arg;
     return ticker_stopping(&w->ticker);
 }
 
 /* Reads the files of mail d into m, composes it and sends it on *conn (made on first use);
  * *t says how the try went (its error in a, which outlives m). 0, or KF_ESHUTDOWN, or the
  * store's error. */
-static int send_one(struct worker *w, const struct channel_config *ch, struct smtp_conn **conn,
-                    struct arena *a, struct arena *m, struct mail_due *d, struct tried_job *t)
+static int send_one(struct channel_worker *w, const struct channel_config *ch,
+                    struct smtp_conn **conn, struct arena *a, struct arena *m, struct mail_due *d,
+                    struct tried_job *t)
 {
     t->result = MAIL_TRY_AGAIN;
     const char *url = ch ? channel_setting(ch, "smtp_url") : NULL;
@@ -150,7 +135,7 @@ static int send_one(struct worker *w, const struct channel_config *ch, struct sm
 
 /* Sends one batch of the channel's due mail on one connection, until the server is found
  * down. 1 when there may be more, 0 when done, or a negative code. */
-static int send_batch(struct worker *w)
+static int send_batch(struct channel_worker *w)
 {
     struct arena a = ARENA_INIT;
     struct mail_due *d;
@@ -177,7 +162,7 @@ static int send_batch(struct worker *w)
         pthread_mutex_lock(&rec.mu);
         rec.pending++;
         pthread_mutex_unlock(&rec.mu);
-        if ((rc = writer_submit(w->s->writer, &t->job))) {
+        if ((rc = writer_submit(w->pool->writer, &t->job))) {
             tried_done(&t->job, 0);
             break;
         }
@@ -199,54 +184,13 @@ static int send_batch(struct worker *w)
     return rc < 0 ? rc : n == BATCH;
 }
 
-static void worker_pass(struct ticker *t, void *arg)
+static void work(struct channel_worker *w)
 {
-    struct worker *w = arg;
     int rc;
-    while ((rc = send_batch(w)) == 1 && !ticker_stopping(t))
+    while ((rc = send_batch(w)) == 1 && !ticker_stopping(&w->ticker))
         ;
     if (rc < 0 && rc != KF_ESHUTDOWN)
         fprintf(stderr, "kefu: mail: sending on \"%s\" failed: %s\n", w->channel, kf_strerror(rc));
-}
-
-/* The thread of channel code, started now if it has none. NULL when it cannot start. */
-static struct worker *worker_of(struct mail_sender *s, const char *code)
-{
-    for (size_t i = 0; i < s->nworkers; i++)
-        if (!strcmp(s->workers[i]->channel, code))
-            return s->workers[i];
-    if (s->nworkers == CHANNELS_MAX || strlen(code) >= CODE_MAX)
-        return NULL;
-    struct worker *w = xcalloc(1, sizeof(*w));
-    if (db_open(s->path, DB_NO_CHECKPOINT | DB_READONLY, &w->db, NULL)) {
-        free(w);
-        return NULL;
-    }
-    w->s = s;
-    snprintf(w->channel, sizeof(w->channel), "%s", code);
-    s->workers[s->nworkers++] = w;
-    ticker_start(&w->ticker, "kefu-mail-out", CHANNEL_TICK_MS, worker_pass, w);
-    return w;
-}
-
-/* Wakes the thread of each channel with mail due. */
-static void sender_pass(struct ticker *t, void *arg)
-{
-    (void)t;
-    struct mail_sender *s = arg;
-    struct arena a = ARENA_INIT;
-    const char **codes;
-    size_t n = 0;
-    int rc = mail_out_due_channels(s->db, ktime_now(), CHANNELS_MAX, &a, &codes, &n);
-    db_reset_all(s->db);
-    if (rc < 0)
-        fprintf(stderr, "kefu: mail: reading the queue failed: %s\n", kf_strerror(rc));
-    for (size_t i = 0; i < n; i++) {
-        struct worker *w = worker_of(s, codes[i]);
-        if (w)
-            ticker_wake(&w->ticker);
-    }
-    arena_release(&a);
 }
 
 struct mail_sender *mail_sender_start(const char *path, struct writer *w)
@@ -256,38 +200,30 @@ struct mail_sender *mail_sender_start(const char *path, struct writer *w)
         return NULL;
     }
     struct mail_sender *s = xcalloc(1, sizeof(*s));
-    if (strlen(path) >= sizeof(s->path) ||
-        db_open(path, DB_NO_CHECKPOINT | DB_READONLY, &s->db, NULL)) {
-        fprintf(stderr, "kefu: mail cannot open \"%s\"\n", path);
+    s->pool.due = mail_out_due_channels;
+    s->pool.work = work;
+    s->pool.label = "mail";
+    s->pool.thread_name = "kefu-mail-out";
+    s->pool.arg = s;
+    if (channel_threads_start(&s->pool, path, w, "kefu-mail")) {
         webhook_out_cleanup();
         free(s);
         return NULL;
     }
-    snprintf(s->path, sizeof(s->path), "%s", path);
-    s->writer = w;
-    ticker_start(&s->ticker, "kefu-mail", TICK_MS, sender_pass, s);
     return s;
 }
 
 void mail_sender_wake(struct mail_sender *s)
 {
     if (s)
-        ticker_wake(&s->ticker);
+        channel_threads_wake(&s->pool);
 }
 
 void mail_sender_stop(struct mail_sender *s)
 {
     if (!s)
         return;
-    ticker_stop(&s->ticker); /* no thread is started from now on */
-    for (size_t i = 0; i < s->nworkers; i++)
-        ticker_ask_stop(&s->workers[i]->ticker); /* all end their sends at once */
-    for (size_t i = 0; i < s->nworkers; i++) {
-        ticker_stop(&s->workers[i]->ticker);
-        db_close(s->workers[i]->db);
-        free(s->workers[i]);
-    }
-    db_close(s->db);
+    channel_threads_stop(&s->pool);
     webhook_out_cleanup();
     free(s);
 }

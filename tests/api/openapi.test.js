@@ -4,6 +4,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createHmac } from 'node:crypto';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { until } from '../lib/receiver.js';
 import { ADMIN, Client, ROOT, freePort, kefu, startWithAdmin } from '../lib/server.js';
@@ -85,7 +86,7 @@ function handlerInput(fns, handler) {
   const keys = new Set();
   for (const [, k] of text.matchAll(/\bj(?:str|int|bool|time|ids)\s*\([^;]*?"([a-z_]+)"/g)) keys.add(k);
   for (const [, k] of text.matchAll(/\{\s*"([a-z_]+)",\s*(?:&|offsetof)/g)) keys.add(k);
-  for (const [, k] of text.matchAll(/\bjson_object_get\s*\(\s*\w+,\s*"([a-z_]+)"/g)) keys.add(k);
+  for (const [, k] of text.matchAll(/\bjson_object_get\s*\(\s*\w+,\s*"([a-z0-9_]+)"/g)) keys.add(k);
   return {
     text,
     json: /\bbody_object_or_reply\s*\(/.test(text),
@@ -786,6 +787,19 @@ test('every operation answers in the shapes the spec describes', async () => {
   }), 200);
   expect(await call(admin, 'DELETE /api/v1/webhooks/{id}', { params: { id: hook.id } }), 204);
   expect(await call(admin, 'GET /api/v1/webhooks/{id}', { params: { id: hook.id } }), 404);
+
+  // an app on a webhook channel: a signed message, its duplicate and a bad signature
+  const hookSecret = 'spec-hook-secret-0123456789';
+  expect(await call(admin, 'PATCH /api/v1/channels/{code}', { params: { code: 'APP' }, body: { kind: 'webhook', settings: { secret: hookSecret } } }), 200);
+  const hookBody = JSON.stringify({ message_id: 'spec-1', thread_id: 'spec-t', customer: { external_id: 'spec-u', name: '应用用户' }, body: '应用内留言' });
+  const hookSig = 'sha256=' + createHmac('sha256', hookSecret).update(hookBody).digest('hex');
+  const hookHeaders = { 'Content-Type': 'application/json', 'X-Kefu-Signature': hookSig };
+  const taken = expect(await call(anon, 'POST /hooks/{code}', { params: { code: 'APP' }, raw: hookBody, headers: hookHeaders }), 202);
+  assert.equal(expect(await call(anon, 'POST /hooks/{code}', { params: { code: 'APP' }, raw: hookBody, headers: hookHeaders }), 202).ticket.id, taken.ticket.id);
+  expect(await call(anon, 'POST /hooks/{code}', { params: { code: 'APP' }, raw: hookBody, headers: { ...hookHeaders, 'X-Kefu-Signature': 'sha256=00' } }), 401);
+  expect(await call(admin, 'GET /api/v1/calls', { query: `?ticket_id=${taken.ticket.id}` }), 200);
+  expect(await call(admin, 'GET /api/v1/calls'), 200);
+  expect(await call(admin, 'GET /api/v1/calls', { query: '?ticket_id=999999' }), 404);
 
   // the customer portal: the public form, uploads and code sign-in; then, with the code from
   // the mail, a customer's own tickets with the portal's cookie

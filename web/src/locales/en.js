@@ -176,4 +176,8 @@ export default {
     sent: 'Sent', confirmAsk: 'Is the problem solved?', accept: 'Yes, solved', dispute: 'Still a problem',
     disputeHint: 'Tell us what is still wrong', disputeSend: 'Send', confirmed: 'Thank you for confirming', disputed: 'Thank you: we are on it again',
   },
+  phone: {
+    ringing: 'Incoming call', caller: 'Caller', unknown: 'Unknown caller: no customer has this number', history: 'Tickets of the last 3 months',
+    noHistory: 'No tickets in the last 3 months', register: 'Register a ticket', dismiss: 'Close',
+  },
 };

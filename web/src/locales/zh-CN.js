@@ -176,4 +176,8 @@ export default {
     sent: '已发送', confirmAsk: '问题是否已经解决?', accept: '确认解决', dispute: '仍有问题',
     disputeHint: '请告诉我们还有什么问题', disputeSend: '提交', confirmed: '感谢您的确认', disputed: '已收到,我们会继续处理',
   },
+  phone: {
+    ringing: '来电', caller: '来电号码', unknown: '未知来电,系统中没有这个号码', history: '近 3 个月工单',
+    noHistory: '近 3 个月没有工单', register: '登记工单', dismiss: '关闭',
+  },
 };
