@@ -127,11 +127,18 @@ $(FUZZ_OUT)/libmail.a: $(FUZZ_OBJ)
 $(FUZZ_OUT)/mail_fuzz: fuzz/mail_fuzz.c $(FUZZ_OUT)/libmail.a
 	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
-.PHONY: fuzz
-fuzz: $(FUZZ_OUT)/mail_fuzz
-	@scripts/fuzz.sh $(FUZZ_SECONDS)
+# The WeChat message XML (channels/wechat_xml.c), seeded from tests/fixtures/wechat.
+$(FUZZ_OUT)/wechat_fuzz: fuzz/wechat_fuzz.c $(FUZZ_OUT)/channels/wechat_xml.o $(FUZZ_OUT)/libmail.a
+	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
--include $(FUZZ_OBJ:.o=.d)
+.PHONY: fuzz fuzz-mail fuzz-wechat
+fuzz: fuzz-mail fuzz-wechat
+fuzz-mail: $(FUZZ_OUT)/mail_fuzz
+	@scripts/fuzz.sh $(FUZZ_SECONDS) mail
+fuzz-wechat: $(FUZZ_OUT)/wechat_fuzz
+	@scripts/fuzz.sh $(FUZZ_SECONDS) wechat
+
+-include $(FUZZ_OBJ:.o=.d) $(FUZZ_OUT)/channels/wechat_xml.d
 
 FORMATTED += $(wildcard fuzz/*.c)
 

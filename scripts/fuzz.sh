@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
-# fuzz.sh SECONDS: replays the committed crash cases, then fuzzes the mail intake for SECONDS
-# over build/fuzz/corpus (seeded from tests/fixtures/mail). A crash found is copied to
-# tests/fixtures/mail/crashes/, where the unit tests replay it from then on; the run fails.
+# fuzz.sh SECONDS [TARGET]: replays the committed crash cases, then fuzzes an intake for SECONDS:
+# TARGET mail (the default) over build/fuzz/corpus seeded from tests/fixtures/mail, or wechat
+# (the WeChat message XML) over build/fuzz/corpus-wechat seeded from tests/fixtures/wechat. A
+# crash found is copied to tests/fixtures/TARGET/crashes/, replayed from then on; the run fails.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-600}
-bin=build/fuzz/mail_fuzz
-corpus=build/fuzz/corpus
-artifacts=build/fuzz/artifacts
-crashes=tests/fixtures/mail/crashes
+target=${2:-mail}
+case $target in
+mail) corpus=build/fuzz/corpus ;;
+wechat) corpus=build/fuzz/corpus-wechat ;;
+*) echo "fuzz: no target \"$target\" (mail or wechat)"; exit 2 ;;
+esac
+bin=build/fuzz/${target}_fuzz
+artifacts=build/fuzz/artifacts-$target
+seeds=tests/fixtures/$target
+crashes=$seeds/crashes
 mkdir -p "$corpus" "$artifacts" "$crashes"
 rm -f "$artifacts"/*
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
@@ -20,7 +27,7 @@ if [ -e "${cases[0]}" ]; then
         { cat "$artifacts/replay.log"; echo "fuzz: a committed crash case fails again"; fail=1; }
 fi
 "$bin" -max_total_time="$secs" -max_len=65536 -timeout=20 -rss_limit_mb=4096 \
-    -artifact_prefix="$artifacts/" -print_final_stats=1 "$corpus" tests/fixtures/mail \
+    -artifact_prefix="$artifacts/" -print_final_stats=1 "$corpus" "$seeds" \
     > "$artifacts/fuzz.log" 2>&1 || fail=1
 grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|Done|#[0-9]+ *DONE)' \
     "$artifacts/fuzz.log" | sed 's/^/fuzz: /'
@@ -30,5 +37,5 @@ for f in "$artifacts"/crash-* "$artifacts"/leak-* "$artifacts"/timeout-* "$artif
     echo "fuzz: $(basename "$f") found; kept as $crashes/$(basename "$f") (commit it)"
     fail=1
 done
-if [ $fail != 0 ]; then tail -40 "$artifacts/fuzz.log"; echo "fuzz: FAILED"; else echo "fuzz: no crash in ${secs}s"; fi
+if [ $fail != 0 ]; then tail -40 "$artifacts/fuzz.log"; echo "fuzz: FAILED"; else echo "fuzz: $target: no crash in ${secs}s"; fi
 exit $fail
