@@ -29,7 +29,7 @@ static int signed_or_reply(struct request *req, struct response *resp, struct ch
                             "the channel has no token: set settings.token first");
     if (!wechat_signature_ok(token, req_query(req, "timestamp"), req_query(req, "nonce"),
                              req_query(req, "signature")))
-        return reply_errorf(resp, 401, "bad_signature", "signature",
+        return reply_errorf(resp, 401, "unauthorized", "signature",
                             "signature is not the SHA-1 of the token, timestamp and nonce");
     return 0;
 }
@@ -43,7 +43,7 @@ int h_wechat_verify(struct request *req, struct response *resp)
     const char *echo = req_query(req, "echostr");
     size_t n = echo ? strlen(echo) : 0;
     if (!n || n > ECHOSTR_MAX || strcspn(echo, "<>&\"'\r\n") != n)
-        return reply_errorf(resp, 422, "invalid", "echostr",
+        return reply_errorf(resp, 422, "validation_failed", "echostr",
                             "echostr is the platform's 1 to 256 characters");
     resp->content_type = "text/plain; charset=utf-8";
     strbuf_addstr(&resp->body, echo);
@@ -58,7 +58,7 @@ int h_wechat_receive(struct request *req, struct response *resp)
         return rc;
     const char *enc = req_query(req, "encrypt_type");
     if (enc && strcmp(enc, "raw"))
-        return reply_errorf(resp, 422, "invalid", "encrypt_type",
+        return reply_errorf(resp, 422, "validation_failed", "encrypt_type",
                             "only the plaintext mode (明文模式) is taken: set it on the platform");
     struct wechat_msg m;
     struct kf_error e = {0};
@@ -66,7 +66,7 @@ int h_wechat_receive(struct request *req, struct response *resp)
         return reply_error(resp, rc, &e);
     const char *openid = req_query(req, "openid");
     if (openid && strcmp(openid, m.from_user))
-        return reply_errorf(resp, 422, "invalid", "openid",
+        return reply_errorf(resp, 422, "validation_failed", "openid",
                             "openid is not the FromUserName of the message");
     struct wechat_result r;
     if ((rc = wechat_in_store(req->db, ch.code, &m, req->arena, &r, &e)))
