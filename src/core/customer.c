@@ -275,3 +275,61 @@ int customer_contact_viewed(struct db *db, const struct actor *actor, int64_t id
         rc = history_write(db, ticket_id, actor, "contact_viewed", detail);
     return rc;
 }
+
+int customer_identity_kind_ok(const char *kind)
+{
+    static const char *const kinds[] = {"wechat_openid", "phone", "email", "member_id", NULL};
+    if (!kind)
+        return 0;
+    if (!strncmp(kind, "external_id:", 12))
+        return kind[12] && strlen(kind) <= 60;
+    for (const char *const *k = kinds; *k; k++)
+        if (!strcmp(*k, kind))
+            return 1;
+    return 0;
+}
+
+int customer_identity_add(struct db *db, int64_t id, const char *kind, const char *value)
+{
+    struct stmt *st = db_stmt(db, SQL_customer_identity_insert);
+    st_int(st, 1, id);
+    st_text(st, 2, kind);
+    st_text(st, 3, value);
+    st_int(st, 4, ktime_now());
+    return st_exec(st);
+}
+
+int customer_find_or_create_by_identity(struct db *db, const struct actor *actor, const char *kind,
+                                        const char *value, const struct customer_input *fallback,
+                                        struct arena *arena, struct customer *ret,
+                                        struct kf_error *e)
+{
+    if (!customer_identity_kind_ok(kind))
+        return kf_fail(e, KF_EINVAL, "kind", "not a kind of customer identity");
+    if (!value || !*value || strlen(value) > CUSTOMER_IDENTITY_MAX ||
+        !utf8_valid(value, strlen(value)))
+        return kf_fail(e, KF_EINVAL, "value", "an identity is 1 to 200 bytes of UTF-8");
+    struct stmt *st = db_stmt(db, SQL_customer_identity_find);
+    st_text(st, 1, kind);
+    st_text(st, 2, value);
+    int64_t id = 0;
+    int rc = st_one_int(st, &id);
+    if (rc < 0)
+        return rc;
+    if (rc == 1 && !(rc = customer_get(db, id, arena, ret)))
+        return 0;
+    if (rc < 0 && rc != KF_ENOTFOUND)
+        return rc;
+    struct customer_input in = fallback ? *fallback : (struct customer_input){0};
+    if (!strcmp(kind, "phone") && !in.phone)
+        in.phone = value;
+    else if (!strcmp(kind, "email") && !in.email)
+        in.email = value;
+    else if (!strcmp(kind, "member_id") && !in.member_id)
+        in.member_id = value;
+    if (!in.name)
+        in.name = value;
+    if ((rc = customer_find_or_create(db, actor, &in, arena, ret, e)))
+        return rc;
+    return customer_identity_add(db, ret->id, kind, value);
+}

@@ -39,6 +39,22 @@ int customer_normalize(struct customer_input *in, const char *prefix, struct are
 int customer_find_or_create(struct db *db, const struct actor *actor,
                             const struct customer_input *in, struct arena *arena,
                             struct customer *ret, struct kf_error *e);
+enum { CUSTOMER_IDENTITY_MAX = 200 };
+
+/* Whether kind names an identity: "external_id:CODE" (a user id on channel CODE),
+ * "wechat_openid", "phone", "email" or "member_id". */
+int customer_identity_kind_ok(const char *kind);
+/* The customer known by identity (kind, value), else the one fallback finds (by phone, e-mail
+ * or member id), else a new one named fallback->name or, lacking it, value; the identity is
+ * recorded for that customer. fallback must be normalized (it may be NULL). In the writer's
+ * transaction. KF_EINVAL naming "kind" or "value" for a bad identity. */
+int customer_find_or_create_by_identity(struct db *db, const struct actor *actor, const char *kind,
+                                        const char *value, const struct customer_input *fallback,
+                                        struct arena *arena, struct customer *ret,
+                                        struct kf_error *e);
+/* Records identity (kind, value) for customer id; nothing when it is already someone's. */
+int customer_identity_add(struct db *db, int64_t id, const char *kind, const char *value);
+
 /* Creates a customer; KF_ECONFLICT naming the field when a contact belongs to another. */
 int customer_create(struct db *db, const struct actor *actor, struct customer_input *in,
                     struct arena *arena, struct customer *ret, struct kf_error *e);

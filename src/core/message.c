@@ -6,6 +6,7 @@
 #include "core/actor.h"
 #include "core/attachment.h"
 #include "core/audit.h"
+#include "core/channel_out.h"
 #include "core/enums.h"
 #include "core/mail_out.h"
 #include "core/message.h"
@@ -62,6 +63,8 @@ int message_list(struct db *db, const struct actor *actor, const char *ref, stru
         if (strcmp(v[i].kind, "reply"))
             continue;
         if ((rc = mail_out_delivery(db, v[i].id, arena, &v[i].delivery)) < 0)
+            return rc;
+        if (!rc && (rc = channel_out_delivery(db, v[i].id, arena, &v[i].delivery)) < 0)
             return rc;
         v[i].mailed = rc;
     }

@@ -5,6 +5,7 @@
 
 #include "channels/mail_check.h"
 #include "core/channel.h"
+#include "core/channel_out.h"
 #include "core/mail_out.h"
 #include "http/handlers.h"
 #include "http/json.h"
@@ -148,8 +149,12 @@ int h_channel_status(struct request *req, struct response *resp)
     if (rc)
         return rc;
     int64_t queued = 0, failed = 0;
-    if ((rc = mail_out_counts(req->db, c.code, &queued, &failed)))
+    int64_t cqueued = 0, cfailed = 0;
+    if ((rc = mail_out_counts(req->db, c.code, &queued, &failed)) ||
+        (rc = channel_out_counts(req->db, c.code, &cqueued, &cfailed)))
         return reply_error(resp, rc, NULL);
+    queued += cqueued;
+    failed += cfailed;
     jw_obj_begin(&w);
     /* healthy unless the last thing that happened was an error */
     jw_kbool(&w, "ok", !c.last_error_at || c.last_success_at > c.last_error_at);

@@ -34,6 +34,7 @@
 #include "http/static.h"
 #include "http/stream.h"
 #include "http/webhooks.h"
+#include "jobs/channel_sender.h"
 #include "jobs/mail_poll.h"
 #include "jobs/mail_sender.h"
 #include "jobs/outbox.h"
@@ -82,9 +83,10 @@ static struct {
     char db_path[600];
     struct writer *writer;
     struct scheduler *scheduler;
-    struct outbox *outbox;         /* the notification webhook's dispatcher */
-    struct mail_sender *mail;      /* sends queued mail */
-    struct mail_poller *mailboxes; /* the mailboxes of the mail channels */
+    struct outbox *outbox;               /* the notification webhook's dispatcher */
+    struct mail_sender *mail;            /* sends queued mail */
+    struct channel_sender_job *chan_out; /* sends what other channels queued */
+    struct mail_poller *mailboxes;       /* the mailboxes of the mail channels */
     struct executor slow;
     struct executor net; /* requests that wait for another server (a mail channel's test) */
     pthread_key_t db_key;
@@ -607,6 +609,7 @@ int server_run(const struct config *cfg)
     srv.scheduler = scheduler_start(srv.db_path, srv.writer);
     srv.outbox = outbox_start(srv.db_path, srv.writer, webhook_render);
     srv.mail = mail_sender_start(srv.db_path, srv.writer);
+    srv.chan_out = channel_sender_start(srv.db_path, srv.writer);
     srv.mailboxes = mail_poller_start(srv.db_path, cfg->data_dir, cfg->mail_ca_file, srv.writer);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = cfg->threads ? (unsigned)cfg->threads : (unsigned)(cores > 0 ? cores : 2);
@@ -619,6 +622,7 @@ int server_run(const struct config *cfg)
     if (!d) {
         fprintf(stderr, "kefu: cannot listen on %s: %s\n", cfg->listen, strerror(errno));
         mail_sender_stop(srv.mail);
+        channel_sender_stop(srv.chan_out);
         mail_poller_stop(srv.mailboxes);
         outbox_stop(srv.outbox);
         scheduler_stop(srv.scheduler);
@@ -642,9 +646,10 @@ int server_run(const struct config *cfg)
      * MHD_stop_daemon; writes on them are answered 503 once the writer has stopped. The live
      * streams end first: none may stay suspended when the daemon stops. */
     stream_hub_stop();
-    mail_poller_stop(srv.mailboxes); /* a mail fetched but not stored is fetched again */
-    outbox_stop(srv.outbox);         /* ends a POST under way: it is sent again after a restart */
-    mail_sender_stop(srv.mail);      /* likewise a mail, with the same Message-ID */
+    mail_poller_stop(srv.mailboxes);   /* a mail fetched but not stored is fetched again */
+    outbox_stop(srv.outbox);           /* ends a POST under way: it is sent again after a restart */
+    mail_sender_stop(srv.mail);        /* likewise a mail, with the same Message-ID */
+    channel_sender_stop(srv.chan_out); /* and a callback */
     scheduler_stop(srv.scheduler);
     executor_stop(&srv.slow); /* what it writes is still taken */
     executor_stop(&srv.net);
@@ -710,6 +715,7 @@ int h_test_clock(struct request *req, struct response *resp)
     ktime_set_now(now);
     outbox_wake(srv.outbox); /* deliveries whose back-off is over by the new time */
     mail_sender_wake(srv.mail);
+    channel_sender_wake(srv.chan_out);
     /* one pass of the scheduler's clocks at the new time, in this write's transaction */
     int swept = 0, n;
     do {

@@ -29,3 +29,10 @@ ORDER BY id DESC LIMIT $2;
 -- name: customer_recent
 SELECT id, name, phone, email, member_id, tier, created_at FROM customers
 ORDER BY id DESC LIMIT $1;
+
+-- name: customer_identity_find
+SELECT customer_id FROM customer_identities WHERE kind = $1 AND value = $2;
+
+-- name: customer_identity_insert
+INSERT INTO customer_identities(customer_id, kind, value, created_at) VALUES ($1, $2, $3, $4)
+ON CONFLICT (kind, value) DO NOTHING;
