@@ -81,24 +81,19 @@ static const char *body_of(const struct wechat_msg *m, struct arena *a)
                         *media ? "\n(MediaId: " : "", *media ? arena_printf(a, "%s)", media) : "");
 }
 
-/* The follower's customer: the one their earlier messages name, else a new one. */
-static int follower(struct db *db, const struct actor *kefu, const char *channel,
-                    const char *openid, struct arena *a, int64_t *ret, struct kf_error *e)
+/* The follower's customer: the one known by the openid (an identity of kind wechat_openid),
+ * else a new one. */
+static int follower(struct db *db, const struct actor *kefu, const char *openid, struct arena *a,
+                    int64_t *ret, struct kf_error *e)
 {
-    struct stmt *st = db_stmt(db, SQL_wechat_follower_customer);
-    st_text(st, 1, channel);
-    st_text(st, 2, openid);
-    int rc = st_one_int(st, ret);
-    if (rc)
-        return rc < 0 ? rc : 0;
     size_t n = strlen(openid);
     struct customer_input ci = {0};
     ci.name = arena_printf(a, "微信用户 %s", n > 6 ? openid + n - 6 : openid);
     struct customer c;
-    if ((rc = customer_create(db, kefu, &ci, a, &c, e)))
-        return rc;
-    *ret = c.id;
-    return 0;
+    int rc = customer_find_or_create_by_identity(db, kefu, "wechat_openid", openid, &ci, a, &c, e);
+    if (!rc)
+        *ret = c.id;
+    return rc;
 }
 
 static int duplicate(struct db *db, const char *channel, const char *key, struct arena *a,
@@ -145,7 +140,7 @@ int wechat_in_store(struct db *db, const char *channel, const struct wechat_msg 
 
     struct actor kefu = {.name = "kefu", .role = ROLE_ADMIN};
     int64_t customer_id, ticket_id = 0;
-    if ((rc = follower(db, &kefu, channel, m->from_user, a, &customer_id, e)))
+    if ((rc = follower(db, &kefu, m->from_user, a, &customer_id, e)))
         return rc;
     struct stmt *st = db_stmt(db, SQL_wechat_follower_open_ticket);
     st_text(st, 1, channel);
@@ -187,15 +182,4 @@ int wechat_in_store(struct db *db, const char *channel, const struct wechat_msg 
     ret->ticket_id = t.id;
     ret->number = t.number;
     return channel_record(db, channel, NULL);
-}
-
-int wechat_ticket_openid(struct db *db, int64_t ticket_id, struct arena *a, const char **ret)
-{
-    struct stmt *st = db_stmt(db, SQL_wechat_ticket_openid);
-    st_int(st, 1, ticket_id);
-    int rc = st_step(st);
-    if (rc == 1)
-        *ret = arena_strdup(a, col_text(st, 0));
-    st_reset(st);
-    return rc;
 }

@@ -35,13 +35,9 @@ struct wechat_result {
  * transaction: text, image, voice and the other message types as the customer's message (an
  * image or voice noted with its media id; a voice with the platform's recognition), on the
  * follower's ticket of the channel that is not closed or on a new one; the follower is the
- * customer known by the openid from earlier messages, else a new one. Events store nothing. 0,
+ * customer known by the openid (identity wechat_openid), else a new one. Events store nothing. 0,
  * or KF_EINVAL (e names "channel" when it is no wechat channel), or the store's error. */
 int wechat_in_store(struct db *db, const char *channel, const struct wechat_msg *m, struct arena *a,
                     struct wechat_result *ret, struct kf_error *e);
-
-/* The openid of the follower who wrote on ticket ticket_id, in arena: 1, 0 when the ticket
- * holds no WeChat message, or a negative code. */
-int wechat_ticket_openid(struct db *db, int64_t ticket_id, struct arena *a, const char **ret);
 
 #endif

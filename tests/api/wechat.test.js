@@ -156,3 +156,86 @@ test('another follower gets a ticket of their own', async () => {
   assert.ok(r.text.includes(other.number));
   assert.notEqual(other.customer.id, ticket.customer.id);
 });
+
+// ---- agents' replies, through the customer-service message API of the fake platform ----
+
+async function reply(body) {
+  const r = await admin.post(`/api/v1/tickets/${ticket.id}/messages`, { kind: 'reply', body });
+  assert.equal(r.status, 201, r.text);
+  return r.body.id ?? r.body.message?.id;
+}
+
+async function delivery(messageId) {
+  const m = (await messagesOf(ticket.id)).find((x) => x.id === messageId);
+  assert.ok(m, `message ${messageId} is on the ticket`);
+  return m.delivery;
+}
+
+async function until(what, fn, ms = 10000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+test('replies reach the follower with one cached token for two of them', async () => {
+  const first = await reply('您好,师傅明天上午上门。');
+  await until('the first send', () => fake.sends.length === 1);
+  assert.deepEqual(fake.sends[0].body,
+    { touser: 'oFollower_A1', msgtype: 'text', text: { content: '您好,师傅明天上午上门。' } });
+  await until('the delivery shown as sent', async () => (await delivery(first))?.status === 'sent');
+  await reply('请保持电话畅通');
+  await until('the second send', () => fake.sends.length === 2);
+  assert.equal(fake.sends[1].body.text.content, '请保持电话畅通');
+  assert.equal(fake.tokenFetches, 1, 'the token was fetched once and cached');
+  assert.equal(fake.sends[0].token, fake.sends[1].token);
+});
+
+test('a token the platform no longer takes (40001) is fetched again and the message resent', async () => {
+  fake.failNext = [40001];
+  const id = await reply('第三条回复');
+  await until('the resend', () => fake.sends.length === 3);
+  assert.equal(fake.sends[2].body.text.content, '第三条回复');
+  assert.equal(fake.tokenFetches, 2);
+  assert.notEqual(fake.sends[2].token, fake.sends[1].token);
+  await until('sent', async () => (await delivery(id))?.status === 'sent');
+  assert.equal((await delivery(id)).attempts, 1, 'one try, with the token fetched again inside it');
+});
+
+test('while the platform is down the reply waits, and goes out after the back-off', async () => {
+  await fake.stop();
+  const id = await reply('第四条回复');
+  const d = await until('a failed try', async () => {
+    const x = await delivery(id);
+    return x && x.attempts >= 1 && x;
+  });
+  assert.equal(d.status, 'queued');
+  assert.match(d.last_error, /send|token|connect/i);
+  const st = (await admin.get('/api/v1/channels/WX/status')).body;
+  assert.equal(st.ok, false);
+  assert.ok(st.last_error);
+  await fake.start(); // the same port
+  const later = new Date(Date.now() + 60 * 60e3).toISOString();
+  assert.equal((await admin.post('/api/v1/test/clock', { now: later })).status, 200);
+  await until('the retry', () => fake.sends.length === 4);
+  assert.equal(fake.sends[3].body.text.content, '第四条回复');
+  await until('sent', async () => (await delivery(id))?.status === 'sent');
+});
+
+test('a reply past the 48-hour window (45015) fails at once, shown on the message and the channel', async () => {
+  fake.failNext = [45015];
+  const attempts = fake.attempts;
+  const id = await reply('第五条回复');
+  const d = await until('the failure', async () => {
+    const x = await delivery(id);
+    return x?.status === 'failed' && x;
+  });
+  assert.equal(d.attempts, 1);
+  assert.match(d.last_error, /45015/);
+  assert.equal(fake.attempts, attempts + 1, 'not tried again');
+  const st = (await admin.get('/api/v1/channels/WX/status')).body;
+  assert.match(st.last_error || '', /45015/);
+});

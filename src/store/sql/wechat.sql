@@ -8,11 +8,6 @@ INSERT INTO wechat_messages(channel, msg_key, openid, ticket_id, message_id, new
                             created_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7);
 
--- name: wechat_follower_customer
-SELECT t.customer_id FROM wechat_messages w JOIN tickets t ON t.id = w.ticket_id
-WHERE w.channel = $1 AND w.openid = $2 AND t.customer_id IS NOT NULL
-ORDER BY w.id DESC LIMIT 1;
-
 -- name: wechat_follower_open_ticket
 SELECT w.ticket_id FROM wechat_messages w JOIN tickets t ON t.id = w.ticket_id
 WHERE w.channel = $1 AND w.openid = $2 AND t.status <> 'closed'
