@@ -52,19 +52,6 @@ int wechat_signature_ok(const char *token, const char *timestamp, const char *no
     return sodium_memcmp(want, got, SHA1_HEX_LEN - 1) == 0;
 }
 
-/* The first max characters of UTF-8 text s, in a. */
-static const char *utf8_prefix(struct arena *a, const char *s, size_t max)
-{
-    size_t chars = 0, i = 0;
-    while (s[i] && chars < max) {
-        i++;
-        while (((unsigned char)s[i] & 0xC0) == 0x80)
-            i++;
-        chars++;
-    }
-    return s[i] ? arena_strndup(a, s, i) : s;
-}
-
 /* What the customer's message says: the text, or a note of the media sent. */
 static const char *body_of(const struct wechat_msg *m, struct arena *a)
 {
