@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "channels/wechat_in.h"
 #include "channels/wechat_xml.h"
 #include "lib/arena.h"
 #include "lib/err.h"
@@ -188,6 +189,23 @@ static void the_passive_reply_is_read_back(void **state)
     strbuf_release(&sb);
 }
 
+static void the_platforms_signature_is_checked(void **state)
+{
+    (void)state;
+    /* sha1("1764700000" "384729" "kefu-token"): the three sorted, as the platform signs */
+    const char *sig = "80a61e49581ae0120b48b04b7ba3e3600d456c95";
+    assert_true(wechat_signature_ok("kefu-token", "1764700000", "384729", sig));
+    assert_true(wechat_signature_ok("kefu-token", "1764700000", "384729",
+                                    "80A61E49581AE0120B48B04B7BA3E3600D456C95"));
+    assert_false(wechat_signature_ok("kefu-token", "1764700001", "384729", sig));
+    assert_false(wechat_signature_ok("other-token", "1764700000", "384729", sig));
+    assert_false(wechat_signature_ok("kefu-token", "1764700000", "384729", "80a61e49"));
+    assert_false(wechat_signature_ok("kefu-token", NULL, "384729", sig));
+    assert_false(wechat_signature_ok("kefu-token", "1764700000", "", sig));
+    assert_false(wechat_signature_ok(NULL, "1764700000", "384729", sig));
+    assert_false(wechat_signature_ok("kefu-token", "1764700000", "384729", NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -196,6 +214,7 @@ int main(void)
         cmocka_unit_test(entities_declarations_and_nesting),
         cmocka_unit_test(fields_are_required_and_checked),
         cmocka_unit_test(the_passive_reply_is_read_back),
+        cmocka_unit_test(the_platforms_signature_is_checked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
