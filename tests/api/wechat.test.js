@@ -147,7 +147,7 @@ test('a bad signature is 401 and stores nothing; bad XML is refused naming the f
   assert.equal((await wxTickets()).length, 1);
 });
 
-test('another follower gets a ticket of their own', async () => {
+test('another follower gets a ticket of their own; after it is closed, a new one', async () => {
   let r = await post(messageXml({ from: 'oFollower_D4', content: '发票怎么开', msgId: '10000000000000010' }));
   assert.equal(r.status, 200);
   const items = await wxTickets();
@@ -155,6 +155,21 @@ test('another follower gets a ticket of their own', async () => {
   const other = items.find((t) => t.id !== ticket.id);
   assert.ok(r.text.includes(other.number));
   assert.notEqual(other.customer.id, ticket.customer.id);
+
+  // once that ticket is closed, the follower's next message opens a new one for the same customer
+  for (const status of ['in_progress', 'resolved', 'closed']) {
+    const body = status === 'resolved' ? { status, result: 'solution_provided' } : { status };
+    const p = await admin.patch(`/api/v1/tickets/${other.id}`, body);
+    assert.equal(p.status, 200, p.text);
+  }
+  r = await post(messageXml({ from: 'oFollower_D4', content: '又有问题了', msgId: '10000000000000011' }));
+  assert.equal(r.status, 200);
+  const now = await wxTickets();
+  assert.equal(now.length, 3);
+  const again = now.find((t) => t.id !== ticket.id && t.id !== other.id);
+  assert.ok(r.text.includes(again.number), 'the new ticket is answered with its number');
+  assert.equal(again.customer.id, other.customer.id, 'the same follower, the same customer');
+  assert.equal((await messagesOf(other.id)).length, 1, 'nothing joined the closed ticket');
 });
 
 // ---- agents' replies, through the customer-service message API of the fake platform ----
