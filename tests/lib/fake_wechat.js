@@ -37,9 +37,6 @@ export class FakeWechat {
     this.server = null;
   }
 
-  // Every token handed out so far stops working (as when the platform revokes them).
-  invalidateTokens() { this.tokens.clear(); }
-
   handle(req, res) {
     const url = new URL(req.url, this.base);
     const answer = (o) => {
