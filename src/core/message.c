@@ -8,6 +8,7 @@
 #include "core/audit.h"
 #include "core/channel_out.h"
 #include "core/enums.h"
+#include "core/hook.h"
 #include "core/mail_out.h"
 #include "core/message.h"
 #include "core/sla.h"
@@ -117,6 +118,8 @@ int message_add(struct db *db, const struct actor *actor, const char *ref, const
         return rc;
     if (reply && ((rc = mail_out_reply(db, &t, id, body, e)) || /* mailed, or not written at all */
                   (rc = wechat_reply_queue(db, &t, id, body, e))))
+        return rc;
+    if (reply && (rc = hook_out_reply(db, &t, id, body, now, e))) /* a platform's callback */
         return rc;
     if (reply && !t.first_response_at) {
         st = db_stmt(db, SQL_ticket_first_response);

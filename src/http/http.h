@@ -29,6 +29,7 @@ struct request {
     int nquery;
     const char *content_type, *if_match, *ip;
     const char *last_event_id; /* the header, for the live stream */
+    const char *signature;     /* X-Kefu-Signature, for inbound hooks */
     const char *body;
     size_t body_len;
     /* A JSON body parsed before the request waited for the writer (body_parse_ahead): the

@@ -410,6 +410,7 @@ static enum MHD_Result dispatch(struct conn_req *cr)
     req->content_type = MHD_lookup_connection_value(cr->conn, MHD_HEADER_KIND, "Content-Type");
     req->if_match = MHD_lookup_connection_value(cr->conn, MHD_HEADER_KIND, "If-Match");
     req->last_event_id = MHD_lookup_connection_value(cr->conn, MHD_HEADER_KIND, "Last-Event-ID");
+    req->signature = MHD_lookup_connection_value(cr->conn, MHD_HEADER_KIND, "X-Kefu-Signature");
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(cr->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     char ip[INET6_ADDRSTRLEN] = "";
@@ -437,8 +438,9 @@ static enum MHD_Result dispatch(struct conn_req *cr)
         run_handler(cr, db);
         return queue(cr);
     }
-    if (req->body_len <= JSON_BODY_MAX) /* an upload may be larger, and is no JSON */
-        body_parse_ahead(req);          /* here, on one of many threads, not on the writer */
+    /* an upload may be larger, and is no JSON; a hook's body is read once its signature holds */
+    if (req->body_len <= JSON_BODY_MAX && strncmp(req->path, "/hooks/", 7))
+        body_parse_ahead(req); /* here, on one of many threads, not on the writer */
     /* park the connection first, then queue it: the executor may resume it at once */
     atomic_fetch_add(&srv.parked, 1); /* counted before the check: see server_run() */
     if (atomic_load(&srv.stopping)) {

@@ -72,6 +72,9 @@ int config_set(struct config *cfg, const char *key, const char *value, struct kf
     } else if (!strcmp(key, "portal_ip_limit")) {
         if ((rc = parse_int(value, 1, 1000000, &v)) == 0)
             cfg->portal_ip_limit = (int)v;
+    } else if (!strcmp(key, "hook_rate_limit")) {
+        if ((rc = parse_int(value, 1, 1000000, &v)) == 0)
+            cfg->hook_rate_limit = (int)v;
     } else if (!strcmp(key, "mail_ca_file")) {
         rc = copy(cfg->mail_ca_file, sizeof(cfg->mail_ca_file), value);
     } else if (!strcmp(key, "test_clock")) {
@@ -113,6 +116,7 @@ int config_load(struct config *cfg, const char *path, struct kf_error *e)
     cfg->max_attachment_bytes = 10 * 1024 * 1024;
     cfg->session_hours = 12;
     cfg->portal_ip_limit = 60;
+    cfg->hook_rate_limit = 1200;
 
     if (!path)
         path = getenv("KEFU_CONFIG");
@@ -133,7 +137,7 @@ int config_load(struct config *cfg, const char *path, struct kf_error *e)
     static const char *const keys[] = {"listen",          "data_dir",      "web_dir",
                                        "time_zone",       "threads",       "max_attachment_mb",
                                        "session_hours",   "cookie_secure", "test_clock",
-                                       "portal_ip_limit", "mail_ca_file"};
+                                       "portal_ip_limit", "mail_ca_file",  "hook_rate_limit"};
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         char env[64] = "KEFU_";
         size_t n = 5;

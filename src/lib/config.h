@@ -19,6 +19,7 @@ struct config {
     /* requests from one client address to each public portal action (form, code, sign-in)
      * within 15 minutes */
     int portal_ip_limit;
+    int hook_rate_limit;    /* requests to one inbound hook channel within a minute */
     char mail_ca_file[512]; /* CA certificates (PEM) for mail servers instead of the system's */
     char config_path[512];
 };
