@@ -8,18 +8,25 @@
 #include "core/channel.h"
 #include "http/handlers.h"
 #include "lib/banned.h"
+#include "lib/config.h"
 #include "lib/ktime.h"
 #include "lib/strbuf.h"
+#include "lib/throttle.h"
 #include "store/db.h"
 
-enum { ECHOSTR_MAX = 256 };
+enum { ECHOSTR_MAX = 256, RATE_WINDOW_MS = 60 * 1000 };
+
+/* signed messages per channel and minute, at most hook_rate_limit (as for the other hooks) */
+static struct throttle_entry rate_entries[256];
+static struct throttle rate = THROTTLE_INIT(rate_entries, RATE_WINDOW_MS);
 
 /* The wechat channel of the path and its token, with the request's signature checked: 0, or the
- * status it replied with (404 for no such channel, 401 for a bad signature or no token). */
+ * status it replied with (404 for no such or a disabled channel, 401 for a bad signature or no
+ * token). */
 static int signed_or_reply(struct request *req, struct response *resp, struct channel_config *ch)
 {
     int rc = channel_get(req->db, req->params[0], req->arena, ch);
-    if (rc == KF_ENOTFOUND || (!rc && strcmp(ch->kind, "wechat")))
+    if (rc == KF_ENOTFOUND || (!rc && (!ch->enabled || strcmp(ch->kind, "wechat"))))
         return reply_errorf(resp, 404, "not_found", "code", "no WeChat channel has this code");
     if (rc)
         return reply_error(resp, rc, NULL);
@@ -56,6 +63,12 @@ int h_wechat_receive(struct request *req, struct response *resp)
     int rc = signed_or_reply(req, resp, &ch);
     if (rc)
         return rc;
+    if (throttle_fail(&rate, ch.code, ktime_monotonic()) > req->cfg->hook_rate_limit) {
+        int64_t retry = 0;
+        throttle_count(&rate, ch.code, ktime_monotonic(), &retry);
+        return reply_limited(req, resp, retry,
+                             "too many messages on this channel: try again later");
+    }
     const char *enc = req_query(req, "encrypt_type");
     if (enc && strcmp(enc, "raw"))
         return reply_errorf(resp, 422, "validation_failed", "encrypt_type",

@@ -3,7 +3,7 @@
 // follower), and agents' replies through the customer-service API of a local fake platform.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWithAdmin } from '../lib/server.js';
+import { ADMIN, Client, Server, startWithAdmin } from '../lib/server.js';
 import { FakeWechat, messageXml, signedQuery } from '../lib/fake_wechat.js';
 
 const TOKEN = 'kefu-wx-token-1';
@@ -253,4 +253,25 @@ test('a reply past the 48-hour window (45015) fails at once, shown on the messag
   assert.equal(fake.attempts, attempts + 1, 'not tried again');
   const st = (await admin.get('/api/v1/channels/WX/status')).body;
   assert.match(st.last_error || '', /45015/);
+});
+
+test('more signed messages than hook_rate_limit a minute on a channel answer 429 with Retry-After', async () => {
+  const limited = await new Server({ env: { KEFU_HOOK_RATE_LIMIT: '3' } }).start();
+  try {
+    const root = await new Client(limited.base).login(ADMIN.username, ADMIN.password);
+    assert.equal((await root.patch('/api/v1/channels/WX', { kind: 'wechat', settings: { token: TOKEN } })).status, 200);
+    const send = (i) => fetch(`${limited.base}/hooks/wechat/WX?${signedQuery(TOKEN)}`, {
+      method: 'POST', body: messageXml({ from: 'oBusy', content: `消息 ${i}`, msgId: String(20000 + i) }),
+    });
+    for (let i = 0; i < 3; i++) assert.equal((await send(i)).status, 200);
+    const r = await send(3);
+    assert.equal(r.status, 429);
+    assert.ok(Number(r.headers.get('retry-after')) >= 1);
+    const t = (await root.get('/api/v1/tickets?channel=WX')).body.items;
+    assert.equal(t.length, 1);
+    assert.equal((await root.get(`/api/v1/tickets/${t[0].id}/messages`)).body.items.length, 3,
+      'the refused message stored nothing');
+  } finally {
+    await limited.finish();
+  }
 });
