@@ -133,14 +133,20 @@ HOOK_FUZZ_OBJ := $(patsubst src/%.c,$(FUZZ_OUT)/%.o,$(wildcard src/lib/*.c) src/
 $(FUZZ_OUT)/hook_fuzz: fuzz/hook_fuzz.c $(HOOK_FUZZ_OBJ)
 	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
-.PHONY: fuzz fuzz-hooks
-fuzz: $(FUZZ_OUT)/mail_fuzz
-	@scripts/fuzz.sh $(FUZZ_SECONDS)
+# The WeChat message XML (channels/wechat_xml.c), seeded from tests/fixtures/wechat.
+$(FUZZ_OUT)/wechat_fuzz: fuzz/wechat_fuzz.c $(FUZZ_OUT)/channels/wechat_xml.o $(FUZZ_OUT)/libmail.a
+	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
+.PHONY: fuzz fuzz-mail fuzz-hooks fuzz-wechat
+fuzz: fuzz-mail fuzz-hooks fuzz-wechat
+fuzz-mail: $(FUZZ_OUT)/mail_fuzz
+	@scripts/fuzz.sh $(FUZZ_SECONDS) mail
 fuzz-hooks: $(FUZZ_OUT)/hook_fuzz
 	@scripts/fuzz.sh $(FUZZ_SECONDS) hook
+fuzz-wechat: $(FUZZ_OUT)/wechat_fuzz
+	@scripts/fuzz.sh $(FUZZ_SECONDS) wechat
 
--include $(FUZZ_OBJ:.o=.d) $(HOOK_FUZZ_OBJ:.o=.d)
+-include $(FUZZ_OBJ:.o=.d) $(HOOK_FUZZ_OBJ:.o=.d) $(FUZZ_OUT)/channels/wechat_xml.d
 
 FORMATTED += $(wildcard fuzz/*.c)
 

@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
-# fuzz.sh SECONDS [NAME]: replays the committed crash cases, then fuzzes an intake for SECONDS:
-# NAME mail (the default: build/fuzz/mail_fuzz over a corpus seeded from tests/fixtures/mail) or
-# hook (build/fuzz/hook_fuzz, tests/fixtures/hooks). A crash found is copied to the fixtures'
-# crashes/ (the mail unit tests replay mail's from then on; this script replays both); the run
-# fails.
+# fuzz.sh SECONDS [TARGET]: replays the committed crash cases, then fuzzes an intake for SECONDS:
+# TARGET mail (the default) over build/fuzz/corpus seeded from tests/fixtures/mail, hook (the
+# inbound hook JSON) seeded from tests/fixtures/hooks, or wechat (the WeChat message XML) seeded
+# from tests/fixtures/wechat. A crash found is copied to the fixtures' crashes/, replayed from
+# then on; the run fails.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-600}
-name=${2:-mail}
-case $name in
-mail) seeds=tests/fixtures/mail corpus=build/fuzz/corpus artifacts=build/fuzz/artifacts ;;
-hook) seeds=tests/fixtures/hooks corpus=build/fuzz/hook-corpus artifacts=build/fuzz/hook-artifacts ;;
-*) echo "fuzz: no intake named $name"; exit 2 ;;
+target=${2:-mail}
+case $target in
+mail) corpus=build/fuzz/corpus seeds=tests/fixtures/mail ;;
+hook) corpus=build/fuzz/corpus-hook seeds=tests/fixtures/hooks ;;
+wechat) corpus=build/fuzz/corpus-wechat seeds=tests/fixtures/wechat ;;
+*) echo "fuzz: no target \"$target\" (mail, hook or wechat)"; exit 2 ;;
 esac
-bin=build/fuzz/${name}_fuzz
+bin=build/fuzz/${target}_fuzz
+artifacts=build/fuzz/artifacts-$target
 crashes=$seeds/crashes
 mkdir -p "$corpus" "$artifacts" "$crashes"
 rm -f "$artifacts"/*
@@ -36,5 +38,5 @@ for f in "$artifacts"/crash-* "$artifacts"/leak-* "$artifacts"/timeout-* "$artif
     echo "fuzz: $(basename "$f") found; kept as $crashes/$(basename "$f") (commit it)"
     fail=1
 done
-if [ $fail != 0 ]; then tail -40 "$artifacts/fuzz.log"; echo "fuzz: FAILED"; else echo "fuzz: no crash in ${secs}s"; fi
+if [ $fail != 0 ]; then tail -40 "$artifacts/fuzz.log"; echo "fuzz: FAILED"; else echo "fuzz: $target: no crash in ${secs}s"; fi
 exit $fail

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test.sh: every test: C unit tests, API tests against a real server, browser tests; the unit
 # and API suites once more under AddressSanitizer and UndefinedBehaviorSanitizer; the mail
-# intake fuzzed for a minute.
+# intake fuzzed for a minute, the WeChat message XML for half a minute.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 fail=0
@@ -40,9 +40,11 @@ step "unit tests (sanitizers)"
 make -s -j"$(nproc)" unit MODE=asan || fail=1
 
 step "fuzzing the mail intake (60 s)"
-make -s fuzz FUZZ_SECONDS=60 || fail=1
+make -s fuzz-mail FUZZ_SECONDS=60 || fail=1
 step "fuzzing the hook intake (30 s)"
 make -s fuzz-hooks FUZZ_SECONDS=30 || fail=1
+step "fuzzing the WeChat message XML (30 s)"
+make -s fuzz-wechat FUZZ_SECONDS=30 || fail=1
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

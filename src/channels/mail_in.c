@@ -28,19 +28,6 @@
 
 enum { RAISED_AT_MAX_AGE = 7 * 24 * 3600 * 1000 }; /* a Date older than this is not believed */
 
-/* The first max characters of UTF-8 text s, in a. */
-static const char *utf8_prefix(struct arena *a, const char *s, size_t max)
-{
-    size_t chars = 0, i = 0;
-    while (s[i] && chars < max) {
-        i++;
-        while (((unsigned char)s[i] & 0xC0) == 0x80)
-            i++;
-        chars++;
-    }
-    return s[i] ? arena_strndup(a, s, i) : s;
-}
-
 /* The ticket the mail answers: one whose Message-ID it names, else the [#NUMBER] of its
  * subject. 0 when none. */
 static int find_thread(struct db *db, const struct mail_in *m, struct arena *a, int64_t *ret)

@@ -7,6 +7,7 @@
 
 const struct channel_sender channel_senders[] = {
     {"webhook", hook_send},
+    {"wechat", wechat_send},
     {NULL, NULL},
 };
 

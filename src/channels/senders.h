@@ -32,5 +32,7 @@ channel_send_fn *channel_sender_of(const char *kind);
 
 /* The webhook channel's: POSTs the payload to its reply_url, signed with its secret. */
 channel_send_fn hook_send;
+/* The wechat channel's: the payload is a customer-service message (channels/wechat_out.h). */
+channel_send_fn wechat_send;
 
 #endif

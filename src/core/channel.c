@@ -41,6 +41,8 @@ static const struct spec {
     {"mail", "poll_seconds", CK_POLL},     {"mail", "acknowledge", CK_BOOL},
     {"mail", "imap_done_folder", CK_TEXT}, {"webhook", "secret", CK_SECRET},
     {"webhook", "reply_url", CK_HTTP_URL}, {"phone", "secret", CK_SECRET},
+    {"wechat", "token", CK_SECRET},        {"wechat", "app_id", CK_TEXT},
+    {"wechat", "app_secret", CK_SECRET},   {"wechat", "api_base", CK_HTTP_URL},
 };
 
 static const struct spec *spec_of(const char *kind, const char *key)

@@ -13,6 +13,7 @@
 #include "core/message.h"
 #include "core/sla.h"
 #include "core/ticket.h"
+#include "core/wechat_reply.h"
 #include "lib/arena.h"
 #include "lib/banned.h"
 #include "lib/err.h"
@@ -115,7 +116,8 @@ int message_add(struct db *db, const struct actor *actor, const char *ref, const
     int64_t id = db_last_id(db);
     if ((rc = attachments_link(db, actor, t.id, id, attachments, nattachments, e)))
         return rc;
-    if (reply && (rc = mail_out_reply(db, &t, id, body, e))) /* mailed, or not written at all */
+    if (reply && ((rc = mail_out_reply(db, &t, id, body, e)) || /* mailed, or not written at all */
+                  (rc = wechat_reply_queue(db, &t, id, body, e))))
         return rc;
     if (reply && (rc = hook_out_reply(db, &t, id, body, now, e))) /* a platform's callback */
         return rc;

@@ -142,3 +142,15 @@ int text_check(const char *s, const char *field, size_t max, int required, struc
         return kf_fail(e, KF_EINVAL, field, "the text is too long");
     return 0;
 }
+
+const char *utf8_prefix(struct arena *a, const char *s, size_t max)
+{
+    size_t chars = 0, i = 0;
+    while (s[i] && chars < max) {
+        i++;
+        while (((unsigned char)s[i] & 0xC0) == 0x80)
+            i++;
+        chars++;
+    }
+    return s[i] ? arena_strndup(a, s, i) : s;
+}

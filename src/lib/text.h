@@ -10,6 +10,9 @@ struct strbuf;
 
 /* Counts the characters (code points) of a valid UTF-8 string. */
 size_t utf8_chars(const char *s);
+/* The first max characters of valid UTF-8 text s: s itself when it is no longer, else a copy in
+ * a. */
+const char *utf8_prefix(struct arena *a, const char *s, size_t max);
 /* 1 when the n bytes at s are valid UTF-8 (no overlongs, no surrogates, no NUL). */
 int utf8_valid(const char *s, size_t n);
 /* Appends the n bytes at s to sb, each byte that is not part of valid UTF-8 as U+FFFD. */

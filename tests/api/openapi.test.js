@@ -860,6 +860,25 @@ test('every operation answers in the shapes the spec describes', async () => {
     expect(await call(visitor, 'POST /api/v1/portal/logout'), 401);
   }
 
+  // a WeChat official account's server address, signed as the platform signs
+  {
+    const { signedQuery, messageXml } = await import('../lib/fake_wechat.js');
+    expect(await call(admin, 'PATCH /api/v1/channels/{code}', {
+      params: { code: 'WX' }, body: { kind: 'wechat', settings: { token: 'spec-wx-token', app_id: 'wx-spec' } },
+    }), 200);
+    const q = signedQuery('spec-wx-token');
+    expect(await call(anon, 'GET /hooks/wechat/{code}', { params: { code: 'WX' }, query: `?${q}&echostr=42` }), 200);
+    expect(await call(anon, 'GET /hooks/wechat/{code}', { params: { code: 'WX' }, query: `?${signedQuery('x')}&echostr=42` }), 401);
+    expect(await call(anon, 'GET /hooks/wechat/{code}', { params: { code: 'MAIL' }, query: `?${q}&echostr=42` }), 404);
+    const xml = (msgId, content) => ({
+      raw: messageXml({ from: 'oSpecFollower', content, msgId }), headers: { 'Content-Type': 'text/xml' },
+    });
+    expect(await call(anon, 'POST /hooks/wechat/{code}', { params: { code: 'WX' }, query: `?${q}&openid=oSpecFollower`, ...xml('900001', '规格') }), 200);
+    expect(await call(anon, 'POST /hooks/wechat/{code}', { params: { code: 'WX' }, query: `?${q}`, ...xml('900002', '再问') }), 200);
+    expect(await call(anon, 'POST /hooks/wechat/{code}', { params: { code: 'WX' }, query: `?${q}`, raw: '<xml/>' }), 422);
+    expect(await call(anon, 'POST /hooks/wechat/{code}', { params: { code: 'WX' }, query: `?${signedQuery('x')}`, ...xml('900003', 'x') }), 401);
+  }
+
   assert.deepEqual(problems, []);
   const untried = operations().map((o) => o.op)
     .filter((op) => ![...(covered.get(op) || [])].some((s) => /^2/.test(s)));

@@ -64,6 +64,31 @@ test('an admin connects a mailbox; secrets show as 已设置 and the health show
   await page.context().close();
 });
 
+test('an admin connects a WeChat official account: the server address to enter, token, AppID and secret', async () => {
+  const page = await signIn(browser, srv.base, ADMIN.username, ADMIN.password);
+  await page.getByTestId('nav-channels').click();
+  assert.equal((await page.getByTestId('channel-kind-WX').innerText()).trim(), '微信');
+  await page.getByTestId('channel-edit-WX').click();
+  await page.getByTestId('channel-dialog').waitFor();
+  assert.equal(await page.getByTestId('channel-wechat-url').inputValue(), `${srv.base}/hooks/wechat/WX`);
+  await page.getByTestId('channel-token').fill('wx-token-e2e');
+  await page.getByTestId('channel-app_id').fill('wx1234567890abcdef');
+  await page.getByTestId('channel-app_secret').fill('wx-secret-e2e');
+  await page.getByTestId('channel-api_base').fill('ftp://api.example.com');
+  await page.getByTestId('channel-save').click();
+  await page.getByTestId('channel-dialog').getByText('http://').first().waitFor(); // the field's error
+  await page.getByTestId('channel-api_base').fill('');
+  await page.getByTestId('channel-save').click();
+  await page.getByTestId('channel-dialog').waitFor({ state: 'hidden' });
+  const c = (await api.get('/api/v1/channels/WX')).body;
+  assert.equal(c.kind, 'wechat');
+  assert.deepEqual(c.settings, { token: 'set', app_id: 'wx1234567890abcdef', app_secret: 'set' });
+  await page.getByTestId('channel-edit-WX').click();
+  assert.match(await page.getByTestId('channel-token').getAttribute('placeholder'), /已设置/);
+  assert.equal(await page.getByTestId('channel-token').inputValue(), '');
+  await page.context().close();
+});
+
 test('a mail ticket shows the customer\'s message, escaped, with its attachment', async () => {
   const input = readFileSync(join(ROOT, 'tests/fixtures/mail/outlook-gbk.eml'));
   const r = kefu(['mail-ingest', '--channel', 'MAIL', '--data-dir', srv.dataDir], { input });

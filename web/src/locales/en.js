@@ -145,11 +145,14 @@ export default {
     test: 'Test', testHint: 'Logs in to the IMAP and SMTP servers with the saved settings (the form is saved first)', testing: 'Connecting…',
     testImap: 'Incoming (IMAP)', testSmtp: 'Outgoing (SMTP)', testOk: 'Login works', queuedOut: 'Waiting to go out', failedOut: 'Failed to send',
     secretSet: 'Set (leave empty to keep)', ok: 'Healthy', failing: 'Failing', lastSuccess: 'Last success', lastError: 'Last error',
+    wechatHint: 'On the official account platform (Settings and development → Basic configuration → Server configuration), enter the server address below and the same token, with the plaintext message mode; followers\' messages become tickets, and agents\' replies go back through the customer-service message API (give the AppID and AppSecret, and put this server\'s outgoing IP address on the IP allow-list).',
+    wechatUrl: 'Server address (URL)',
     kinds: { mail: 'E-mail', webhook: 'Webhook', wechat: 'WeChat', chat: 'Live chat', phone: 'Phone', web: 'Web form', manual: 'Registered by hand' },
     s: {
       imap_url: 'IMAP address', imap_user: 'IMAP user', imap_password: 'IMAP password', smtp_url: 'SMTP address',
       smtp_user: 'SMTP user', smtp_password: 'SMTP password', smtp_tls: 'SMTP security', from: 'From',
       poll_seconds: 'Poll every (s)', acknowledge: 'Acknowledge', imap_done_folder: 'Move taken mail to folder',
+      token: 'Token', app_id: 'AppID', app_secret: 'AppSecret', api_base: 'API base address',
     },
   },
   webhooks: {

@@ -145,11 +145,14 @@ export default {
     test: '测试', testHint: '用已保存的设置登录 IMAP 与 SMTP 服务器(会先保存表单)', testing: '正在连接服务器…',
     testImap: '收信 IMAP', testSmtp: '发信 SMTP', testOk: '登录成功', queuedOut: '待发送', failedOut: '发送失败',
     secretSet: '已设置(留空则保持不变)', ok: '正常', failing: '有错误', lastSuccess: '最近成功', lastError: '最近错误',
+    wechatHint: '在公众号后台「设置与开发 → 基本配置 → 服务器配置」中填写下面的服务器地址和同一个令牌(Token),消息加解密方式选“明文模式”;粉丝的消息成为工单,客服的回复经客服消息接口发回(需填写 AppID 与 AppSecret,并把本服务器的出口 IP 加入 IP 白名单)。',
+    wechatUrl: '服务器地址(URL)',
     kinds: { mail: '邮件', webhook: 'Webhook', wechat: '微信', chat: '在线客服', phone: '电话', web: '网页表单', manual: '人工登记' },
     s: {
       imap_url: 'IMAP 地址', imap_user: 'IMAP 用户名', imap_password: 'IMAP 密码', smtp_url: 'SMTP 地址',
       smtp_user: 'SMTP 用户名', smtp_password: 'SMTP 密码', smtp_tls: 'SMTP 加密', from: '发件人',
       poll_seconds: '收信间隔(秒)', acknowledge: '自动回执', imap_done_folder: '收取后移至文件夹',
+      token: '令牌(Token)', app_id: '开发者ID(AppID)', app_secret: '开发者密码(AppSecret)', api_base: '接口地址',
     },
   },
   webhooks: {
