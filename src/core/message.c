@@ -6,6 +6,7 @@
 #include "core/actor.h"
 #include "core/attachment.h"
 #include "core/audit.h"
+#include "core/chat.h"
 #include "core/enums.h"
 #include "core/mail_out.h"
 #include "core/message.h"
@@ -134,6 +135,9 @@ int message_add(struct db *db, const struct actor *actor, const char *ref, const
         (rc = audit_write(db, actor, reply ? "ticket.replied" : "ticket.noted", "ticket", t.id,
                           NULL, detail)) ||
         (rc = event_write(db, reply ? "ticket.replied" : "ticket.noted", "ticket", t.id, detail)))
+        return rc;
+    /* a reply on a live chat reaches the visitor's stream; a note never does */
+    if (reply && (rc = chat_message_event(db, t.id, id, "reply", body, actor->name, now)))
         return rc;
     struct message *all;
     size_t n;
