@@ -51,7 +51,7 @@ before(async () => {
   li = await user('li', 'agent');
   wang = await user('wang', 'agent');
 });
-after(() => srv.cleanup());
+after(() => srv.finish());
 
 let onShift = false;
 // Puts li on shift from now on in a department of her own.
