@@ -254,7 +254,7 @@ static void add_security_headers(struct MHD_Response *r)
  * take no cookie (the token is a header), so any origin may call them. */
 static int is_visitor_path(const char *path)
 {
-    return !strncmp(path, "/api/v1/chat/", 13) || !strcmp(path, "/api/v1/chat/sessions");
+    return !strncmp(path, "/api/v1/chat/", 13);
 }
 
 static enum MHD_Result queue(struct conn_req *cr)
