@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 enum role {
+    ROLE_VISITOR = -2,  /* routes only: a live chat's visitor with that chat's token */
     ROLE_CUSTOMER = -1, /* routes only: a customer signed in to the portal, never a staff role */
     ROLE_NONE = 0,      /* not signed in */
     ROLE_AGENT,

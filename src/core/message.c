@@ -7,6 +7,7 @@
 #include "core/attachment.h"
 #include "core/audit.h"
 #include "core/channel_out.h"
+#include "core/chat.h"
 #include "core/enums.h"
 #include "core/hook.h"
 #include "core/mail_out.h"
@@ -142,6 +143,9 @@ int message_add(struct db *db, const struct actor *actor, const char *ref, const
         (rc = audit_write(db, actor, reply ? "ticket.replied" : "ticket.noted", "ticket", t.id,
                           NULL, detail)) ||
         (rc = event_write(db, reply ? "ticket.replied" : "ticket.noted", "ticket", t.id, detail)))
+        return rc;
+    /* a reply on a live chat reaches the visitor's stream; a note never does */
+    if (reply && (rc = chat_message_event(db, t.id, id, "reply", body, actor->name, now)))
         return rc;
     struct message *all;
     size_t n;

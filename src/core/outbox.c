@@ -61,6 +61,8 @@ int viewer_load(struct db *db, const struct actor *actor, struct viewer *ret)
 
 int viewer_refresh(struct db *db, struct viewer *v, int64_t now)
 {
+    if (v->chat_id) /* a visitor's token lasts as long as their chat */
+        return 0;
     struct stmt *st = db_stmt(db, v->token_id ? SQL_token_alive : SQL_session_alive);
     st_int(st, 1, v->token_id ? v->token_id : v->session_id);
     st_int(st, 2, now);
@@ -113,8 +115,17 @@ static int in_depts(const struct viewer *v, int64_t dept)
     return 0;
 }
 
+int audience_visitor(const struct outbox_event *ev, const struct viewer *v)
+{
+    return !strcmp(ev->entity, "ticket") && ev->entity_id == v->chat_ticket_id &&
+           (!strcmp(ev->kind, "chat.message") || !strcmp(ev->kind, "chat.accepted") ||
+            !strcmp(ev->kind, "chat.closed"));
+}
+
 int audience_includes(const struct audience *a, const struct viewer *v)
 {
+    if (v->chat_id)
+        return 0;
     if (a->user_id)
         return a->user_id == v->user_id;
     if (!a->ticket)

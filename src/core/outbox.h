@@ -30,6 +30,9 @@ struct viewer {
     enum role role;
     int64_t depts[VIEWER_DEPTS_MAX];
     int ndepts;
+    /* a live chat's visitor (user_id 0): only their chat's chat.message, chat.accepted and
+     * chat.closed reach them */
+    int64_t chat_id, chat_ticket_id;
 };
 
 /* Fills ret for actor, reading its departments. 0 or a negative code. */
@@ -53,5 +56,8 @@ int audience_load(struct db *db, const struct outbox_event *ev, struct audience 
 /* Whether v may see an event for a: a ticket's events go to whoever may see the ticket, a
  * person's (a notification) to that person only, anything else to supervisors and admins. */
 int audience_includes(const struct audience *a, const struct viewer *v);
+/* Whether event ev is for v, a chat's visitor: their chat's messages (never notes: no event of
+ * a note is a chat event), acceptance and end. */
+int audience_visitor(const struct outbox_event *ev, const struct viewer *v);
 
 #endif

@@ -17,10 +17,16 @@
 #include "store/db.h"
 
 const char *const webhook_event_kinds[] = {
-    "ticket.created",        "ticket.assigned",         "ticket.status_changed", "ticket.updated",
-    "ticket.reviewed",       "ticket.sla_warning",      "ticket.escalated",      "ticket.breached",
-    "ticket.transferred",    "ticket.nudged",           "ticket.replied",        "ticket.noted",
-    "ticket.customer_wrote", "ticket.delivery_changed", "notification.created",  NULL,
+    "ticket.created",        "ticket.assigned",
+    "ticket.status_changed", "ticket.updated",
+    "ticket.reviewed",       "ticket.sla_warning",
+    "ticket.escalated",      "ticket.breached",
+    "ticket.transferred",    "ticket.nudged",
+    "ticket.replied",        "ticket.noted",
+    "ticket.customer_wrote", "ticket.delivery_changed",
+    "notification.created",  "chat.waiting",
+    "chat.accepted",         "chat.message",
+    "chat.closed",           NULL,
 };
 
 static const char cursor_name[] = "webhooks";

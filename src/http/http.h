@@ -42,6 +42,8 @@ struct request {
     struct actor actor;
     /* a portal route's signed-in customer (ROLE_CUSTOMER), 0 elsewhere */
     int64_t customer_id, portal_session_id;
+    /* a chat visitor's route (ROLE_VISITOR): the chat their token opens, 0 elsewhere */
+    int64_t chat_id;
     const char *csrf_token; /* the session's, for /me and login */
     /* the writer's connection inside its transaction for a write (EXEC_WRITE); the thread's own
      * reading connection otherwise */

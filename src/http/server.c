@@ -23,6 +23,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "core/chat.h"
 #include "core/portal.h"
 #include "core/sla.h"
 #include "core/user.h"
@@ -251,6 +252,13 @@ static void add_security_headers(struct MHD_Response *r)
     MHD_add_response_header(r, "Referrer-Policy", "same-origin");
 }
 
+/* The chat visitor's routes, called from other sites by the widget: CORS for these alone. They
+ * take no cookie (the token is a header), so any origin may call them. */
+static int is_visitor_path(const char *path)
+{
+    return !strncmp(path, "/api/v1/chat/", 13);
+}
+
 static enum MHD_Result queue(struct conn_req *cr)
 {
     struct response *resp = &cr->resp;
@@ -282,6 +290,8 @@ static enum MHD_Result queue(struct conn_req *cr)
         MHD_add_response_header(r, "Cache-Control", "no-store");
     for (int i = 0; i < resp->nheaders; i++)
         MHD_add_response_header(r, resp->headers[i].key, resp->headers[i].value);
+    if (is_visitor_path(cr->req.path)) /* the chat widget runs on the customer's own site */
+        MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
     int status = resp->status ? resp->status : 200;
     if (status >= 100 && status < 600)
         atomic_fetch_add(&srv.requests[status / 100], 1);
@@ -343,6 +353,29 @@ static int authenticate_customer(struct conn_req *cr, struct db *db)
     return rc ? reply_error(&cr->resp, rc, NULL) : 0;
 }
 
+/* A chat visitor's route: "Authorization: Visitor <token>" (or ?visitor_token=, for an
+ * EventSource) for the chat in the path; another chat's token finds nothing there. 0, or the
+ * status it replied with. */
+static int authenticate_visitor(struct conn_req *cr, struct db *db)
+{
+    struct request *req = &cr->req;
+    const char *auth = MHD_lookup_connection_value(cr->conn, MHD_HEADER_KIND, "Authorization");
+    const char *token =
+        auth && !strncasecmp(auth, "Visitor ", 8) ? auth + 8 : req_query(req, "visitor_token");
+    if (!token || !*token)
+        return reply_errorf(&cr->resp, 401, "unauthorized", NULL,
+                            "send the chat's token: Authorization: Visitor <token>");
+    int64_t id = param_id(req, 0);
+    int rc = id ? chat_check_token(db, id, token) : KF_ENOTFOUND;
+    db_reset_all(db);
+    if (rc == KF_ENOTFOUND)
+        return reply_errorf(&cr->resp, 404, "not_found", NULL, "no such chat");
+    if (rc)
+        return reply_error(&cr->resp, rc, NULL);
+    req->chat_id = id;
+    return 0;
+}
+
 /* Who is calling: a Bearer token or the session cookie (the portal's cookie on portal routes
  * only). 0, or the status it replied with. */
 static int authenticate(struct conn_req *cr, struct db *db)
@@ -351,6 +384,8 @@ static int authenticate(struct conn_req *cr, struct db *db)
     memset(&req->actor, 0, sizeof(req->actor));
     if (cr->route->role == ROLE_CUSTOMER)
         return authenticate_customer(cr, db);
+    if (cr->route->role == ROLE_VISITOR)
+        return authenticate_visitor(cr, db);
     const char *auth = MHD_lookup_connection_value(cr->conn, MHD_HEADER_KIND, "Authorization");
     const char *cookie = MHD_lookup_connection_value(cr->conn, MHD_COOKIE_KIND, "kefu_session");
     int rc = KF_EAUTH;
@@ -385,6 +420,15 @@ static int authenticate(struct conn_req *cr, struct db *db)
 static enum MHD_Result dispatch(struct conn_req *cr)
 {
     struct request *req = &cr->req;
+    if (!cr->route && !strcmp(req->method, "OPTIONS") && is_visitor_path(req->path)) {
+        /* a CORS preflight of the chat widget */
+        cr->resp.status = 204;
+        resp_header(&cr->resp, "Access-Control-Allow-Methods", "GET, POST");
+        resp_header(&cr->resp, "Access-Control-Allow-Headers",
+                    "Authorization, Content-Type, Last-Event-ID");
+        resp_header(&cr->resp, "Access-Control-Max-Age", "600");
+        return queue(cr);
+    }
     if (!cr->route) {
         int other = 0;
         cr->route = route_find(req->method, req->path, req->params, &cr->arena, &other);

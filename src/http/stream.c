@@ -29,6 +29,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "core/chat.h"
 #include "core/outbox.h"
 #include "http/handlers.h"
 #include "lib/arena.h"
@@ -256,11 +257,22 @@ static void format_event(struct strbuf *sb, const struct outbox_event *ev)
     strbuf_addstr(sb, "}\n\n");
 }
 
+/* A chat event as its visitor gets it: the event named without "chat." (message, accepted,
+ * closed) and its payload as the data. */
+static void format_visitor_event(struct strbuf *sb, const struct outbox_event *ev)
+{
+    strbuf_addf(sb, "id: %lld\nevent: %s\ndata: ", (long long)ev->id, ev->kind + 5);
+    for (const char *p = ev->payload; *p; p++)
+        strbuf_addch(sb, *p == '\n' || *p == '\r' ? ' ' : *p);
+    strbuf_addstr(sb, "\n\n");
+}
+
 /* One batch of events with their messages and audiences (read lazily, once each). */
 struct batch {
     struct arena arena;
     struct outbox_event ev[BATCH];
     struct strbuf msg[BATCH];
+    struct strbuf vmsg[BATCH]; /* a chat event as its visitor gets it; empty for the others */
     struct audience aud[BATCH];
     int has_aud[BATCH];
     int n;
@@ -268,8 +280,10 @@ struct batch {
 
 static int batch_read(struct batch *b, int64_t after, int64_t upto)
 {
-    for (int i = 0; i < b->n; i++)
+    for (int i = 0; i < b->n; i++) {
         strbuf_release(&b->msg[i]);
+        strbuf_release(&b->vmsg[i]);
+    }
     arena_release(&b->arena);
     b->n = 0;
     int n = outbox_read(hub.db, after, upto, BATCH, &b->arena, b->ev);
@@ -279,6 +293,9 @@ static int batch_read(struct batch *b, int64_t after, int64_t upto)
     for (int i = 0; i < n; i++) {
         strbuf_init(&b->msg[i], 1024 * 1024);
         format_event(&b->msg[i], &b->ev[i]);
+        strbuf_init(&b->vmsg[i], 1024 * 1024);
+        if (!strncmp(b->ev[i].kind, "chat.", 5))
+            format_visitor_event(&b->vmsg[i], &b->ev[i]);
         b->has_aud[i] = 0;
     }
     b->n = n;
@@ -288,6 +305,8 @@ static int batch_read(struct batch *b, int64_t after, int64_t upto)
 /* Whether the event i of b is for s's viewer. */
 static int batch_for(struct batch *b, int i, const struct sse *s)
 {
+    if (s->viewer.chat_id)
+        return audience_visitor(&b->ev[i], &s->viewer);
     if (!b->has_aud[i]) {
         if (audience_load(hub.db, &b->ev[i], &b->aud[i]))
             b->aud[i] = (struct audience){.ticket = 1}; /* unreadable: leads only */
@@ -317,8 +336,10 @@ static int deliver(struct batch *b, struct sse *s, int64_t upto, size_t budget, 
             *ret_full = 1;
             break;
         }
-        if (batch_for(b, i, s))
-            wake |= sse_add(s, b->msg[i].buf, b->msg[i].len);
+        if (batch_for(b, i, s)) {
+            const struct strbuf *m = s->viewer.chat_id ? &b->vmsg[i] : &b->msg[i];
+            wake |= sse_add(s, m->buf, m->len);
+        }
         s->last_id = b->ev[i].id;
     }
     return wake;
@@ -477,8 +498,10 @@ static void *hub_main(void *arg)
         pthread_mutex_lock(&hub.mu);
     }
     pthread_mutex_unlock(&hub.mu);
-    for (int i = 0; i < b->n; i++)
+    for (int i = 0; i < b->n; i++) {
         strbuf_release(&b->msg[i]);
+        strbuf_release(&b->vmsg[i]);
+    }
     arena_release(&b->arena);
     free(b);
     return NULL;
@@ -557,6 +580,12 @@ void stream_hub_free(void)
 
 /* ---- the handler ---- */
 
+/* Whether two viewers are one caller for the per-user cap: a user, or one chat's visitor. */
+static int same_caller(const struct viewer *a, const struct viewer *b)
+{
+    return a->chat_id || b->chat_id ? a->chat_id == b->chat_id : a->user_id == b->user_id;
+}
+
 /* Opens a stream for v from event `resume` (-1: from now), registered with the hub, holding
  * the reference that its response will own. KF_ELIMIT over the caps, KF_ESHUTDOWN when
  * stopping. */
@@ -565,13 +594,13 @@ static int stream_open(const struct viewer *v, int64_t resume, struct sse **ret)
     pthread_mutex_lock(&hub.mu);
     int mine = 0;
     for (struct sse *s = hub.head; s; s = s->next)
-        mine += s->viewer.user_id == v->user_id;
+        mine += same_caller(&s->viewer, v);
     if (mine >= STREAM_PER_USER_MAX) {
         /* a tab closed a moment ago may still be counted: those whose client left make room */
         struct sse *gone[STREAM_PER_USER_MAX * 2];
         int ngone = 0;
         for (struct sse *s = hub.head; s && ngone < STREAM_PER_USER_MAX * 2; s = s->next)
-            if (s->viewer.user_id == v->user_id && sse_gone(s)) {
+            if (same_caller(&s->viewer, v) && sse_gone(s)) {
                 s->refs++;
                 gone[ngone++] = s;
             }
@@ -641,18 +670,44 @@ struct MHD_Response *stream_response(struct sse *s, struct MHD_Connection *conn)
     return r;
 }
 
-int h_stream(struct request *req, struct response *resp)
+/* The event a stream resumes after (Last-Event-ID or ?last_event_id=), -1 from now; 0, or the
+ * status it replied with. */
+static int resume_or_reply(struct request *req, struct response *resp, int64_t *ret)
 {
     const char *raw = req->last_event_id ? req->last_event_id : req_query(req, "last_event_id");
-    int64_t resume = -1;
+    *ret = -1;
     if (raw && *raw) {
-        resume = strcmp(raw, "0") ? parse_id(raw) : 0;
-        if (resume == 0 && strcmp(raw, "0"))
+        *ret = strcmp(raw, "0") ? parse_id(raw) : 0;
+        if (*ret == 0 && strcmp(raw, "0"))
             return reply_errorf(resp, 422, "validation_failed", "last_event_id",
                                 "last_event_id must be the id of an event");
     }
+    return 0;
+}
+
+int h_chat_stream(struct request *req, struct response *resp)
+{
+    int64_t resume;
+    int rc = resume_or_reply(req, resp, &resume);
+    if (rc)
+        return rc;
+    struct chat c;
+    rc = chat_get(req->db, req->chat_id, req->arena, &c);
+    db_reset_all(req->db);
+    struct viewer v = {.role = ROLE_NONE, .chat_id = c.id, .chat_ticket_id = c.ticket_id};
+    if (rc || (rc = stream_open(&v, resume, &resp->stream)))
+        return reply_error(resp, rc, NULL);
+    return 200;
+}
+
+int h_stream(struct request *req, struct response *resp)
+{
+    int64_t resume;
+    int rc = resume_or_reply(req, resp, &resume);
+    if (rc)
+        return rc;
     struct viewer v;
-    int rc = viewer_load(req->db, &req->actor, &v);
+    rc = viewer_load(req->db, &req->actor, &v);
     db_reset_all(req->db);
     if (rc || (rc = stream_open(&v, resume, &resp->stream)))
         return reply_error(resp, rc, NULL);

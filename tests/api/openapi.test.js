@@ -336,7 +336,7 @@ test('every POST and PATCH that takes JSON has a requestBody schema', async () =
   const bodiless = new Set([
     'POST /api/v1/auth/logout', 'POST /api/v1/tickets/{id}/review', 'POST /api/v1/notifications/{id}/read',
     'POST /api/v1/webhooks/{id}/deliveries/{delivery}/retry', 'POST /api/v1/portal/logout',
-    'POST /api/v1/channels/{code}/test',
+    'POST /api/v1/channels/{code}/test', 'POST /api/v1/chats/{id}/accept', 'POST /api/v1/chats/{id}/close',
   ]);
   const problems = [];
   for (const { op, method, operation: o } of operations()) {
@@ -727,6 +727,34 @@ test('every operation answers in the shapes the spec describes', async () => {
   expect(await call(admin, 'GET /api/v1/tickets/{id}/transfers', { params: { id: t2.number } }), 200);
   expect(await call(admin, 'POST /api/v1/tickets/{id}/nudges', { params: { id: t2.id }, body: { message: '请尽快' } }), 201);
   expect(await call(agent, 'POST /api/v1/tickets/{id}/nudges', { params: { id: t2.id }, body: {} }), 403);
+  // live chat (while the member is on shift): a visitor opens one, resumes it, writes and
+  // listens with its token; an agent accepts, a second accept is refused; closing ends it
+  const chatter = new Client(srv.base);
+  const chat = expect(await call(chatter, 'POST /api/v1/chat/sessions', {
+    body: { channel: 'CHAT', name: '访客甲', email: 'chat-spec@example.com', phone: '13800009999', body: '在吗?' },
+  }), 201);
+  assert.equal(chat.state, 'waiting');
+  expect(await call(chatter, 'POST /api/v1/chat/sessions', { body: { channel: 'CHAT', body: '' } }), 422);
+  const asVisitor = { Authorization: `Visitor ${chat.visitor_token}` };
+  expect(await call(chatter, 'GET /api/v1/chat/sessions/{id}', { params: { id: chat.id }, headers: asVisitor }), 200);
+  expect(await call(chatter, 'GET /api/v1/chat/sessions/{id}', { params: { id: chat.id } }), 401);
+  expect(await call(chatter, 'GET /api/v1/chat/sessions/{id}', { params: { id: chat.id + 1000 }, headers: asVisitor }), 404);
+  const chatLive = await firstChunk(chatter, `/api/v1/chat/sessions/${chat.id}/stream?visitor_token=${chat.visitor_token}`);
+  assert.equal(chatLive.status, 200);
+  assert.match(chatLive.type, /^text\/event-stream/);
+  covered.set('GET /api/v1/chat/sessions/{id}/stream', new Set(['200']));
+  expect(await call(chatter, 'GET /api/v1/chat/sessions/{id}/stream', { params: { id: chat.id }, headers: asVisitor, query: '?last_event_id=x' }), 422);
+  expect(await call(chatter, 'POST /api/v1/chat/sessions/{id}/messages', { params: { id: chat.id }, headers: asVisitor, body: { body: '我想问保修' } }), 201);
+  expect(await call(chatter, 'POST /api/v1/chat/sessions/{id}/messages', { params: { id: chat.id }, headers: asVisitor, body: { body: '' } }), 422);
+  expect(await call(agent, 'GET /api/v1/chats', { query: '?state=waiting' }), 200);
+  expect(await call(agent, 'GET /api/v1/chats', { query: '?state=x' }), 422);
+  expect(await call(agent, 'POST /api/v1/chats/{id}/accept', { params: { id: chat.id } }), 200);
+  expect(await call(admin, 'POST /api/v1/chats/{id}/accept', { params: { id: chat.id } }), 409);
+  expect(await call(agent, 'POST /api/v1/chats/{id}/accept', { params: { id: chat.id + 1000 } }), 404);
+  expect(await call(agent, 'GET /api/v1/chats', { query: '?state=active' }), 200);
+  expect(await call(agent, 'POST /api/v1/chats/{id}/close', { params: { id: chat.id } }), 200);
+  expect(await call(agent, 'POST /api/v1/chats/{id}/close', { params: { id: chat.id } }), 409);
+  expect(await call(chatter, 'POST /api/v1/chat/sessions/{id}/messages', { params: { id: chat.id }, headers: asVisitor, body: { body: '还在吗' } }), 409);
   expect(await call(admin, 'DELETE /api/v1/shifts/{id}', { params: { id: sh.id } }), 204);
   expect(await call(admin, 'DELETE /api/v1/shifts/{id}', { params: { id: sh.id } }), 404);
 

@@ -4,9 +4,10 @@ import { request } from 'node:http';
 // Opens the stream for client (its cookie or token); resolves once the answer's head is in, with
 // {status, headers, events, text, ended, waitFor(pred), close()}. events are {id, event, data}
 // with data parsed as JSON; comments are kept in text only.
-export function openStream(client, { lastEventId, query = '' } = {}) {
-  const url = new URL(client.base + '/api/v1/stream' + query);
-  const headers = {};
+// path and headers open another stream (a chat visitor's, with their token).
+export function openStream(client, { lastEventId, query = '', path = '/api/v1/stream', headers: extra = {} } = {}) {
+  const url = new URL(client.base + path + query);
+  const headers = { ...extra };
   if (client.cookie) headers.Cookie = client.cookie;
   if (client.token) headers.Authorization = 'Bearer ' + client.token;
   if (lastEventId !== undefined) headers['Last-Event-ID'] = String(lastEventId);

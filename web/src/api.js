@@ -158,6 +158,13 @@ export const board = {
   get: () => call('GET', '/board'),
 };
 
+// live chat: the waiting and active chats, taking one (409: another agent was first), ending it
+export const chats = {
+  list: (state) => call('GET', '/chats' + qs({ state })),
+  accept: (id) => call('POST', `/chats/${id}/accept`),
+  close: (id) => call('POST', `/chats/${id}/close`),
+};
+
 export const notifications = {
   list: (params) => call('GET', '/notifications' + qs(params)),
   read: (id) => call('POST', `/notifications/${id}/read`),

@@ -11,7 +11,8 @@ const KINDS = [
   'ready', 'ticket.created', 'ticket.assigned', 'ticket.status_changed', 'ticket.updated',
   'ticket.reviewed', 'ticket.sla_warning', 'ticket.escalated', 'ticket.breached',
   'ticket.transferred', 'ticket.nudged', 'ticket.replied', 'ticket.noted', 'ticket.customer_wrote',
-  'ticket.delivery_changed', 'notification.created', 'call.ringing',
+  'ticket.delivery_changed', 'notification.created', 'call.ringing', 'chat.waiting',
+  'chat.accepted', 'chat.message', 'chat.closed',
 ];
 const RETRY_MAX_MS = 30000;
 

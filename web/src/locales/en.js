@@ -131,6 +131,10 @@ export default {
     targets: { accept: 'Accept', first_response: 'First response', resolve: 'Resolve', feedback: 'Transfer feedback', second_handling: 'Second handling' },
     hint: 'Overdue: a running deadline has passed. Due soon: none has, but one is past its warning time (80 % of the time allowed, as the SLA policy sets). Each list shows the 100 due first.',
   },
+  chat: {
+    title: 'Live chat', waiting: 'Waiting', active: 'My chats', none: 'No chat is waiting',
+    accept: 'Accept', close: 'End chat', taken: 'Another agent has taken this chat', closed: 'The chat has ended',
+  },
   notifications: {
     title: 'Notifications', empty: 'No notifications', markRead: 'Mark read', due: 'due {at}',
     kind: {
