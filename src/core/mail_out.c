@@ -249,19 +249,23 @@ int mail_out_delivery(struct db *db, int64_t message_id, struct arena *arena,
     return delivery_read(st, arena, ret);
 }
 
-static int count(struct db *db, const char *channel, const char *status, int64_t *ret)
+static int count(struct stmt *st, const char *channel, const char *status, int64_t *ret)
 {
-    struct stmt *st = db_stmt(db, SQL_mail_out_count);
     st_text(st, 1, channel);
     st_text(st, 2, status);
     int rc = st_one_int(st, ret);
     return rc < 0 ? rc : 0;
 }
 
+int delivery_counts(struct stmt *st, const char *channel, int64_t *ret_queued, int64_t *ret_failed)
+{
+    int rc = count(st, channel, "queued", ret_queued);
+    return rc ? rc : count(st, channel, "failed", ret_failed);
+}
+
 int mail_out_counts(struct db *db, const char *channel, int64_t *ret_queued, int64_t *ret_failed)
 {
-    int rc = count(db, channel, "queued", ret_queued);
-    return rc ? rc : count(db, channel, "failed", ret_failed);
+    return delivery_counts(db_stmt(db, SQL_mail_out_count), channel, ret_queued, ret_failed);
 }
 
 /* Writes ticket.delivery_changed for the message mail row id carries, if it carries one. */

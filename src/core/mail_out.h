@@ -69,6 +69,9 @@ int mail_out_delivery(struct db *db, int64_t message_id, struct arena *arena,
  * as st_step. */
 struct stmt;
 int delivery_read(struct stmt *st, struct arena *arena, struct mail_delivery *ret);
+/* The rows st_count ($1 channel, $2 status) counts as queued and as failed. */
+int delivery_counts(struct stmt *st_count, const char *channel, int64_t *ret_queued,
+                    int64_t *ret_failed);
 /* ticket.delivery_changed for message_id of ticket_id, now status; nothing when either is 0. */
 int delivery_changed(struct db *db, int64_t ticket_id, int64_t message_id, const char *status);
 /* The codes (column 0) of st's rows, at most max, in arena; st reset. */
