@@ -14,6 +14,7 @@ struct customer {
     int64_t id;
     const char *name, *phone, *email, *member_id, *tier;
     int64_t created_at;
+    int64_t merged_into; /* 0, or the customer this one was merged into (a tombstone) */
 };
 
 /* NULL fields are absent (on update: unchanged). */
@@ -60,7 +61,12 @@ int customer_create(struct db *db, const struct actor *actor, struct customer_in
                     struct arena *arena, struct customer *ret, struct kf_error *e);
 int customer_update(struct db *db, const struct actor *actor, int64_t id, struct customer_input *in,
                     struct arena *arena, struct customer *ret, struct kf_error *e);
+/* The customer id, or the customer it was merged into: what intakes and tickets use. */
 int customer_get(struct db *db, int64_t id, struct arena *arena, struct customer *ret);
+/* The customer id as stored, a merged one too (ret->merged_into set). KF_ENOTFOUND. */
+int customer_record(struct db *db, int64_t id, struct arena *arena, struct customer *ret);
+/* How many tickets customer id has. */
+int customer_ticket_count(struct db *db, int64_t id, int64_t *ret);
 /* q: a phone, e-mail or member id (exact) or the start of a name; NULL lists the newest. */
 int customer_search(struct db *db, const char *q, int limit, struct arena *arena,
                     struct customer **ret, size_t *ret_n);
@@ -68,5 +74,40 @@ int customer_search(struct db *db, const char *q, int limit, struct arena *arena
  * ticket). */
 int customer_contact_viewed(struct db *db, const struct actor *actor, int64_t id,
                             int64_t ticket_id);
+
+/* One way a customer is known. kind is what the store keeps ("external_id:APP"). */
+struct customer_identity {
+    int64_t id, customer_id;
+    const char *kind, *value;
+    int64_t created_at;
+};
+
+/* The identities of customer id, oldest first, in arena. */
+int customer_identities(struct db *db, int64_t id, struct arena *arena,
+                        struct customer_identity **ret, size_t *ret_n);
+/* Links identity kind ("phone", "email", "wechat_openid", "member_id" or "external_id" with the
+ * code of channel) and value to customer id, audited; the value is checked and normalized like
+ * the customer's contacts. KF_EINVAL naming "kind", "channel" or "value"; KF_ENOTFOUND; a merged
+ * customer is KF_EINVAL naming "id"; KF_ECONFLICT when the identity (or a customer's contact of
+ * that kind) is another customer's, the message naming that customer as "customer N". In the
+ * writer's transaction. */
+int customer_identity_link(struct db *db, const struct actor *actor, int64_t id, const char *kind,
+                           const char *channel, const char *value, struct arena *arena,
+                           struct customer_identity *ret, struct kf_error *e);
+/* Removes identity identity_id of customer id, audited. KF_ENOTFOUND when it is not id's. */
+int customer_identity_unlink(struct db *db, const struct actor *actor, int64_t id,
+                             int64_t identity_id);
+
+/* Merges customer from into customer into, in the writer's transaction: every ticket (each
+ * with a "customer_merged" history entry and a ticket.updated event), message, identity, call
+ * and portal code or session of from moves to into; the contacts into lacks are taken from
+ * from, the others become identities of into; into's tier is the higher of the two; from stays
+ * as a tombstone without contacts, merged_into = into, and customers merged into from before now
+ * name into. Audited on both. ret is into afterwards, *ret_moved the tickets moved.
+ * KF_ENOTFOUND naming "id" or "from"; KF_EINVAL naming "from" for from == into or a merged
+ * from, naming "id" for a merged into. Nothing is changed on failure (the writer's savepoint). */
+int customer_merge(struct db *db, const struct actor *actor, int64_t into, int64_t from,
+                   struct arena *arena, struct customer *ret, int64_t *ret_moved,
+                   struct kf_error *e);
 
 #endif

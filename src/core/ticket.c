@@ -110,6 +110,7 @@ static void read_ticket(struct stmt *st, struct arena *a, struct ticket *t)
     t->customer.member_id = dup(a, st, TC_MEMBER_ID);
     t->customer.tier = dup(a, st, TC_TIER);
     t->customer.created_at = 0;
+    t->customer.merged_into = 0; /* a ticket always names a live customer */
     t->contact_name = dup(a, st, TC_CONTACT_NAME);
     t->mood = dup(a, st, TC_MOOD);
     t->mood_note = dup(a, st, TC_MOOD_NOTE);

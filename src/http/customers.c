@@ -10,6 +10,7 @@
 #include "lib/banned.h"
 #include "lib/jw.h"
 #include "lib/ktime.h"
+#include "lib/text.h"
 
 /* Reads the fields; null removes a contact, and may not remove the name or the tier. */
 static int read_input(struct request *req, json_t *o, struct customer_input *in, struct kf_error *e)
@@ -77,20 +78,49 @@ int h_customer_patch(struct request *req, struct response *resp)
     return id ? customer_write(req, resp, id) : reply_error(resp, KF_ENOTFOUND, NULL);
 }
 
+/* The customer with its ticket count ("merged_into" for a merged one). */
+static int reply_customer_detail(struct request *req, struct response *resp,
+                                 const struct customer *c, int unmask)
+{
+    int64_t tickets;
+    int rc = customer_ticket_count(req->db, c->id, &tickets);
+    if (rc)
+        return reply_error(resp, rc, NULL);
+    struct jw w;
+    jw_init(&w, &resp->body);
+    jw_obj_begin(&w);
+    render_customer_fields(&w, req->arena, c, unmask);
+    jw_kint(&w, "ticket_count", tickets);
+    jw_obj_end(&w);
+    return 200;
+}
+
+/* Reads customer {id} as stored into c and whether the caller may see full contacts
+ * (?unmask=1 by a lead, audited) into *unmask: 0, or the status of the reply already given
+ * (404, 403). */
+static int customer_or_reply(struct request *req, struct response *resp, struct customer *c,
+                             int *unmask)
+{
+    int64_t id = param_id(req, 0);
+    int rc = id ? customer_record(req->db, id, req->arena, c) : KF_ENOTFOUND;
+    if (rc)
+        return reply_error(resp, rc, NULL);
+    *unmask = query_flag(req, "unmask");
+    if (!*unmask)
+        return 0;
+    if (!role_is_lead(req->actor.role))
+        return reply_errorf(resp, 403, "forbidden", "unmask",
+                            "only supervisors and admins may see full contacts");
+    rc = customer_contact_viewed(req->db, &req->actor, id, 0);
+    return rc ? reply_error(resp, rc, NULL) : 0;
+}
+
 int h_customer_get(struct request *req, struct response *resp)
 {
     struct customer c;
-    int unmask = query_flag(req, "unmask");
-    if (unmask && !role_is_lead(req->actor.role))
-        return reply_errorf(resp, 403, "forbidden", "unmask",
-                            "only supervisors and admins may see full contacts");
-    int64_t id = param_id(req, 0);
-    int rc = id ? customer_get(req->db, id, req->arena, &c) : KF_ENOTFOUND;
-    if (!rc && unmask)
-        rc = customer_contact_viewed(req->db, &req->actor, id, 0);
-    if (rc)
-        return reply_error(resp, rc, NULL);
-    return reply_customer(req, resp, &c, unmask, 200);
+    int unmask;
+    int rc = customer_or_reply(req, resp, &c, &unmask);
+    return rc ? rc : reply_customer_detail(req, resp, &c, unmask);
 }
 
 int h_customers_list(struct request *req, struct response *resp)
@@ -135,7 +165,7 @@ int h_customer_history(struct request *req, struct response *resp)
     }
     int64_t id = param_id(req, 0);
     struct customer c;
-    int rc = id ? customer_get(req->db, id, req->arena, &c) : KF_ENOTFOUND;
+    int rc = id ? customer_record(req->db, id, req->arena, &c) : KF_ENOTFOUND;
     if (rc)
         return reply_error(resp, rc, NULL);
     struct ticket_query q = {0};
@@ -155,4 +185,103 @@ int h_customer_history(struct request *req, struct response *resp)
         render_ticket(&w, req->arena, &v[i], &req->actor, 0, NULL, 0);
     list_end(&w, next);
     return 200;
+}
+
+/* {"id", "kind", "value", "channel", "created_at"}: an external id's kind without its channel,
+ * a phone, e-mail or member id masked unless unmask. */
+static void render_identity(struct jw *w, struct arena *a, const struct customer_identity *i,
+                            int unmask)
+{
+    const char *kind = i->kind, *channel = NULL, *value = i->value;
+    if (!strncmp(kind, "external_id:", 12))
+        channel = kind + 12, kind = "external_id";
+    else if (!unmask && !strcmp(kind, "phone"))
+        value = mask_phone(a, value);
+    else if (!unmask && !strcmp(kind, "email"))
+        value = mask_email(a, value);
+    else if (!unmask && !strcmp(kind, "member_id"))
+        value = mask_member(a, value);
+    jw_obj_begin(w);
+    jw_kint(w, "id", i->id);
+    jw_kstr(w, "kind", kind);
+    jw_kstr(w, "value", value);
+    jw_kstr(w, "channel", channel);
+    jw_time(w, "created_at", i->created_at);
+    jw_obj_end(w);
+}
+
+int h_customer_identities(struct request *req, struct response *resp)
+{
+    struct customer c;
+    int unmask;
+    int rc = customer_or_reply(req, resp, &c, &unmask);
+    if (rc)
+        return rc;
+    struct customer_identity *v;
+    size_t n;
+    if ((rc = customer_identities(req->db, c.id, req->arena, &v, &n)))
+        return reply_error(resp, rc, NULL);
+    struct jw w;
+    list_begin(&w, resp);
+    for (size_t i = 0; i < n; i++)
+        render_identity(&w, req->arena, &v[i], unmask);
+    list_end(&w, NULL);
+    return 200;
+}
+
+int h_customer_identity_add(struct request *req, struct response *resp)
+{
+    json_t *o;
+    const char *kind = NULL, *value = NULL, *channel = NULL;
+    struct kf_error e = {0};
+    int64_t id = param_id(req, 0);
+    int rc = body_object_or_reply(req, resp, &o);
+    if (rc)
+        return rc;
+    if ((rc = jstr(req, o, "kind", &kind, &e)) >= 0 &&
+        (rc = jstr(req, o, "value", &value, &e)) >= 0)
+        rc = jstr(req, o, "channel", &channel, &e);
+    json_decref(o);
+    struct customer_identity ident;
+    if (rc >= 0)
+        rc = id ? customer_identity_link(req->db, &req->actor, id, kind, channel, value, req->arena,
+                                         &ident, &e)
+                : KF_ENOTFOUND;
+    if (rc)
+        return reply_error(resp, rc, &e);
+    struct jw w;
+    jw_init(&w, &resp->body);
+    render_identity(&w, req->arena, &ident, 0);
+    return 201;
+}
+
+int h_customer_identity_delete(struct request *req, struct response *resp)
+{
+    int64_t id = param_id(req, 0), identity_id = param_id(req, 1);
+    int rc = id && identity_id ? customer_identity_unlink(req->db, &req->actor, id, identity_id)
+                               : KF_ENOTFOUND;
+    if (rc)
+        return reply_error(resp, rc, NULL);
+    return 204;
+}
+
+int h_customer_merge(struct request *req, struct response *resp)
+{
+    json_t *o;
+    int64_t id = param_id(req, 0), from = 0, moved;
+    struct kf_error e = {0};
+    int rc = body_object_or_reply(req, resp, &o);
+    if (rc)
+        return rc;
+    rc = jint(o, "from", &from, &e);
+    json_decref(o);
+    if (rc == 0 || rc == 2)
+        return reply_error(resp, KF_EINVAL, &(struct kf_error){NULL, "from", "from is required"});
+    struct customer c;
+    if (rc > 0)
+        rc = id ? customer_merge(req->db, &req->actor, id, from, req->arena, &c, &moved, &e)
+                : KF_ENOTFOUND;
+    if (rc)
+        return reply_error(resp, rc, &e);
+    return reply_customer_detail(req, resp, &c, 0);
 }

@@ -177,6 +177,12 @@ void jw_time(struct jw *w, const char *key, int64_t ms)
 void render_customer(struct jw *w, struct arena *a, const struct customer *c, int unmask)
 {
     jw_obj_begin(w);
+    render_customer_fields(w, a, c, unmask);
+    jw_obj_end(w);
+}
+
+void render_customer_fields(struct jw *w, struct arena *a, const struct customer *c, int unmask)
+{
     jw_kint(w, "id", c->id);
     jw_kstr(w, "name", c->name);
     jw_kstr(w, "phone", unmask ? c->phone : mask_phone(a, c->phone));
@@ -186,7 +192,8 @@ void render_customer(struct jw *w, struct arena *a, const struct customer *c, in
     if (c->created_at)
         jw_time(w, "created_at", c->created_at);
     jw_kbool(w, "masked", !unmask);
-    jw_obj_end(w);
+    if (c->merged_into)
+        jw_kint(w, "merged_into", c->merged_into);
 }
 
 /* {"id", "code" (when not NULL), "name"}, or null for id 0. */

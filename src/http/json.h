@@ -43,6 +43,9 @@ void jw_ref(struct jw *w, const char *key, int64_t id, const char *name);
 /* {"id", "code", "name"} of a department, or null for id 0. */
 void jw_dept_ref(struct jw *w, const char *key, int64_t id, const char *code, const char *name);
 void render_customer(struct jw *w, struct arena *a, const struct customer *c, int unmask);
+/* The members of render_customer's object ("merged_into" only for a merged customer), for an
+ * answer that adds its own. */
+void render_customer_fields(struct jw *w, struct arena *a, const struct customer *c, int unmask);
 /* att (may be NULL: no "attachments" key) lists the ticket's files. */
 void render_ticket(struct jw *w, struct arena *a, const struct ticket *t, const struct actor *who,
                    int unmask, const struct attachment *att, size_t natt);

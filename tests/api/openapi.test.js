@@ -644,6 +644,28 @@ test('every operation answers in the shapes the spec describes', async () => {
   expect(await call(admin, 'GET /api/v1/customers/{id}/history', {
     params: { id: cust.id }, query: '?months=24',
   }), 200);
+  const ident = expect(await call(admin, 'POST /api/v1/customers/{id}/identities', {
+    params: { id: cust.id }, body: { kind: 'external_id', channel: 'APP', value: 'spec-user-1' },
+  }), 201);
+  expect(await call(admin, 'POST /api/v1/customers/{id}/identities', {
+    params: { id: cust.id }, body: { kind: 'phone', value: '13000003333' },
+  }), 201);
+  expect(await call(admin, 'POST /api/v1/customers/{id}/identities', {
+    params: { id: cust.id }, body: { kind: 'fax', value: '1' },
+  }), 422);
+  expect(await call(admin, 'GET /api/v1/customers/{id}/identities', { params: { id: cust.id } }), 200);
+  expect(await call(admin, 'GET /api/v1/customers/{id}/identities', { params: { id: cust.id }, query: '?unmask=1' }), 200);
+  expect(await call(admin, 'DELETE /api/v1/customers/{id}/identities/{identity_id}', {
+    params: { id: cust.id, identity_id: ident.id },
+  }), 204);
+  const twin = expect(await call(admin, 'POST /api/v1/customers', { body: { name: '规格客户(微信)', phone: '13000005555' } }), 201);
+  expect(await call(admin, 'POST /api/v1/customers/{id}/identities', {
+    params: { id: twin.id }, body: { kind: 'phone', value: '13000003333' },
+  }), 409);
+  expect(await call(admin, 'POST /api/v1/customers/{id}/merge', { params: { id: cust.id }, body: { from: cust.id } }), 422);
+  expect(await call(admin, 'POST /api/v1/customers/{id}/merge', { params: { id: cust.id }, body: { from: twin.id } }), 200);
+  const tomb = expect(await call(admin, 'GET /api/v1/customers/{id}', { params: { id: twin.id } }), 200);
+  assert.equal(tomb.merged_into, cust.id);
 
   // files, tickets, their conversation and history
   const file = expect(await call(admin, 'POST /api/v1/attachments', {

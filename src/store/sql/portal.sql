@@ -1,7 +1,11 @@
 -- portal.sql: the customer portal: sign-in codes, portal sessions, files uploaded from the portal.
 
 -- name: portal_customer_by_email
-SELECT id FROM customers WHERE email = $1;
+-- the customer's own e-mail, else an e-mail linked to a customer as an identity
+SELECT id FROM customers WHERE email = $1
+UNION ALL
+SELECT customer_id FROM customer_identities WHERE kind = 'email' AND value = $1
+LIMIT 1;
 
 -- name: portal_code_retire
 -- a new code ends the ones sent before it
