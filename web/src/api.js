@@ -78,8 +78,14 @@ export function uploadAttachment(file) {
 }
 
 export const customers = {
-  search: (q) => call('GET', '/customers' + qs({ q, limit: 10 })),
+  search: (q, limit = 10) => call('GET', '/customers' + qs({ q, limit })),
   history: (id, months = 3) => call('GET', `/customers/${id}/history?months=${months}`),
+  // one customer across channels: its identities, and merging another customer into it
+  get: (id, unmask) => call('GET', `/customers/${id}` + (unmask ? '?unmask=1' : '')),
+  identities: (id, unmask) => call('GET', `/customers/${id}/identities` + (unmask ? '?unmask=1' : '')),
+  link: (id, body) => call('POST', `/customers/${id}/identities`, body),
+  unlink: (id, identityId) => call('DELETE', `/customers/${id}/identities/${identityId}`),
+  merge: (id, from) => call('POST', `/customers/${id}/merge`, { from }),
 };
 
 export const users = {

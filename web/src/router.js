@@ -12,6 +12,9 @@ const routes = [
   { path: '/tickets/new', component: () => import('./views/ticket-new/NewTicketView.vue') },
   { path: '/tickets/:id', component: () => import('./views/ticket/TicketView.vue'), props: true },
   { path: '/tokens', component: () => import('./views/tokens/TokensView.vue') },
+  // one customer across channels: finding, identities, merging
+  { path: '/customers', component: () => import('./views/customers/CustomersView.vue') },
+  { path: '/customers/:id', component: () => import('./views/customers/CustomerView.vue'), props: true },
   { path: '/admin/users', component: () => import('./views/admin/UsersView.vue'), meta: { admin: true } },
   { path: '/admin/departments', component: () => import('./views/admin/DepartmentsView.vue'), meta: { admin: true } },
   { path: '/admin/categories', component: () => import('./views/admin/CategoriesView.vue'), meta: { admin: true } },

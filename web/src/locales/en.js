@@ -54,6 +54,7 @@ export default {
     ruleApplied: 'Rule “{name}”', resolveTitle: 'Resolve ticket', review: 'Review', reviewed: 'Reviewed', edit: 'Classification and handling',
     action: { accepted: 'Accept', in_progress: 'Start', waiting_customer: 'Wait for customer', resolved: 'Resolve', closed: 'Close', reopen: 'Reopen' },
     historyAction: {
+      customer_merged: 'Customers merged',
       created: 'Registered', status_changed: 'Status changed', assigned: 'Assigned', reclassified: 'Re-classified',
       updated: 'Changed', replied: 'Replied', noted: 'Internal note', contact_viewed: 'Viewed full contact', reviewed: 'Reviewed',
       customer_wrote: 'Customer wrote', reopened_by_customer: 'Reopened by the customer',
@@ -186,5 +187,20 @@ export default {
   phone: {
     ringing: 'Incoming call', caller: 'Caller', unknown: 'Unknown caller: no customer has this number', history: 'Tickets of the last 3 months',
     noHistory: 'No tickets in the last 3 months', register: 'Register a ticket', dismiss: 'Close',
+  },
+  customers: {
+    nav: 'Customers', title: 'Customers', search: 'Find by phone, e-mail, member id or the start of a name', none: 'No customers found',
+    open: 'Open', back: 'Back to customers', contacts: 'Contacts', unmask: 'Show full contacts', unmasked: 'Full contacts shown (logged)',
+    identities: 'Identities', identitiesHint: 'Every way this customer reaches you leads to this one record: tickets, calls, mail and WeChat messages from these identities find this customer.',
+    noIdentities: 'No linked identities', kind: 'Kind', value: 'Value', channel: 'Channel', linkedAt: 'Linked at',
+    kinds: { phone: 'Phone', email: 'E-mail', wechat_openid: 'WeChat openid', external_id: 'External id', member_id: 'Member id' },
+    valuePlaceholder: 'The value to link', link: 'Link', linked: 'Linked', removeIdentity: 'Unlink',
+    confirmUnlink: 'Unlink "{value}" from this customer?',
+    ownedBy: 'This identity belongs to customer #{id}', mergeThat: 'Merge customer #{id} into this one',
+    tickets: 'Tickets', noTickets: 'This customer has no tickets', ticketCount: '{n} tickets',
+    merge: 'Merge', mergeTitle: 'Merge another customer into {name}', mergePick: 'Find the customer to merge in',
+    mergeSummary: "{from}'s (#{fromId}) {n} tickets, identities, calls and portal sign-ins move to {into} (#{intoId}), which takes the contacts it lacks; {from} is marked merged and leaves lists and searches. A merge cannot be undone.",
+    mergeConfirm: 'Merge', merged: 'Merged', mergedInto: 'This customer was merged into', mergedHistory: 'Customer {from} (#{fromId}) merged into {to} (#{toId})',
+    self: 'A customer cannot be merged into itself',
   },
 };

@@ -54,6 +54,7 @@ export default {
     ruleApplied: '规则「{name}」', resolveTitle: '解决工单', review: '审核', reviewed: '已审核', edit: '修改分类与处理信息',
     action: { accepted: '受理', in_progress: '开始处理', waiting_customer: '待客户确认', resolved: '解决', closed: '关闭', reopen: '重新打开' },
     historyAction: {
+      customer_merged: '客户合并',
       created: '登记', status_changed: '状态变更', assigned: '分派', reclassified: '重新分类',
       updated: '修改', replied: '回复客户', noted: '内部备注', contact_viewed: '查看完整联系方式', reviewed: '审核',
       customer_wrote: '客户来信', reopened_by_customer: '客户回复,重新处理',
@@ -186,5 +187,20 @@ export default {
   phone: {
     ringing: '来电', caller: '来电号码', unknown: '未知来电,系统中没有这个号码', history: '近 3 个月工单',
     noHistory: '近 3 个月没有工单', register: '登记工单', dismiss: '关闭',
+  },
+  customers: {
+    nav: '客户', title: '客户', search: '按电话、邮箱、会员号或姓名开头查找', none: '没有找到客户',
+    open: '查看', back: '返回客户列表', contacts: '联系方式', unmask: '查看完整联系方式', unmasked: '已显示完整联系方式(已记录)',
+    identities: '身份', identitiesHint: '客户在各渠道的身份都归到这一个客户:来自这些身份的工单、来电、邮件和微信消息都会找到这位客户。',
+    noIdentities: '暂无关联身份', kind: '类型', value: '值', channel: '渠道', linkedAt: '关联时间',
+    kinds: { phone: '手机号', email: '邮箱', wechat_openid: '微信 openid', external_id: '外部账号', member_id: '会员号' },
+    valuePlaceholder: '输入要关联的值', link: '关联', linked: '已关联', removeIdentity: '解除关联',
+    confirmUnlink: '解除身份“{value}”与该客户的关联?',
+    ownedBy: '该身份属于客户 #{id}', mergeThat: '将客户 #{id} 合并到此客户',
+    tickets: '工单', noTickets: '该客户暂无工单', ticketCount: '共 {n} 张工单',
+    merge: '合并', mergeTitle: '将另一位客户合并到 {name}', mergePick: '查找要合并进来的客户',
+    mergeSummary: '{from}(#{fromId})的 {n} 张工单、身份、来电和门户登录将移到 {into}(#{intoId}),缺少的联系方式从它补齐;{from} 将标记为已合并,不再出现在列表和搜索中。合并后无法撤销。',
+    mergeConfirm: '确认合并', merged: '已合并', mergedInto: '该客户已合并到', mergedHistory: '客户 {from}(#{fromId})合并到 {to}(#{toId})',
+    self: '不能与自身合并',
   },
 };
