@@ -378,6 +378,8 @@ static int identity_value(const char *kind, const char *value, struct arena *a, 
 {
     if (!value || !*value)
         return kf_fail(e, KF_EINVAL, "value", "value is required");
+    if (strlen(value) > CUSTOMER_IDENTITY_MAX)
+        return kf_fail(e, KF_EINVAL, "value", "an identity has at most 200 bytes");
     struct customer_input in = {0};
     if (!strcmp(kind, "phone"))
         in.phone = value;
@@ -404,7 +406,7 @@ static int identity_value(const char *kind, const char *value, struct arena *a, 
             return kf_fail(e, KF_EINVAL, "value",
                            "an openid has up to 128 letters, digits, '-' or '_'");
     } else {
-        int ok = n <= CUSTOMER_IDENTITY_MAX && utf8_valid(value, n);
+        int ok = utf8_valid(value, n);
         for (size_t i = 0; ok && i < n; i++)
             ok = (unsigned char)value[i] >= 0x20 && value[i] != 0x7f;
         if (!ok)
