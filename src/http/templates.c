@@ -35,11 +35,9 @@ static int reply_template(struct response *resp, const struct reply_template *t,
     return status;
 }
 
-/* A nullable string field: *has set when it is given (a value or null). */
-static int jstr_nullable(struct request *req, json_t *o, const char *key, const char **ret,
-                         int *has, struct kf_error *e)
+/* The result rc of jstr for a nullable field: *has set when it is given (a value or null). */
+static int nullable(int rc, const char **ret, int *has)
 {
-    int rc = jstr(req, o, key, ret, e);
     if (rc < 0)
         return rc;
     *has = rc != 0;
@@ -71,9 +69,11 @@ static int read_input(struct request *req, json_t *o, struct reply_template_inpu
         return rc;
     if (rc == 2)
         return kf_fail(e, KF_EINVAL, "body", "body is required");
-    if ((rc = jstr_nullable(req, o, "type", &in->type, &in->has_type, e)) ||
-        (rc = jstr_nullable(req, o, "category", &in->category, &in->has_category, e)) ||
-        (rc = jstr_nullable(req, o, "shortcut", &in->shortcut, &in->has_shortcut, e)))
+    if ((rc = nullable(jstr(req, o, "type", &in->type, e), &in->type, &in->has_type)) ||
+        (rc = nullable(jstr(req, o, "category", &in->category, e), &in->category,
+                       &in->has_category)) ||
+        (rc = nullable(jstr(req, o, "shortcut", &in->shortcut, e), &in->shortcut,
+                       &in->has_shortcut)))
         return rc;
     /* an empty shortcut is none */
     if (in->shortcut && !*in->shortcut)
