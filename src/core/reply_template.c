@@ -246,25 +246,15 @@ int reply_template_delete(struct db *db, const struct actor *actor, int64_t id)
 
 /* ---- finding ---- */
 
-/* Whether hay holds needle (lower case), ASCII letters of hay in any case. */
-static int holds(const char *hay, const char *needle, size_t n)
+/* A template's text in lower case (ASCII), once per search: what the words are looked for in. */
+struct folded {
+    const char *name, *shortcut, *body;
+};
+
+static struct folded fold(struct arena *a, const struct reply_template *t)
 {
-    if (!hay)
-        return 0;
-    for (const char *p = hay; *p; p++) {
-        size_t i = 0;
-        while (i < n && p[i]) {
-            char c = p[i];
-            if (c >= 'A' && c <= 'Z')
-                c = (char)(c - 'A' + 'a');
-            if (c != needle[i])
-                break;
-            i++;
-        }
-        if (i == n)
-            return 1;
-    }
-    return 0;
+    return (struct folded){ascii_lower(a, t->name), t->shortcut ? t->shortcut : "",
+                           ascii_lower(a, t->body)};
 }
 
 enum { Q_WORDS_MAX = 16 };
@@ -287,13 +277,13 @@ static int by_rank(const void *a, const void *b)
 
 /* The rank of t for the search q (lower case, trimmed) of n words, or -1 when it does not
  * match. */
-static int search_rank(const struct reply_template *t, const char *q, char **words, size_t n)
+static int search_rank(const struct reply_template *t, const struct folded *f, const char *q,
+                       char **words, size_t n)
 {
     int in_name = 1;
     for (size_t i = 0; i < n; i++) {
-        size_t len = strlen(words[i]);
-        int name = holds(t->name, words[i], len);
-        if (!name && !holds(t->shortcut, words[i], len) && !holds(t->body, words[i], len))
+        int name = strstr(f->name, words[i]) != NULL;
+        if (!name && !strstr(f->shortcut, words[i]) && !strstr(f->body, words[i]))
             return -1;
         in_name &= name;
     }
@@ -347,7 +337,8 @@ int reply_template_list(struct db *db, const struct reply_template_query *q, str
     struct ranked *r = arena_alloc(arena, (n ? n : 1) * sizeof(*r));
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
-        int rank = query ? search_rank(&all[i], query, words, nwords) : 0;
+        struct folded fd = query ? fold(arena, &all[i]) : (struct folded){0};
+        int rank = query ? search_rank(&all[i], &fd, query, words, nwords) : 0;
         if (rank >= 0)
             r[m++] = (struct ranked){&all[i], rank, 0};
     }
@@ -432,12 +423,12 @@ static void collect_terms(struct terms *t, const char *text)
         fts_cjk_terms(text, strlen(text), add_term, t);
 }
 
-/* How many of the ticket's terms s holds. */
+/* How many of the ticket's terms s (lower case) holds. */
 static int shared(const struct terms *ticket, const char *s)
 {
     int n = 0;
     for (size_t i = 0; i < ticket->n; i++)
-        n += holds(s, ticket->v[i], strlen(ticket->v[i]));
+        n += strstr(s, ticket->v[i]) != NULL;
     return n;
 }
 
@@ -463,7 +454,8 @@ int reply_template_suggest(struct db *db, const struct actor *actor, int64_t tic
         int same_type = t->type && tk.type && !strcmp(t->type, tk.type);
         int same_cat = t->category && tk.category && !strcmp(t->category, tk.category);
         int rank = same_cat ? 0 : same_type && !t->category ? 1 : !t->type ? 2 : 3;
-        int score = 3 * shared(terms, t->name) + shared(terms, t->body);
+        struct folded fd = fold(arena, t);
+        int score = 3 * shared(terms, fd.name) + shared(terms, fd.body);
         if (rank < 3 || score > 0)
             r[m++] = (struct ranked){&all[i], rank, score};
     }

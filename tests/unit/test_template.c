@@ -168,6 +168,63 @@ static void values_are_never_read_as_template_text(void **state)
     arena_release(&a);
 }
 
+/* The bytes of the code points [from, to) of s. */
+static const char *cp_slice(struct arena *a, const char *s, size_t from, size_t to, size_t *ret_n)
+{
+    size_t i = 0, cp = 0, start = 0;
+    for (; s[i]; i++) {
+        if (((unsigned char)s[i] & 0xC0) == 0x80)
+            continue;
+        if (cp == from)
+            start = i;
+        if (cp == to)
+            break;
+        cp++;
+    }
+    if (cp == from)
+        start = i;
+    *ret_n = i - start;
+    return arena_strndup(a, s + start, i - start);
+}
+
+static void any_text_gives_blanks_in_order_that_are_what_the_body_says(void **state)
+{
+    (void)state;
+    static const char *const pieces[] = {"{",    "}",  "[",  "]",       "{{",
+                                         "}}",   "[[", "]]", "中",      "😀",
+                                         "a",    " ",  "\n", "{{eta}}", "{{agent.name}}",
+                                         "{{x}}"};
+    enum { NPIECES = sizeof(pieces) / sizeof(pieces[0]) };
+    unsigned seed = 12345;
+    for (int round = 0; round < 20000; round++) {
+        struct arena a = ARENA_INIT;
+        char src[512];
+        size_t len = 0;
+        int n = (int)((seed = seed * 1103515245 + 12345) >> 16) % 24;
+        for (int i = 0; i < n; i++) {
+            const char *p = pieces[((seed = seed * 1103515245 + 12345) >> 16) % NPIECES];
+            memcpy(src + len, p, strlen(p));
+            len += strlen(p);
+        }
+        src[len] = '\0';
+        struct template_text t;
+        assert_int_equal(template_fill(src, values, NVALUES, &a, &t), 0);
+        size_t prev_end = 0;
+        for (size_t i = 0; i < t.nblanks; i++) {
+            const struct template_blank *b = &t.blanks[i];
+            assert_true(b->start >= prev_end);
+            assert_true(b->start <= b->end && b->end <= t.chars);
+            size_t bytes;
+            const char *text = cp_slice(&a, t.body, b->start, b->end, &bytes);
+            assert_string_equal(text, b->text);
+            if (b->kind == TEMPLATE_BLANK_EMOTION)
+                assert_true(b->end > b->start);
+            prev_end = b->end;
+        }
+        arena_release(&a);
+    }
+}
+
 /* ---- against a database ---- */
 
 struct fixture {
@@ -384,6 +441,7 @@ int main(void)
         cmocka_unit_test(adjacent_nested_and_unterminated_brackets),
         cmocka_unit_test(placeholders_inside_a_blank_are_filled_there),
         cmocka_unit_test(values_are_never_read_as_template_text),
+        cmocka_unit_test(any_text_gives_blanks_in_order_that_are_what_the_body_says),
         cmocka_unit_test_setup_teardown(a_template_is_checked_and_its_shortcut_is_unique, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(a_search_puts_the_exact_shortcut_first, setup, teardown),
