@@ -414,3 +414,25 @@ int fts_cjk_register(struct sqlite3 *db)
                                      match_func, NULL, NULL);
     return rc;
 }
+
+struct terms {
+    int (*fn)(void *ctx, const char *token, int ntoken);
+    void *ctx;
+    int rc;
+};
+
+static int term(void *ctx, int flags, const char *token, int ntoken, int start, int end)
+{
+    (void)flags, (void)start, (void)end;
+    struct terms *t = ctx;
+    t->rc = t->fn(t->ctx, token, ntoken);
+    return t->rc ? SQLITE_DONE : SQLITE_OK;
+}
+
+int fts_cjk_terms(const char *text, size_t n, int (*fn)(void *ctx, const char *token, int ntoken),
+                  void *ctx)
+{
+    struct terms t = {fn, ctx, 0};
+    tok_tokenize(NULL, &t, FTS5_TOKENIZE_QUERY, text, (int)n, term);
+    return t.rc;
+}

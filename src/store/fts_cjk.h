@@ -18,4 +18,10 @@ int fts_cjk_register(struct sqlite3 *db);
  * the text has no searchable term, or -1 when out is too small. */
 int fts_cjk_query(const char *text, char *out, size_t outsz);
 
+/* Calls fn(ctx, token, ntoken) for each search term of the n bytes at text as a query would
+ * see them: lower-cased ASCII words and the overlapping two-character CJK words (a lone CJK
+ * character on its own). A non-zero return from fn stops and is returned; 0 otherwise. */
+int fts_cjk_terms(const char *text, size_t n, int (*fn)(void *ctx, const char *token, int ntoken),
+                  void *ctx);
+
 #endif

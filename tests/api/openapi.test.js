@@ -838,6 +838,23 @@ test('every operation answers in the shapes the spec describes', async () => {
   expect(await call(admin, 'DELETE /api/v1/webhooks/{id}', { params: { id: hook.id } }), 204);
   expect(await call(admin, 'GET /api/v1/webhooks/{id}', { params: { id: hook.id } }), 404);
 
+  // standard replies: kept by a supervisor, found and filled for a ticket by an agent
+  const tpl = expect(await call(supervisor, 'POST /api/v1/templates', {
+    body: { name: '规格话术', type: 'complaint', category: 'logistics-delay', shortcut: 'spec', body: '{{customer.name}}您好,[[非常理解]]' },
+  }), 201).template;
+  expect(await call(supervisor, 'POST /api/v1/templates', { body: { name: 'x', body: 'y', shortcut: 'spec' } }), 409);
+  expect(await call(supervisor, 'POST /api/v1/templates', { body: { name: '', body: 'y' } }), 422);
+  expect(await call(agent, 'POST /api/v1/templates', { body: { name: 'x', body: 'y' } }), 403);
+  expect(await call(agent, 'GET /api/v1/templates', { query: '?q=spec&type=complaint' }), 200);
+  expect(await call(agent, 'GET /api/v1/templates', { query: '?type=nonsense' }), 422);
+  expect(await call(agent, 'GET /api/v1/templates/{id}', { params: { id: tpl.id } }), 200);
+  expect(await call(supervisor, 'PATCH /api/v1/templates/{id}', { params: { id: tpl.id }, body: { shortcut: null } }), 200);
+  expect(await call(supervisor, 'POST /api/v1/templates/{id}/render', { params: { id: tpl.id }, body: { ticket_id: t.id } }), 200);
+  expect(await call(agent, 'POST /api/v1/templates/{id}/render', { params: { id: tpl.id }, body: { ticket_id: 0 } }), 422);
+  expect(await call(supervisor, 'DELETE /api/v1/templates/{id}', { params: { id: tpl.id } }), 204);
+  expect(await call(agent, 'GET /api/v1/templates/{id}', { params: { id: tpl.id } }), 404);
+  expect(await call(agent, 'POST /api/v1/templates/{id}/render', { params: { id: tpl.id }, body: { ticket_id: t.id } }), 404);
+
   // an app on a webhook channel: a signed message, its duplicate and a bad signature
   const hookSecret = 'spec-hook-secret-0123456789';
   expect(await call(admin, 'PATCH /api/v1/channels/{code}', { params: { code: 'APP' }, body: { kind: 'webhook', settings: { secret: hookSecret } } }), 200);

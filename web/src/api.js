@@ -195,3 +195,12 @@ export const webhooks = {
   deliveries: (id, params) => call('GET', `/webhooks/${id}/deliveries` + qs(params)),
   retry: (id, delivery) => call('POST', `/webhooks/${id}/deliveries/${delivery}/retry`),
 };
+
+// standard replies (标准话术): supervisors keep them, every staff role finds and fills them
+export const templates = {
+  list: (params) => call('GET', '/templates' + qs(params)),
+  create: (body) => call('POST', '/templates', body),
+  patch: (id, body) => call('PATCH', `/templates/${id}`, body),
+  remove: (id) => call('DELETE', `/templates/${id}`),
+  render: (id, ticketId) => call('POST', `/templates/${id}/render`, { ticket_id: ticketId }),
+};

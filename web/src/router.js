@@ -26,6 +26,8 @@ const routes = [
   { path: '/admin/calendars', component: () => import('./views/admin/CalendarsView.vue'), meta: { lead: true } },
   // the notification webhook
   { path: '/admin/webhooks', component: () => import('./views/admin/WebhooksView.vue'), meta: { admin: true } },
+  // standard replies (标准话术): supervisors and admins keep them
+  { path: '/admin/templates', component: () => import('./views/admin/TemplatesView.vue'), meta: { lead: true } },
   { path: '/shifts', component: () => import('./views/shifts/ShiftsView.vue') },
   { path: '/board', component: () => import('./views/board/BoardView.vue'), meta: { lead: true } },
   // channels: connecting a mailbox
