@@ -134,6 +134,8 @@ const struct survey_choice *survey_rating_parse(enum survey_scale s, const char 
         return NULL;
     memcpy(word, b, n);
     word[n] = '\0';
+    if (s == SURVEY_FIVE_POINT && n > 3 && !strcmp(word + n - 3, "\xe5\x88\x86")) /* "5分" */
+        word[n -= 3] = '\0';
     int digit = -1;
     if (n == 1 && word[0] >= '0' && word[0] <= '9')
         digit = word[0] - '0';
