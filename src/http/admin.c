@@ -379,12 +379,24 @@ static int reply_settings(struct request *req, struct response *resp)
     return 200;
 }
 
+/* One whole number of the "survey" object: 1 when given (*ret set), 0 when not, or KF_EINVAL. */
+static int survey_number(struct request *req, json_t *v, const char *key, int64_t *ret,
+                         struct kf_error *e)
+{
+    if (!v)
+        return 0;
+    if (!json_is_integer(v))
+        return kf_fail(e, KF_EINVAL, arena_printf(req->arena, "survey.%s", key),
+                       "must be an integer");
+    *ret = json_integer_value(v);
+    return 1;
+}
+
 /* Reads PATCH /settings' "survey" object into in and *ret_set (survey_settings_update's
  * bits). 0, or KF_EINVAL naming the field. */
 static int survey_settings_read(struct request *req, json_t *o, struct survey_settings *in,
                                 unsigned *ret_set, struct kf_error *e)
 {
-    static const char *const nums[] = {"delay_minutes", "expire_hours", "second_handling_hours"};
     *ret_set = 0;
     json_t *sv = json_object_get(o, "survey");
     if (!sv)
@@ -395,27 +407,31 @@ static int survey_settings_read(struct request *req, json_t *o, struct survey_se
     json_t *v;
     json_object_foreach(sv, key, v)
     {
-        const char *field = arena_printf(req->arena, "survey.%s", key);
-        int i = 0;
-        while (i < 3 && strcmp(key, nums[i]))
-            i++;
-        if (i < 3) {
-            if (!json_is_integer(v))
-                return kf_fail(e, KF_EINVAL, field, "must be an integer");
-            int64_t n = json_integer_value(v);
-            *(i == 0   ? &in->delay_minutes
-              : i == 1 ? &in->expire_hours
-                       : &in->second_handling_hours) = n;
-            *ret_set |= 1u << i;
-        } else if (!strcmp(key, "scale")) {
-            if (!json_is_string(v))
-                return kf_fail(e, KF_EINVAL, field,
-                               "scale must be four_level, five_point or three_level");
-            in->scale = arena_strdup(req->arena, json_string_value(v));
-            *ret_set |= 8;
-        } else {
-            return kf_fail(e, KF_EINVAL, field, "no such setting");
-        }
+        if (strcmp(key, "scale") && strcmp(key, "delay_minutes") && strcmp(key, "expire_hours") &&
+            strcmp(key, "second_handling_hours"))
+            return kf_fail(e, KF_EINVAL, arena_printf(req->arena, "survey.%s", key),
+                           "no such setting");
+    }
+    int rc;
+    if ((rc = survey_number(req, json_object_get(sv, "delay_minutes"), "delay_minutes",
+                            &in->delay_minutes, e)) < 0)
+        return rc;
+    *ret_set |= rc ? 1 : 0;
+    if ((rc = survey_number(req, json_object_get(sv, "expire_hours"), "expire_hours",
+                            &in->expire_hours, e)) < 0)
+        return rc;
+    *ret_set |= rc ? 2 : 0;
+    if ((rc = survey_number(req, json_object_get(sv, "second_handling_hours"),
+                            "second_handling_hours", &in->second_handling_hours, e)) < 0)
+        return rc;
+    *ret_set |= rc ? 4 : 0;
+    json_t *scale = json_object_get(sv, "scale");
+    if (scale && !json_is_string(scale))
+        return kf_fail(e, KF_EINVAL, "survey.scale",
+                       "scale must be four_level, five_point or three_level");
+    if (scale) {
+        in->scale = arena_strdup(req->arena, json_string_value(scale));
+        *ret_set |= 8;
     }
     return 0;
 }
