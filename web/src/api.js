@@ -189,3 +189,12 @@ export const webhooks = {
   deliveries: (id, params) => call('GET', `/webhooks/${id}/deliveries` + qs(params)),
   retry: (id, delivery) => call('POST', `/webhooks/${id}/deliveries/${delivery}/retry`),
 };
+
+// satisfaction surveys: the customer's page by its link's token (public), the staff's list of
+// answers and the second-handling queue
+export const surveys = {
+  list: (params) => call('GET', '/surveys' + qs(params)),
+  get: (token) => call('GET', `/surveys/${encodeURIComponent(token)}`),
+  answer: (token, body) => call('POST', `/surveys/${encodeURIComponent(token)}`, body),
+  secondHandling: () => call('GET', '/second-handling'),
+};
