@@ -112,11 +112,46 @@ static size_t mark_len(const char *p)
     return 0;
 }
 
+/* Whether the line [p, end) begins what a mail reply quotes: "> ...", "On ... wrote:",
+ * "在 ... 写道：", an "Original Message" or 原始邮件 separator, a From:/发件人: header, or the
+ * signature delimiter "-- ". */
+static int quote_line(const char *p, const char *end)
+{
+    size_t n = (size_t)(end - p);
+    char line[512];
+    if (n >= sizeof(line))
+        n = sizeof(line) - 1;
+    memcpy(line, p, n);
+    line[n] = '\0';
+    while (n && (line[n - 1] == '\r' || line[n - 1] == ' '))
+        line[--n] = '\0';
+    return line[0] == '>' || !strncmp(line, "On ", 3) || strstr(line, "wrote:") ||
+           strstr(line, "\xe5\x86\x99\xe9\x81\x93") /* 写道 */ ||
+           strstr(line, "Original Message") ||
+           strstr(line, "\xe5\x8e\x9f\xe5\xa7\x8b\xe9\x82\xae\xe4\xbb\xb6") /* 原始邮件 */ ||
+           !strncmp(line, "From:", 5) ||
+           !strncmp(line, "\xe5\x8f\x91\xe4\xbb\xb6\xe4\xba\xba", 9) /* 发件人 */ ||
+           !strcmp(line, "--");
+}
+
+/* The end of what the customer wrote above the quoted survey of a mail reply. */
+static const char *own_end(const char *text)
+{
+    for (const char *p = text; *p;) {
+        const char *nl = strchr(p, '\n');
+        const char *end = nl ? nl : p + strlen(p);
+        if (quote_line(p, end))
+            return p;
+        p = nl ? nl + 1 : end;
+    }
+    return text + strlen(text);
+}
+
 const struct survey_choice *survey_rating_parse(enum survey_scale s, const char *text)
 {
     if (!text)
         return NULL;
-    const char *b = text, *e = text + strlen(text);
+    const char *b = text, *e = own_end(text);
     for (size_t k; b < e && (k = mark_len(b));)
         b += k;
     /* marks at the end: look back over whole marks only */

@@ -51,7 +51,9 @@ int survey_score(enum survey_scale s, const char *value);
 /* What a customer's message means on the scale when it is only a rating: a value, a level's
  * word (满意, 不满意, ...), its number in the survey's list (1-4 on four levels, 1-3 on three:
  * as the message lists them) or a score 1-5 on five points, digits half- or full-width, with
- * blanks and an end mark around it. The choice, or NULL when the text is anything more. */
+ * blanks and an end mark around it; a mail reply's quoted text below it ("> ...", "On ...
+ * wrote:", 原始邮件, a signature after "-- ") is left out. The choice, or NULL when the text
+ * is anything more. */
 const struct survey_choice *survey_rating_parse(enum survey_scale s, const char *text);
 
 struct survey_settings {

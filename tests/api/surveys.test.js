@@ -187,6 +187,27 @@ test('a mail ticket: the survey is mailed after the delay; a satisfied answer on
   assert.equal(inPool.satisfaction.score, 5);
 });
 
+test('a mail reply that is only a rating, above the quoted survey, answers it', async () => {
+  const mail = (id, subject, body, inReplyTo) => ['From: 赵敏 <zhao.min@example.com>', 'To: service@kefu.example.com',
+    `Subject: ${subject}`, `Message-ID: <${id}>`, ...(inReplyTo ? [`In-Reply-To: <${inReplyTo}>`, `References: <${inReplyTo}>`] : []),
+    'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', '', body, ''].join('\r\n');
+  const ingest = (text) => {
+    const r = kefu(['mail-ingest', '--channel', 'MAIL', '--data-dir', srv.dataDir], { input: Buffer.from(text) });
+    assert.equal(r.status, 0, r.stderr);
+  };
+  ingest(mail('fridge-1@example.com', '冰箱不制冷', '冰箱不制冷了'));
+  const t = (await admin.get('/api/v1/tickets?channel=MAIL')).body.items.find((x) => x.subject === '冰箱不制冷');
+  await resolve(t.id);
+  await advance(11);
+  const survey = await until('the survey mail', () => sink.mails().find((m) => m.rcpt_tos.includes('zhao.min@example.com') && tokenOf(m.text)));
+  const id = survey.headers['message-id'][0].replace(/[<>]/g, '');
+  ingest(mail('fridge-2@example.com', 'Re: 冰箱不制冷', `3\r\n\r\n在 2023年10月2日，客服中心 写道：\r\n> ${survey.text.split('\n')[0]}`, id));
+  const after = await until('answered', async () => { const x = await ticket(t.id); return x.satisfaction ? x : null; });
+  assert.deepEqual([after.satisfaction.rating, after.satisfaction.score, after.status], ['average', 3, 'closed']);
+  const msgs = (await admin.get(`/api/v1/tickets/${t.id}/messages`)).body.items;
+  assert.equal(msgs.filter((m) => m.kind === 'customer').length, 2); // the answer stays in the conversation
+});
+
 test('a phone ticket: survey.sent for the SMS gateway; no answer by the expiry closes it; the link is then 410', async () => {
   await settings({ delay_minutes: 0, expire_hours: 48 });
   const t = await phoneTicket('送货晚了三天');

@@ -105,6 +105,29 @@ static void four_level_replies(void **state)
     assert_null(parsed(SURVEY_FOUR_LEVEL, NULL));
 }
 
+static void mail_replies_quote_the_survey(void **state)
+{
+    (void)state;
+    /* what a mail client writes below the answer is not part of it */
+    assert_string_equal(
+        parsed(SURVEY_FOUR_LEVEL, "2\r\n\r\n> 您好，您的服务单 MAIL-1 已处理完毕\r\n> 1 非常满意"),
+        "satisfied");
+    assert_string_equal(
+        parsed(SURVEY_FOUR_LEVEL, "不满意\n\nOn Mon, 2 Oct 2023, 客服中心 wrote:\n> 您好"),
+        "unsatisfied");
+    assert_string_equal(
+        parsed(SURVEY_THREE_LEVEL, "基本满意\n\n在 2023年10月2日 10:00，客服中心 写道：\n您好"),
+        "basically_satisfied");
+    assert_string_equal(
+        parsed(SURVEY_FIVE_POINT,
+               "5\n------------------ 原始邮件 ------------------\n发件人: 客服中心"),
+        "5");
+    assert_string_equal(parsed(SURVEY_FOUR_LEVEL, "满意\n-- \n王堃\n13812345678"), "satisfied");
+    /* but a word more above the quote is a message */
+    assert_null(parsed(SURVEY_FOUR_LEVEL, "2\n还是漏水\n> 您好"));
+    assert_null(parsed(SURVEY_FOUR_LEVEL, "> 2"));
+}
+
 static void three_level_replies(void **state)
 {
     (void)state;
@@ -141,6 +164,7 @@ int main(void)
         cmocka_unit_test(scores),
         cmocka_unit_test(unsatisfied_is_one_or_two),
         cmocka_unit_test(four_level_replies),
+        cmocka_unit_test(mail_replies_quote_the_survey),
         cmocka_unit_test(three_level_replies),
         cmocka_unit_test(five_point_replies),
     };
