@@ -369,6 +369,7 @@ int survey_by_token(struct db *db, const char *token, struct arena *arena, struc
 struct contact {
     const char *channel, *kind, *phone, *email;
     int64_t supervisor_id, department_id, assignee_id;
+    int chat; /* a live chat is (or was) the ticket's conversation */
 };
 
 static int contact_of(struct db *db, int64_t ticket_id, struct arena *a, struct contact *c)
@@ -384,6 +385,7 @@ static int contact_of(struct db *db, int64_t ticket_id, struct arena *a, struct 
         c->supervisor_id = col_int(st, 4);
         c->department_id = col_int(st, 5);
         c->assignee_id = col_int(st, 6);
+        c->chat = col_int(st, 7) > 0;
         if (!c->kind)
             c->kind = "manual";
     }
@@ -391,12 +393,13 @@ static int contact_of(struct db *db, int64_t ticket_id, struct arena *a, struct 
     return rc < 0 ? rc : rc == 1 ? 0 : KF_ENOTFOUND;
 }
 
-/* Mail, webhook, WeChat and chat tickets hear from Kefu as a reply on their channel; the
- * others (phone, walk-in, web, manual) through the notification webhook (an SMS gateway). */
-static int speaks_on_channel(const char *kind)
+/* Mail, webhook, WeChat and chat tickets hear from Kefu as a reply on their channel (a chat's
+ * reaches the visitor's stream); the others (phone, walk-in, web, manual) through the
+ * notification webhook (an SMS gateway). */
+static int speaks_on_channel(const struct contact *c)
 {
-    return !strcmp(kind, "mail") || !strcmp(kind, "webhook") || !strcmp(kind, "wechat") ||
-           !strcmp(kind, "chat");
+    return c->chat || !strcmp(c->kind, "mail") || !strcmp(c->kind, "webhook") ||
+           !strcmp(c->kind, "wechat") || !strcmp(c->kind, "chat");
 }
 
 /* A reply of the system on the ticket, which its channel carries to the customer. */
@@ -483,7 +486,7 @@ static int send_one(struct db *db, struct survey *s, int64_t now, struct arena *
     sodium_bin2hex(token, sizeof(token), raw, sizeof(raw));
     token_hash(token, h);
     const char *url = arena_printf(a, "%s/s/%s", link_base, token);
-    int on_channel = speaks_on_channel(c.kind);
+    int on_channel = speaks_on_channel(&c);
     struct stmt *st = db_stmt(db, SQL_survey_sent);
     st_int(st, 1, s->id);
     st_blob(st, 2, h, sizeof(h));
@@ -689,7 +692,7 @@ static int second_handling_start(struct db *db, const struct survey *s, int64_t 
                                     "您对服务单 %s 的评价已收到，很抱歉没有让您满意。我们已安排主管"
                                     "重新处理，将在 %s 前给您答复。",
                                     s->number, local_time(a, due));
-    if (speaks_on_channel(c.kind))
+    if (speaks_on_channel(&c))
         return say(db, s->ticket_id, text, a);
     return gateway_event(db, "ticket.second_handling", s->ticket_id, &c, s, NULL, text);
 }

@@ -356,6 +356,29 @@ test('three levels and five points: bare ratings by word and digit, scored 5/3/1
   assert.equal(t.second_handling, null); // already back at work: the answer is kept, nothing more
 });
 
+test('a live chat ticket: the survey reaches the visitor\'s chat; a bare 满意 there answers it', async () => {
+  await settings({ delay_minutes: 0, scale: 'four_level' });
+  let r = await fetch(`${srv.base}/api/v1/chat/sessions`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ channel: 'CHAT', body: '蓝牙连不上', name: '小周', phone: '13600003333' }),
+  });
+  const chat = await r.json();
+  assert.equal(r.status, 201, JSON.stringify(chat));
+  const visitor = { Authorization: 'Visitor ' + chat.visitor_token, 'Content-Type': 'application/json' };
+  const t = await ticket(chat.ticket.number);
+  await resolve(t.id);
+  const msg = await until('the survey in the chat', async () => {
+    const c = await (await fetch(`${srv.base}/api/v1/chat/sessions/${chat.id}`, { headers: visitor })).json();
+    return (c.messages || []).find((m) => tokenOf(m.body));
+  });
+  assert.match(msg.body, /1 非常满意/);
+  assert.equal(gateway.got.some((h) => h.body.event === 'survey.sent' && h.body.detail.number === t.number), false);
+  r = await fetch(`${srv.base}/api/v1/chat/sessions/${chat.id}/messages`, { method: 'POST', headers: visitor, body: JSON.stringify({ body: '满意' }) });
+  assert.ok(r.status === 201 || r.status === 200, await r.text());
+  const after = await ticket(t.id);
+  assert.deepEqual([after.satisfaction.rating, after.status], ['satisfied', 'closed']);
+});
+
 test('a survey due before a restart is sent once after it', async () => {
   await settings({ delay_minutes: 3, scale: 'four_level' });
   const t = await phoneTicket('重启前的工单');

@@ -52,7 +52,8 @@ SELECT rating, score, comment, answered_at FROM surveys
 WHERE ticket_id = $1 AND state = 'answered' ORDER BY id DESC LIMIT 1;
 
 -- name: survey_ticket_contact
-SELECT t.channel, c.kind, cu.phone, cu.email, d.supervisor_id, t.department_id, t.assignee_id
+SELECT t.channel, c.kind, cu.phone, cu.email, d.supervisor_id, t.department_id, t.assignee_id,
+       (SELECT count(*) FROM chat_sessions cs WHERE cs.ticket_id = t.id)
 FROM tickets t
 JOIN customers cu ON cu.id = t.customer_id
 LEFT JOIN channels c ON c.code = t.channel
