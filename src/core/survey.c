@@ -226,7 +226,7 @@ int survey_settings_get(struct db *db, struct arena *arena, struct survey_settin
     return 0;
 }
 
-static void settings_json(struct jw *w, const struct survey_settings *s)
+void survey_settings_json(struct jw *w, const struct survey_settings *s)
 {
     jw_obj_begin(w);
     jw_kstr(w, "scale", s->scale);
@@ -281,12 +281,12 @@ int survey_settings_update(struct db *db, const struct actor *actor, unsigned se
         jw_init(&w, &b);
         jw_obj_begin(&w);
         jw_key(&w, "survey");
-        settings_json(&w, &cur);
+        survey_settings_json(&w, &cur);
         jw_obj_end(&w);
         jw_init(&w, &af);
         jw_obj_begin(&w);
         jw_key(&w, "survey");
-        settings_json(&w, &next);
+        survey_settings_json(&w, &next);
         jw_obj_end(&w);
         rc = audit_write(db, actor, "settings.updated", "settings", 0, b.buf, af.buf);
         strbuf_release(&b);

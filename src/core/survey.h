@@ -63,6 +63,10 @@ struct survey_settings {
 
 /* The settings in force (defaults for those never set), strings in arena. */
 int survey_settings_get(struct db *db, struct arena *arena, struct survey_settings *ret);
+struct jw;
+/* The settings as the API shows them: {"scale", "delay_minutes", "expire_hours",
+ * "second_handling_hours"}. */
+void survey_settings_json(struct jw *w, const struct survey_settings *s);
 /* Checks and stores what `set` names (1 delay, 2 expiry, 4 second handling, 8 scale), with an
  * audit row. KF_EINVAL naming the field ("survey.scale", ...). */
 int survey_settings_update(struct db *db, const struct actor *actor, unsigned set,

@@ -369,12 +369,7 @@ static int reply_settings(struct request *req, struct response *resp)
     if ((rc = survey_settings_get(req->db, req->arena, &sv)))
         return reply_error(resp, rc, NULL);
     jw_key(&w, "survey");
-    jw_obj_begin(&w);
-    jw_kstr(&w, "scale", sv.scale);
-    jw_kint(&w, "delay_minutes", sv.delay_minutes);
-    jw_kint(&w, "expire_hours", sv.expire_hours);
-    jw_kint(&w, "second_handling_hours", sv.second_handling_hours);
-    jw_obj_end(&w);
+    survey_settings_json(&w, &sv);
     jw_obj_end(&w);
     return 200;
 }
