@@ -1,5 +1,6 @@
 /* surveys.c: handlers of the satisfaction surveys: the customer's page (public, by the link's
- * token), the staff's list of answers and the second-handling queue. */
+ * token; a client address that tries too many unknown tokens is held off for a while), the
+ * staff's list of answers and the second-handling queue. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,9 +10,32 @@
 #include "http/json.h"
 #include "lib/arena.h"
 #include "lib/banned.h"
+#include "lib/config.h"
 #include "lib/jw.h"
 #include "lib/ktime.h"
+#include "lib/throttle.h"
 #include "store/db.h"
+
+enum { PROBE_SLOTS = 1024, PROBE_WINDOW_MS = 15 * 60 * 1000 };
+/* unknown tokens asked for, per client address: portal_ip_limit of them per 15 minutes */
+static struct throttle_entry probe_e[PROBE_SLOTS];
+static struct throttle probe = THROTTLE_INIT(probe_e, PROBE_WINDOW_MS);
+
+/* 429 when req's address has asked for too many unknown tokens lately, else 0. */
+static int probing(struct request *req, struct response *resp)
+{
+    int64_t retry;
+    if (throttle_count(&probe, req->ip, ktime_monotonic(), &retry) < req->cfg->portal_ip_limit)
+        return 0;
+    return reply_limited(req, resp, retry, "too many unknown survey links; wait and try again");
+}
+
+/* 404 for a token that opens no survey, counted against the caller's address. */
+static int no_survey(struct request *req, struct response *resp)
+{
+    throttle_fail(&probe, req->ip, ktime_monotonic());
+    return reply_errorf(resp, 404, "not_found", NULL, "no survey has this link");
+}
 
 static void render_choices(struct jw *w, const char *scale)
 {
@@ -54,9 +78,12 @@ static void render_public(struct jw *w, const struct survey *s)
 int h_survey_get(struct request *req, struct response *resp)
 {
     struct survey s;
-    int rc = survey_by_token(req->db, req->params[0], req->arena, &s);
+    int rc = probing(req, resp);
+    if (rc)
+        return rc;
+    rc = survey_by_token(req->db, req->params[0], req->arena, &s);
     if (rc == KF_ENOTFOUND)
-        return reply_errorf(resp, 404, "not_found", NULL, "no survey has this link");
+        return no_survey(req, resp);
     if (rc)
         return reply_error(resp, rc, NULL);
     struct jw w;
@@ -69,8 +96,8 @@ int h_survey_answer(struct request *req, struct response *resp)
 {
     json_t *o;
     struct kf_error e = {0};
-    int rc = body_object_or_reply(req, resp, &o);
-    if (rc)
+    int rc = probing(req, resp);
+    if (rc || (rc = body_object_or_reply(req, resp, &o)))
         return rc;
     const char *rating = NULL, *comment = NULL;
     json_t *r = json_object_get(o, "rating");
@@ -89,7 +116,7 @@ int h_survey_answer(struct request *req, struct response *resp)
     if (!rc)
         rc = survey_answer_token(req->db, req->params[0], rating, comment, req->arena, &s, &e);
     if (rc == KF_ENOTFOUND)
-        return reply_errorf(resp, 404, "not_found", NULL, "no survey has this link");
+        return no_survey(req, resp);
     if (rc == SURVEY_GONE)
         return reply_errorf(resp, 410, "gone", NULL, e.message);
     if (rc)

@@ -394,3 +394,11 @@ test('a survey due before a restart is sent once after it', async () => {
   assert.equal(gateway.got.filter((h) => h.body.event === 'survey.sent' && h.body.detail.number === t.number).length, 1);
   assert.equal((await history(t.id)).filter((e) => e.action === 'survey_sent').length, 1);
 });
+
+test('a client that tries many unknown links is held off (429), the survey itself untouched', async () => {
+  let last;
+  for (let i = 0; i < 61; i++) last = await publicGet(i.toString(16).padStart(64, 'a'));
+  assert.equal(last.status, 429);
+  assert.equal(last.body.error.code, 'too_many_requests');
+  assert.equal((await publicPost('b'.repeat(64), { rating: 'satisfied' })).status, 429);
+});
