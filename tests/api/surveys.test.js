@@ -10,10 +10,11 @@ import { createHmac } from 'node:crypto';
 import { receiver, until } from '../lib/receiver.js';
 import { ADMIN, Client, kefu, Server } from '../lib/server.js';
 import { smtpSink } from '../lib/smtp_sink.js';
+import { FakeWechat, messageXml, signedQuery } from '../lib/fake_wechat.js';
 
 const SECRET = 'app-secret-0123456789';
 const HOOK_SECRET = 'webhook-secret-0123456789';
-let srv, admin, sup, agent, dept, sink, app, gateway, offset = 0;
+let srv, admin, sup, agent, dept, sink, app, gateway, wx, offset = 0;
 
 async function advance(minutes) {
   offset += minutes * 60000;
@@ -105,6 +106,11 @@ before(async () => {
   app = await receiver();
   r = await admin.patch('/api/v1/channels/APP', { kind: 'webhook', settings: { secret: SECRET, reply_url: app.url } });
   assert.equal(r.status, 200, r.text);
+  wx = await new FakeWechat().start();
+  r = await admin.patch('/api/v1/channels/WX', {
+    kind: 'wechat', settings: { token: 'wx-survey-token', app_id: wx.appId, app_secret: wx.secret, api_base: wx.base },
+  });
+  assert.equal(r.status, 200, r.text);
   gateway = await receiver();
   r = await admin.post('/api/v1/webhooks', { url: gateway.url, secret: HOOK_SECRET, events: ['survey.sent', 'ticket.second_handling'] });
   assert.equal(r.status, 201, r.text);
@@ -113,6 +119,7 @@ before(async () => {
 after(async () => {
   await app?.close();
   await gateway?.close();
+  await wx?.stop();
   if (sink) { await sink.stop(); sink.cleanup(); }
   await srv?.finish();
 });
@@ -377,6 +384,24 @@ test('a live chat ticket: the survey reaches the visitor\'s chat; a bare 满意 
   assert.ok(r.status === 201 || r.status === 200, await r.text());
   const after = await ticket(t.id);
   assert.deepEqual([after.satisfaction.rating, after.status], ['satisfied', 'closed']);
+});
+
+test('a WeChat ticket: the survey is a customer-service message; a full-width １ in reply answers it', async () => {
+  await settings({ delay_minutes: 0, scale: 'four_level' });
+  const follow = async (content, msgId) => {
+    const r = await fetch(`${srv.base}/hooks/wechat/WX?${signedQuery('wx-survey-token')}`, {
+      method: 'POST', headers: { 'Content-Type': 'text/xml' }, body: messageXml({ from: 'oSurveyFan', content, msgId }),
+    });
+    assert.equal(r.status, 200, await r.text());
+  };
+  await follow('扫地机器人不回充', '880001');
+  const t = (await admin.get('/api/v1/tickets?channel=WX')).body.items.find((x) => x.subject.includes('扫地机器人'));
+  await resolve(t.id);
+  const sent = await until('the survey on WeChat', () => wx.sends.find((x) => x.body.touser === 'oSurveyFan' && tokenOf(x.body.text.content)));
+  assert.match(sent.body.text.content, new RegExp(t.number));
+  await follow('１', '880002');
+  const after = await until('answered', async () => { const x = await ticket(t.id); return x.satisfaction ? x : null; });
+  assert.deepEqual([after.satisfaction.rating, after.satisfaction.score, after.status], ['very_satisfied', 5, 'closed']);
 });
 
 test('a survey due before a restart is sent once after it', async () => {
