@@ -368,7 +368,8 @@ int survey_by_token(struct db *db, const char *token, struct arena *arena, struc
 /* What the system knows of the ticket's customer and owner, for a survey's way out. */
 struct contact {
     const char *channel, *kind, *phone, *email;
-    int64_t supervisor_id, department_id, assignee_id;
+    int64_t supervisor_id; /* the department's, while active */
+    int64_t department_id, assignee_id;
     int chat; /* a live chat is (or was) the ticket's conversation */
 };
 

@@ -52,12 +52,13 @@ SELECT rating, score, comment, answered_at FROM surveys
 WHERE ticket_id = $1 AND state = 'answered' ORDER BY id DESC LIMIT 1;
 
 -- name: survey_ticket_contact
-SELECT t.channel, c.kind, cu.phone, cu.email, d.supervisor_id, t.department_id, t.assignee_id,
+SELECT t.channel, c.kind, cu.phone, cu.email, su.id, t.department_id, t.assignee_id,
        (SELECT count(*) FROM chat_sessions cs WHERE cs.ticket_id = t.id)
 FROM tickets t
 JOIN customers cu ON cu.id = t.customer_id
 LEFT JOIN channels c ON c.code = t.channel
 LEFT JOIN departments d ON d.id = t.department_id
+LEFT JOIN users su ON su.id = d.supervisor_id AND su.active = 1
 WHERE t.id = $1;
 
 -- name: second_handling_insert
