@@ -13,6 +13,7 @@
 #include "core/mail_out.h"
 #include "core/message.h"
 #include "core/sla.h"
+#include "core/survey.h"
 #include "core/ticket.h"
 #include "core/wechat_reply.h"
 #include "lib/arena.h"
@@ -110,7 +111,8 @@ int message_add(struct db *db, const struct actor *actor, const char *ref, const
     st_int(st, 1, t.id);
     st_text(st, 2, kind);
     st_text(st, 3, body);
-    st_int(st, 4, actor->user_id);
+    if (actor->user_id) /* else the system wrote it */
+        st_int(st, 4, actor->user_id);
     st_int(st, 5, now);
     if ((rc = st_exec(st)))
         return rc;
@@ -184,6 +186,9 @@ int message_add_customer(struct db *db, int64_t ticket_id, int64_t customer_id, 
     snprintf(detail, sizeof(detail), "{\"message_id\":%lld,\"kind\":\"customer\"}", (long long)id);
     if ((rc = history_write(db, t.id, &kefu, "customer_wrote", detail)) ||
         (rc = event_write(db, "ticket.customer_wrote", "ticket", t.id, detail)))
+        return rc;
+    int rated = 0; /* a bare rating answers the ticket's open survey */
+    if ((rc = survey_customer_wrote(db, t.id, body, &rated)) || rated)
         return rc;
     if (strcmp(t.status, "waiting_customer") && strcmp(t.status, "resolved"))
         return 0;

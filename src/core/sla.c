@@ -515,7 +515,7 @@ int sla_ticket_changed(struct db *db, const struct sla_state *before, const stru
         if (is_done_status(after->status)) {
             for (int t = 0; t < SLA__COUNT; t++)
                 if (d[t].id)
-                    clock_stop(&d[t], c, now, 0, t == SLA_RESOLVE);
+                    clock_stop(&d[t], c, now, 0, t == SLA_RESOLVE || t == SLA_SECOND_HANDLING);
         } else if (!strcmp(after->status, "waiting_customer")) {
             if (r->id)
                 clock_stop(r, c, now, 1, 0);
@@ -726,21 +726,34 @@ int sla_due(struct db *db, int64_t now)
     return rc;
 }
 
-int sla_feedback_set(struct db *db, int64_t ticket_id, int64_t now, int64_t due_at)
+/* Runs the ticket's clock of target from now to due_at, around the clock, warning at 80 %,
+ * replacing the one it had. */
+static int timer_set(struct db *db, int64_t ticket_id, enum sla_target target, int64_t now,
+                     int64_t due_at)
 {
     struct deadline d[SLA__COUNT];
     int rc = load_deadlines(db, ticket_id, d);
     if (rc)
         return rc;
-    struct deadline *f = &d[SLA_FEEDBACK];
+    struct deadline *f = &d[target];
     int64_t id = f->id;
     *f = (struct deadline){
-        .id = id, .ticket_id = ticket_id, .target = SLA_FEEDBACK, .budget = due_at - now};
+        .id = id, .ticket_id = ticket_id, .target = target, .budget = due_at - now};
     clock_run(f, NULL, FEEDBACK_WARN_PERCENT, now); /* around the clock: a time was named */
     rc = id ? save_deadline(db, f) : insert_deadline(db, f);
     if (!id && !rc)
         f->id = db_last_id(db);
     return rc ? rc : sync_ticket(db, ticket_id, ticket_policy(db, ticket_id), d);
+}
+
+int sla_feedback_set(struct db *db, int64_t ticket_id, int64_t now, int64_t due_at)
+{
+    return timer_set(db, ticket_id, SLA_FEEDBACK, now, due_at);
+}
+
+int sla_second_handling_set(struct db *db, int64_t ticket_id, int64_t now, int64_t due_at)
+{
+    return timer_set(db, ticket_id, SLA_SECOND_HANDLING, now, due_at);
 }
 
 int sla_feedback_met(struct db *db, int64_t ticket_id)

@@ -106,6 +106,9 @@ int sla_ticket_replied(struct db *db, int64_t ticket_id);
 /* Asks for feedback on the ticket by due_at (a transfer's deadline, around the clock, warning
  * at 80 %), replacing the one asked before. */
 int sla_feedback_set(struct db *db, int64_t ticket_id, int64_t now, int64_t due_at);
+/* Second handling (二次处理) is due at due_at: its own clock, around the clock, warning at
+ * 80 %, breached like the others; resolving the ticket meets it. */
+int sla_second_handling_set(struct db *db, int64_t ticket_id, int64_t now, int64_t due_at);
 /* The feedback asked for has come (a message of the ticket's assignee). */
 int sla_feedback_met(struct db *db, int64_t ticket_id);
 

@@ -14,6 +14,7 @@
 #include "core/enums.h"
 #include "core/refdata.h"
 #include "core/sla.h"
+#include "core/survey.h"
 #include "core/ticket_number.h"
 #include "core/triage.h"
 #include "lib/arena.h"
@@ -213,8 +214,10 @@ int ticket_get_id(struct db *db, const struct actor *actor, int64_t id, struct a
     if (rc == 1)
         read_ticket(st, arena, ret);
     st_reset(st);
-    if (rc == 1 && ret->ncooperating) {
-        int crc = read_cooperating(db, arena, ret);
+    if (rc == 1) {
+        int crc = ret->ncooperating ? read_cooperating(db, arena, ret) : 0;
+        if (!crc)
+            crc = survey_ticket_facts(db, arena, ret);
         if (crc)
             rc = crc;
     }
@@ -238,8 +241,10 @@ int ticket_get(struct db *db, const struct actor *actor, const char *ref, struct
     if (rc == 1)
         read_ticket(st, arena, ret);
     st_reset(st);
-    if (rc == 1 && ret->ncooperating) {
-        int crc = read_cooperating(db, arena, ret);
+    if (rc == 1) {
+        int crc = ret->ncooperating ? read_cooperating(db, arena, ret) : 0;
+        if (!crc)
+            crc = survey_ticket_facts(db, arena, ret);
         if (crc)
             rc = crc;
     }

@@ -56,6 +56,16 @@ struct ticket {
         const char *code, *name;
     } cooperating[8]; /* departments that work on it beside the lead (协办) */
     size_t ncooperating;
+    struct ticket_survey { /* the newest answer to a satisfaction survey (survey.h) */
+        int answered;
+        const char *rating, *comment;
+        int score;
+        int64_t answered_at;
+    } survey;
+    struct ticket_second_handling { /* the newest round of second handling, round 0: none */
+        int round;
+        int64_t started_at, due_at, ended_at;
+    } second_handling;
 };
 
 struct ticket_input {

@@ -9,6 +9,7 @@
 #include "core/enums.h"
 #include "core/refdata.h"
 #include "core/sla.h"
+#include "core/survey.h"
 #include "core/ticket.h"
 #include "core/ticket_status.h"
 #include "core/triage.h"
@@ -401,6 +402,8 @@ int ticket_update(struct db *db, const struct actor *actor, const char *ref,
     struct sla_state before = sla_state_of(&cur), after = sla_state_of(&t);
     if (!rc)
         rc = sla_ticket_changed(db, &before, &after);
+    if (!rc && status_changed)
+        rc = survey_ticket_changed(db, t.id, cur.status, t.status);
     if (rc || (rc = ticket_get_id(db, NULL, t.id, arena, ret)))
         return rc;
     if (assignee_changed && ret->assignee_id && ret->assignee_id != actor->user_id) {

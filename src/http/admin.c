@@ -3,6 +3,7 @@
 
 #include "core/dept.h"
 #include "core/refdata.h"
+#include "core/survey.h"
 #include "core/user.h"
 #include "http/handlers.h"
 #include "http/json.h"
@@ -364,8 +365,70 @@ static int reply_settings(struct request *req, struct response *resp)
     jw_kstr(&w, "ticket_number_format", s.ticket_number_format);
     jw_kint(&w, "max_attachment_bytes", req->cfg->max_attachment_bytes);
     jw_kstr(&w, "time_zone", ktime_zone());
+    struct survey_settings sv;
+    if ((rc = survey_settings_get(req->db, req->arena, &sv)))
+        return reply_error(resp, rc, NULL);
+    jw_key(&w, "survey");
+    survey_settings_json(&w, &sv);
     jw_obj_end(&w);
     return 200;
+}
+
+/* One whole number of the "survey" object: 1 when given (*ret set), 0 when not, or KF_EINVAL. */
+static int survey_number(struct request *req, json_t *v, const char *key, int64_t *ret,
+                         struct kf_error *e)
+{
+    if (!v)
+        return 0;
+    if (!json_is_integer(v))
+        return kf_fail(e, KF_EINVAL, arena_printf(req->arena, "survey.%s", key),
+                       "must be an integer");
+    *ret = json_integer_value(v);
+    return 1;
+}
+
+/* Reads PATCH /settings' "survey" object into in and *ret_set (survey_settings_update's
+ * bits). 0, or KF_EINVAL naming the field. */
+static int survey_settings_read(struct request *req, json_t *o, struct survey_settings *in,
+                                unsigned *ret_set, struct kf_error *e)
+{
+    *ret_set = 0;
+    json_t *sv = json_object_get(o, "survey");
+    if (!sv)
+        return 0;
+    if (!json_is_object(sv))
+        return kf_fail(e, KF_EINVAL, "survey", "survey must be an object");
+    const char *key;
+    json_t *v;
+    json_object_foreach(sv, key, v)
+    {
+        if (strcmp(key, "scale") && strcmp(key, "delay_minutes") && strcmp(key, "expire_hours") &&
+            strcmp(key, "second_handling_hours"))
+            return kf_fail(e, KF_EINVAL, arena_printf(req->arena, "survey.%s", key),
+                           "no such setting");
+    }
+    int rc;
+    if ((rc = survey_number(req, json_object_get(sv, "delay_minutes"), "delay_minutes",
+                            &in->delay_minutes, e)) < 0)
+        return rc;
+    *ret_set |= rc ? 1 : 0;
+    if ((rc = survey_number(req, json_object_get(sv, "expire_hours"), "expire_hours",
+                            &in->expire_hours, e)) < 0)
+        return rc;
+    *ret_set |= rc ? 2 : 0;
+    if ((rc = survey_number(req, json_object_get(sv, "second_handling_hours"),
+                            "second_handling_hours", &in->second_handling_hours, e)) < 0)
+        return rc;
+    *ret_set |= rc ? 4 : 0;
+    json_t *scale = json_object_get(sv, "scale");
+    if (scale && !json_is_string(scale))
+        return kf_fail(e, KF_EINVAL, "survey.scale",
+                       "scale must be four_level, five_point or three_level");
+    if (scale) {
+        in->scale = arena_strdup(req->arena, json_string_value(scale));
+        *ret_set |= 8;
+    }
+    return 0;
 }
 
 int h_settings_get(struct request *req, struct response *resp)
@@ -391,7 +454,7 @@ static int settings_keys_check(struct request *req, json_t *o, struct kf_error *
     json_t *v;
     json_object_foreach(o, key, v)
     {
-        if (!strcmp(key, "ticket_number_format"))
+        if (!strcmp(key, "ticket_number_format") || !strcmp(key, "survey"))
             continue;
         const char *field = arena_strdup(req->arena, key);
         for (size_t i = 0; i < sizeof(config_settings) / sizeof(config_settings[0]); i++)
@@ -414,13 +477,18 @@ int h_settings_patch(struct request *req, struct response *resp)
     int rc = body_object_or_reply(req, resp, &o);
     if (rc)
         return rc;
+    struct survey_settings sv = {0};
+    unsigned sv_set = 0;
     rc = settings_keys_check(req, o, &e);
     if (!rc)
         rc = jstr(req, o, "ticket_number_format", &in.ticket_number_format, &e);
-    json_decref(o);
     if (rc == 2)
         rc = kf_fail(&e, KF_EINVAL, "ticket_number_format", "may not be null");
-    if (rc < 0 || (rc = settings_update(req->db, &req->actor, &in, &e)))
+    if (rc >= 0)
+        rc = survey_settings_read(req, o, &sv, &sv_set, &e);
+    json_decref(o);
+    if (rc < 0 || (rc = settings_update(req->db, &req->actor, &in, &e)) ||
+        (rc = survey_settings_update(req->db, &req->actor, sv_set, &sv, &e)))
         return reply_error(resp, rc, &e);
     return reply_settings(req, resp);
 }

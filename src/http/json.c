@@ -278,7 +278,28 @@ void render_ticket(struct jw *w, struct arena *a, const struct ticket *t, const 
     jw_time(w, "expected_at", t->expected_at);
     jw_kstr(w, "result", t->result);
     jw_kstr(w, "measures", t->measures);
-    jw_kstr(w, "satisfaction", t->satisfaction);
+    jw_key(w, "satisfaction");
+    if (t->survey.answered) {
+        jw_obj_begin(w);
+        jw_kstr(w, "rating", t->survey.rating);
+        jw_kint(w, "score", t->survey.score);
+        jw_kstr(w, "comment", t->survey.comment);
+        jw_time(w, "answered_at", t->survey.answered_at);
+        jw_obj_end(w);
+    } else {
+        jw_null(w);
+    }
+    jw_key(w, "second_handling");
+    if (t->second_handling.round) {
+        jw_obj_begin(w);
+        jw_time(w, "started_at", t->second_handling.started_at);
+        jw_time(w, "due_at", t->second_handling.due_at);
+        jw_kint(w, "round", t->second_handling.round);
+        jw_time(w, "ended_at", t->second_handling.ended_at);
+        jw_obj_end(w);
+    } else {
+        jw_null(w);
+    }
     jw_kstr(w, "remarks", t->remarks);
     jw_ref(w, "reviewer", t->reviewer_id, t->reviewer_name);
     jw_time(w, "reviewed_at", t->reviewed_at);

@@ -26,6 +26,7 @@
 #include "core/chat.h"
 #include "core/portal.h"
 #include "core/sla.h"
+#include "core/survey.h"
 #include "core/user.h"
 #include "http/framing.h"
 #include "http/handlers.h"
@@ -84,6 +85,7 @@ static struct {
     char db_path[600];
     struct writer *writer;
     struct scheduler *scheduler;
+    char link_base[160];                 /* where links to the server point without public_url */
     struct outbox *outbox;               /* the notification webhook's dispatcher */
     struct mail_sender *mail;            /* sends queued mail */
     struct channel_sender_job *chan_out; /* sends what other channels queued */
@@ -625,6 +627,10 @@ int server_run(const struct config *cfg)
     config_db_path(cfg, srv.db_path, sizeof(srv.db_path));
     pthread_key_create(&srv.db_key, close_thread_db);
     static_load(cfg->web_dir);
+    survey_set_link_base(*cfg->public_url ? cfg->public_url
+                                          : (snprintf(srv.link_base, sizeof(srv.link_base),
+                                                      "http://%s", cfg->listen),
+                                             srv.link_base));
 
     struct sockaddr_storage ss;
     socklen_t sslen;
@@ -766,6 +772,11 @@ int h_test_clock(struct request *req, struct response *resp)
     int swept = 0, n;
     do {
         if ((rc = sla_sweep(req->db, ktime_now(), 500, &n)))
+            return reply_error(resp, rc, NULL);
+        swept += n;
+    } while (n == 500);
+    do { /* then the surveys, whose answers and expiries may start second handling */
+        if ((rc = survey_sweep(req->db, ktime_now(), 500, &n)))
             return reply_error(resp, rc, NULL);
         swept += n;
     } while (n == 500);

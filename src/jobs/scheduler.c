@@ -1,11 +1,13 @@
 /* scheduler.c: the job thread: wakes every second and runs what is due: the SLA clocks'
- * deadlines (asked of an index, so a pass with nothing due costs one lookup), then upkeep. */
+ * deadlines and the satisfaction surveys' sending and expiry (each asked of an index, so a pass
+ * with nothing due costs one lookup), then upkeep. */
 #include "jobs/scheduler.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "core/sla.h"
+#include "core/survey.h"
 #include "jobs/housekeeping.h"
 #include "jobs/ticker.h"
 #include "lib/banned.h"
@@ -23,7 +25,11 @@ struct scheduler {
     struct ticker ticker;
 };
 
+typedef int sweep_fn(struct db *db, int64_t now, int max, int *ret_n);
+typedef int due_fn(struct db *db, int64_t now);
+
 struct sweep {
+    sweep_fn *fn;
     int64_t now;
     int n;
 };
@@ -31,22 +37,22 @@ struct sweep {
 static int sweep_run(struct db *db, void *arg)
 {
     struct sweep *sw = arg;
-    return sla_sweep(db, sw->now, SWEEP_BATCH, &sw->n);
+    return sw->fn(db, sw->now, SWEEP_BATCH, &sw->n);
 }
 
-/* Acts on every SLA deadline due now, a batch per write, so that other writes go between. */
-static void sweep_clocks(struct scheduler *s)
+/* Acts on everything of one kind due now, a batch per write, so that other writes go between. */
+static void sweep(struct scheduler *s, due_fn *due, sweep_fn *fn, const char *what)
 {
     int64_t now = ktime_now();
-    if (sla_due(s->db, now) != 1)
+    if (due(s->db, now) != 1)
         return;
     db_reset_all(s->db); /* no read snapshot held while the writer works */
-    struct sweep sw = {now, 0};
+    struct sweep sw = {fn, now, 0};
     do {
         int rc = writer_run(s->writer, sweep_run, &sw);
         if (rc) {
             if (rc != KF_ESHUTDOWN)
-                fprintf(stderr, "kefu: the SLA sweep failed: %s\n", kf_strerror(rc));
+                fprintf(stderr, "kefu: the %s sweep failed: %s\n", what, kf_strerror(rc));
             return;
         }
     } while (sw.n == SWEEP_BATCH);
@@ -56,7 +62,8 @@ static void scheduler_pass(struct ticker *t, void *arg)
 {
     (void)t;
     struct scheduler *s = arg;
-    sweep_clocks(s);
+    sweep(s, sla_due, sla_sweep, "SLA");
+    sweep(s, survey_due, survey_sweep, "survey");
     housekeeping_tick(s->writer);
 }
 

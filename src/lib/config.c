@@ -77,6 +77,10 @@ int config_set(struct config *cfg, const char *key, const char *value, struct kf
             cfg->hook_rate_limit = (int)v;
     } else if (!strcmp(key, "mail_ca_file")) {
         rc = copy(cfg->mail_ca_file, sizeof(cfg->mail_ca_file), value);
+    } else if (!strcmp(key, "public_url")) {
+        if (*value && strncmp(value, "http://", 7) && strncmp(value, "https://", 8))
+            return kf_fail(e, KF_EINVAL, key, "public_url must begin with http:// or https://");
+        rc = copy(cfg->public_url, sizeof(cfg->public_url), value);
     } else if (!strcmp(key, "test_clock")) {
         rc = parse_bool(value, &cfg->test_clock);
     } else {
@@ -137,7 +141,8 @@ int config_load(struct config *cfg, const char *path, struct kf_error *e)
     static const char *const keys[] = {"listen",          "data_dir",      "web_dir",
                                        "time_zone",       "threads",       "max_attachment_mb",
                                        "session_hours",   "cookie_secure", "test_clock",
-                                       "portal_ip_limit", "mail_ca_file",  "hook_rate_limit"};
+                                       "portal_ip_limit", "mail_ca_file",  "hook_rate_limit",
+                                       "public_url"};
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         char env[64] = "KEFU_";
         size_t n = 5;

@@ -21,6 +21,7 @@ struct config {
     int portal_ip_limit;
     int hook_rate_limit;    /* requests to one inbound hook channel within a minute */
     char mail_ca_file[512]; /* CA certificates (PEM) for mail servers instead of the system's */
+    char public_url[256];   /* where customers reach the server (survey links); "": http://listen */
     char config_path[512];
 };
 

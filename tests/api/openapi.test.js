@@ -946,6 +946,37 @@ test('every operation answers in the shapes the spec describes', async () => {
     expect(await call(anon, 'POST /hooks/wechat/{code}', { params: { code: 'WX' }, query: `?${signedQuery('x')}`, ...xml('900003', 'x') }), 401);
   }
 
+  // satisfaction surveys: the link's token comes with survey.sent through the notification webhook
+  {
+    const { receiver } = await import('../lib/receiver.js');
+    const gw = await receiver();
+    expect(await call(admin, 'POST /api/v1/webhooks', { body: { url: gw.url, secret: 'spec-survey-secret-0123', events: ['survey.sent'] } }), 201);
+    expect(await call(admin, 'PATCH /api/v1/settings', {
+      body: { survey: { scale: 'three_level', delay_minutes: 0, expire_hours: 72, second_handling_hours: 24 } },
+    }), 200);
+    expect(await call(admin, 'PATCH /api/v1/settings', { body: { survey: { delay_minutes: 31 } } }), 422);
+    const t = expect(await call(admin, 'POST /api/v1/tickets', {
+      body: { channel: 'TEL', type: 'inquiry', subject: '规格回访', customer: { name: '规格', phone: '13000003333' } },
+    }), 201);
+    for (const body of [{ status: 'in_progress' }, { status: 'resolved', result: 'fixed' }]) {
+      expect(await call(admin, 'PATCH /api/v1/tickets/{id}', { params: { id: t.id }, body }), 200);
+    }
+    const hit = await until('survey.sent', () => gw.got.find((h) => h.body.detail?.number === t.number));
+    const token = hit.body.detail.url.split('/s/')[1];
+    expect(await call(anon, 'GET /api/v1/surveys/{token}', { params: { token } }), 200);
+    expect(await call(anon, 'GET /api/v1/surveys/{token}', { params: { token: 'nope' } }), 404);
+    expect(await call(anon, 'POST /api/v1/surveys/{token}', { params: { token }, body: { rating: 'excellent' } }), 422);
+    expect(await call(anon, 'POST /api/v1/surveys/{token}', { params: { token }, body: { rating: 'unsatisfied', comment: '规格' } }), 200);
+    expect(await call(anon, 'POST /api/v1/surveys/{token}', { params: { token }, body: { rating: 'satisfied' } }), 409);
+    expect(await call(admin, 'GET /api/v1/tickets/{id}', { params: { id: t.id } }), 200);
+    expect(await call(admin, 'GET /api/v1/surveys', {
+      query: `?ticket_id=${t.id}&from=2020-01-01&to=2099-12-31&rating=unsatisfied&sort=unsatisfied_first&limit=10`,
+    }), 200);
+    expect(await call(admin, 'GET /api/v1/surveys', { query: '?rating=great' }), 422);
+    expect(await call(admin, 'GET /api/v1/second-handling'), 200);
+    await gw.close();
+  }
+
   assert.deepEqual(problems, []);
   const untried = operations().map((o) => o.op)
     .filter((op) => ![...(covered.get(op) || [])].some((s) => /^2/.test(s)));

@@ -204,3 +204,12 @@ export const templates = {
   remove: (id) => call('DELETE', `/templates/${id}`),
   render: (id, ticketId) => call('POST', `/templates/${id}/render`, { ticket_id: ticketId }),
 };
+
+// satisfaction surveys: the customer's page by its link's token (public), the staff's list of
+// answers and the second-handling queue
+export const surveys = {
+  list: (params) => call('GET', '/surveys' + qs(params)),
+  get: (token) => call('GET', `/surveys/${encodeURIComponent(token)}`),
+  answer: (token, body) => call('POST', `/surveys/${encodeURIComponent(token)}`, body),
+  secondHandling: () => call('GET', '/second-handling'),
+};

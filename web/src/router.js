@@ -32,6 +32,10 @@ const routes = [
   { path: '/board', component: () => import('./views/board/BoardView.vue'), meta: { lead: true } },
   // channels: connecting a mailbox
   { path: '/admin/channels', component: () => import('./views/admin/ChannelsView.vue'), meta: { admin: true } },
+  // satisfaction: the supervisor's surveys and second-handling queue; the customer's survey page
+  // (public, phone-sized, opened by the link's token: no account of either kind)
+  { path: '/satisfaction', component: () => import('./views/survey/SatisfactionView.vue'), meta: { lead: true } },
+  { path: '/s/:token', component: () => import('./views/survey/SurveyView.vue'), props: true, meta: { portal: true } },
   // The customer portal: its own frame, no staff account (meta.portal); its tickets need the
   // customer signed in with a code (meta.customer).
   {

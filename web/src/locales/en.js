@@ -222,4 +222,30 @@ export default {
     mergeConfirm: 'Merge', merged: 'Merged', mergedInto: 'This customer was merged into', mergedHistory: 'Customer {from} (#{fromId}) merged into {to} (#{toId})',
     self: 'A customer cannot be merged into itself',
   },
+  survey: {
+    nav: 'Satisfaction', title: 'Satisfaction', surveys: 'Surveys', queue: 'Second handling', unsatisfiedFirst: 'Unsatisfied first',
+    rating: 'Rating', score: 'Score', comment: 'Comment', sentAt: 'Sent', answeredAt: 'Answered', state: 'State',
+    round: 'Round', roundN: 'Round {n}', ticket: 'Ticket', range: 'Sent between', anyRating: 'Any rating', dueAt: 'Due',
+    startedAt: 'Started', remaining: 'Time left', noQueue: 'No ticket is in second handling', warned: 'Warned', breached: 'Breached',
+    states: { open: 'Waiting', answered: 'Answered', expired: 'Expired' },
+    ratings: {
+      very_satisfied: 'Very satisfied', satisfied: 'Satisfied', average: 'Average', unsatisfied: 'Unsatisfied', basically_satisfied: 'Basically satisfied',
+    },
+    points: '{n} points',
+    secondHandling: 'Second handling, round {n}, due {due}', secondHandlingDone: 'Second handling round {n} done',
+    settings: 'Satisfaction survey', scale: 'Scale', delay: 'Sent after resolution', delayUnit: 'minutes (0–30)', expire: 'Open for',
+    expireUnit: 'hours (unanswered, the ticket closes)', secondHours: 'Second handling within', secondUnit: 'hours',
+    scales: { four_level: 'Four levels: very satisfied / satisfied / average / unsatisfied', five_point: '1–5 points', three_level: 'Three levels: satisfied / basically satisfied / unsatisfied' },
+    history: {
+      survey_sent: 'Survey sent', survey_answered: 'Customer rated', survey_expired: 'Survey expired',
+      closed_by_survey: 'Closed after the survey', second_handling: 'Second handling',
+    },
+    page: {
+      brand: 'Customer service', title: 'How did we do?', intro: 'Your request {number} has been resolved. Please rate our service.',
+      comment: 'Anything else to tell us? (optional)', submit: 'Send', pick: 'Pick a rating', thanks: 'Thank you for your rating!',
+      thanksBad: 'We are sorry. A supervisor will handle it again and contact you soon.', answered: 'This survey has been answered. Thank you.',
+      expired: 'This survey has expired. If something is still wrong, please contact us.', notFound: 'No such survey: please check the link.',
+      yours: 'Your rating: {rating}',
+    },
+  },
 };

@@ -222,4 +222,30 @@ export default {
     mergeConfirm: '确认合并', merged: '已合并', mergedInto: '该客户已合并到', mergedHistory: '客户 {from}(#{fromId})合并到 {to}(#{toId})',
     self: '不能与自身合并',
   },
+  survey: {
+    nav: '满意度', title: '满意度', surveys: '回访记录', queue: '二次处理', unsatisfiedFirst: '不满意优先',
+    rating: '评价', score: '分数', comment: '留言', sentAt: '发送时间', answeredAt: '评价时间', state: '状态',
+    round: '轮次', roundN: '第 {n} 轮', ticket: '工单', range: '发送日期', anyRating: '全部评价', dueAt: '处理期限',
+    startedAt: '开始时间', remaining: '剩余时间', noQueue: '没有正在二次处理的工单', warned: '已预警', breached: '已超时',
+    states: { open: '待评价', answered: '已评价', expired: '已过期' },
+    ratings: {
+      very_satisfied: '非常满意', satisfied: '满意', average: '一般', unsatisfied: '不满意', basically_satisfied: '基本满意',
+    },
+    points: '{n} 分',
+    secondHandling: '二次处理 第 {n} 轮,{due} 前完成', secondHandlingDone: '二次处理第 {n} 轮已完成',
+    settings: '满意度回访', scale: '评价方式', delay: '解决后发送', delayUnit: '分钟(0–30)', expire: '有效期',
+    expireUnit: '小时(过期未评价则自动关闭)', secondHours: '二次处理时限', secondUnit: '小时',
+    scales: { four_level: '四级:非常满意 / 满意 / 一般 / 不满意', five_point: '1–5 分', three_level: '三级:满意 / 基本满意 / 不满意' },
+    history: {
+      survey_sent: '发送满意度回访', survey_answered: '客户评价', survey_expired: '回访过期',
+      closed_by_survey: '回访后自动关闭', second_handling: '转入二次处理',
+    },
+    page: {
+      brand: '客户服务中心', title: '服务满意度评价', intro: '您的服务单 {number} 已处理完毕,请对本次服务进行评价。',
+      comment: '还有什么想告诉我们的?(选填)', submit: '提交评价', pick: '请选择一项评价', thanks: '感谢您的评价!',
+      thanksBad: '很抱歉没有让您满意,主管会重新处理并尽快联系您。', answered: '这份评价已经提交过了,感谢您的反馈。',
+      expired: '这份评价已过期。如仍有问题,请直接联系客服。', notFound: '没有找到这份评价,请检查链接是否完整。',
+      yours: '您的评价:{rating}',
+    },
+  },
 };
