@@ -27,6 +27,7 @@ const routes = [
   { path: '/board', component: () => import('./views/board/BoardView.vue'), meta: { lead: true } },
   // channels: connecting a mailbox
   { path: '/admin/channels', component: () => import('./views/admin/ChannelsView.vue'), meta: { admin: true } },
+  { path: '/admin/stores', component: () => import('./views/admin/StoresView.vue'), meta: { admin: true } },
   // The customer portal: its own frame, no staff account (meta.portal); its tickets need the
   // customer signed in with a code (meta.customer).
   {

@@ -183,6 +183,10 @@ export default {
     sent: 'Sent', confirmAsk: 'Is the problem solved?', accept: 'Yes, solved', dispute: 'Still a problem',
     disputeHint: 'Tell us what is still wrong', disputeSend: 'Send', confirmed: 'Thank you for confirming', disputed: 'Thank you: we are on it again',
   },
+  stores: {
+    nav: 'Stores', title: 'Stores', new: 'New store', store: 'Store', pick: 'The store the customer came to', open: 'Open', closed: 'Closed',
+    hint: 'Tickets of channel STORE (walk-ins) name a store; a closed store leaves the registration form, and its tickets keep it.',
+  },
   phone: {
     ringing: 'Incoming call', caller: 'Caller', unknown: 'Unknown caller: no customer has this number', history: 'Tickets of the last 3 months',
     noHistory: 'No tickets in the last 3 months', register: 'Register a ticket', dismiss: 'Close',

@@ -183,6 +183,10 @@ export default {
     sent: '已发送', confirmAsk: '问题是否已经解决?', accept: '确认解决', dispute: '仍有问题',
     disputeHint: '请告诉我们还有什么问题', disputeSend: '提交', confirmed: '感谢您的确认', disputed: '已收到,我们会继续处理',
   },
+  stores: {
+    nav: '门店', title: '门店管理', new: '新建门店', store: '门店', pick: '选择顾客到访的门店', open: '营业中', closed: '已停用',
+    hint: '渠道为 STORE(门店到访)的工单可以登记门店;停用的门店不再出现在登记表中,已登记的工单保留原门店。',
+  },
   phone: {
     ringing: '来电', caller: '来电号码', unknown: '未知来电,系统中没有这个号码', history: '近 3 个月工单',
     noHistory: '近 3 个月没有工单', register: '登记工单', dismiss: '关闭',
