@@ -522,6 +522,10 @@ static size_t body_limit(const char *method, const char *url)
     if (!strcmp(method, "POST") &&
         (!strcmp(url, "/api/v1/attachments") || !strcmp(url, "/api/v1/portal/attachments")))
         return (size_t)srv.cfg->max_attachment_bytes;
+    if (!strcmp(method, "POST") && chat_upload_path(url)) /* an image in a live chat */
+        return (size_t)srv.cfg->max_attachment_bytes < CHAT_IMAGE_MAX
+                   ? (size_t)srv.cfg->max_attachment_bytes
+                   : CHAT_IMAGE_MAX;
     return JSON_BODY_MAX;
 }
 

@@ -761,8 +761,25 @@ test('every operation answers in the shapes the spec describes', async () => {
   expect(await call(chatter, 'GET /api/v1/chat/sessions/{id}/stream', { params: { id: chat.id }, headers: asVisitor, query: '?last_event_id=x' }), 422);
   expect(await call(chatter, 'POST /api/v1/chat/sessions/{id}/messages', { params: { id: chat.id }, headers: asVisitor, body: { body: '我想问保修' } }), 201);
   expect(await call(chatter, 'POST /api/v1/chat/sessions/{id}/messages', { params: { id: chat.id }, headers: asVisitor, body: { body: '' } }), 422);
+  const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+  const chatImage = expect(await call(chatter, 'POST /api/v1/chat/sessions/{id}/attachments', {
+    params: { id: chat.id }, query: '?filename=a.png', raw: png, headers: { ...asVisitor, 'Content-Type': 'image/png' },
+  }), 201);
+  expect(await call(chatter, 'POST /api/v1/chat/sessions/{id}/attachments', {
+    params: { id: chat.id }, raw: 'text', headers: { ...asVisitor, 'Content-Type': 'text/plain' },
+  }), 415);
+  expect(await call(chatter, 'POST /api/v1/chat/sessions/{id}/messages', {
+    params: { id: chat.id }, headers: asVisitor, body: { attachments: [chatImage.id] },
+  }), 201);
+  expect(await call(chatter, 'GET /api/v1/chat/sessions/{id}/attachments/{attachment}', {
+    params: { id: chat.id, attachment: chatImage.id }, headers: asVisitor,
+  }), 200);
+  expect(await call(chatter, 'GET /api/v1/chat/sessions/{id}/attachments/{attachment}', {
+    params: { id: chat.id, attachment: 999999 }, headers: asVisitor,
+  }), 404);
   expect(await call(agent, 'GET /api/v1/chats', { query: '?state=waiting' }), 200);
   expect(await call(agent, 'GET /api/v1/chats', { query: '?state=x' }), 422);
+  expect(await call(agent, 'GET /api/v1/chats', { query: '?state=offline' }), 200);
   expect(await call(agent, 'POST /api/v1/chats/{id}/accept', { params: { id: chat.id } }), 200);
   expect(await call(admin, 'POST /api/v1/chats/{id}/accept', { params: { id: chat.id } }), 409);
   expect(await call(agent, 'POST /api/v1/chats/{id}/accept', { params: { id: chat.id + 1000 } }), 404);

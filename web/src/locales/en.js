@@ -132,7 +132,7 @@ export default {
     hint: 'Overdue: a running deadline has passed. Due soon: none has, but one is past its warning time (80 % of the time allowed, as the SLA policy sets). Each list shows the 100 due first.',
   },
   chat: {
-    title: 'Live chat', waiting: 'Waiting', active: 'My chats', none: 'No chat is waiting',
+    offline: 'Left while nobody was on shift', title: 'Live chat', waiting: 'Waiting', active: 'My chats', none: 'No chat is waiting',
     accept: 'Accept', close: 'End chat', taken: 'Another agent has taken this chat', closed: 'The chat has ended',
   },
   notifications: {

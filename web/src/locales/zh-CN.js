@@ -132,7 +132,7 @@ export default {
     hint: '已超时:有一个计时中的时限已过。即将超时:尚未超时,但已过预警时间(按 SLA 策略,默认为时限的 80%)。每个列表显示最早到期的 100 张。',
   },
   chat: {
-    title: '在线咨询', waiting: '等待接入', active: '我的会话', none: '暂无等待的会话',
+    offline: '离线留言', title: '在线咨询', waiting: '等待接入', active: '我的会话', none: '暂无等待的会话',
     accept: '接入', close: '结束会话', taken: '该会话已被其他客服接入', closed: '会话已结束',
   },
   notifications: {
