@@ -26,7 +26,8 @@ const char *const webhook_event_kinds[] = {
     "ticket.customer_wrote", "ticket.delivery_changed",
     "notification.created",  "chat.waiting",
     "chat.accepted",         "chat.message",
-    "chat.closed",           NULL,
+    "chat.closed",           "call.ringing",
+    "ticket.media_fetched",  NULL,
 };
 
 static const char cursor_name[] = "webhooks";

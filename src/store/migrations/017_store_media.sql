@@ -1,5 +1,6 @@
 -- 017: stores (门店) that walk-in registrations name, a reporting dimension like the channel;
--- files a chat visitor uploads, claimed by their chat session instead of by a user.
+-- files a chat visitor uploads, claimed by their chat session instead of by a user; and the
+-- media WeChat followers send, fetched after the message is answered.
 CREATE TABLE stores (
     id          INTEGER PRIMARY KEY,
     code        TEXT NOT NULL UNIQUE,
@@ -38,3 +39,22 @@ LEFT JOIN departments d ON d.id = t.department_id
 LEFT JOIN users r ON r.id = t.reviewer_id
 LEFT JOIN users cb ON cb.id = t.created_by
 LEFT JOIN stores s ON s.id = t.store_id;
+
+-- the images and voices WeChat followers send, fetched from the platform by the channel's own
+-- thread and kept as attachments of their message, retried with back-off
+CREATE TABLE wechat_media (
+    id            INTEGER PRIMARY KEY,
+    channel       TEXT NOT NULL REFERENCES channels(code),
+    ticket_id     INTEGER NOT NULL REFERENCES tickets(id),
+    message_id    INTEGER NOT NULL REFERENCES messages(id),
+    media_id      TEXT NOT NULL,
+    kind          TEXT NOT NULL,
+    status        TEXT NOT NULL,
+    attempts      INTEGER NOT NULL DEFAULT 0,
+    next_at       INTEGER,
+    last_error    TEXT,
+    attachment_id INTEGER REFERENCES attachments(id),
+    created_at    INTEGER NOT NULL
+);
+CREATE INDEX wechat_media_due ON wechat_media(status, next_at);
+CREATE INDEX wechat_media_message ON wechat_media(message_id);
