@@ -69,15 +69,21 @@ int wechat_media_tried(struct db *db, const struct wechat_media_due *d, int64_t 
                        const struct wechat_media_got *got)
 {
     static const struct actor kefu = {.name = "kefu", .role = ROLE_ADMIN};
-    int64_t attachment_id = 0;
-    int rc;
+    int64_t attachment_id = 0, pending = 0;
+    struct stmt *st = db_stmt(db, SQL_wechat_media_pending);
+    st_int(st, 1, d->id);
+    st_int(st, 2, d->attempts);
+    int rc = st_one_int(st, &pending);
+    if (rc <= 0) /* tried meanwhile (another thread, before a restart): this try is not needed */
+        return rc;
     if (result == CHANNEL_SENT) {
         struct arena a = ARENA_INIT;
         struct attachment att;
         struct kf_error e = {0};
         rc = attachment_store(db, &kefu, d->ticket_id, d->message_id, got->filename,
                               got->content_type, got->data, got->size, &a, &att, &e);
-        attachment_id = att.id;
+        if (!rc)
+            attachment_id = att.id;
         arena_release(&a);
         if (rc == KF_EINVAL) /* an empty file: nothing to keep, and nothing better later */
             result = CHANNEL_REFUSED, error = "media: the platform sent an empty file";
@@ -86,7 +92,7 @@ int wechat_media_tried(struct db *db, const struct wechat_media_due *d, int64_t 
     }
     int64_t wait = result == CHANNEL_TRY_AGAIN ? webhook_backoff(d->attempts + 1) : -1;
     const char *status = result == CHANNEL_SENT ? "fetched" : wait < 0 ? "failed" : "queued";
-    struct stmt *st = db_stmt(db, SQL_wechat_media_tried);
+    st = db_stmt(db, SQL_wechat_media_tried);
     st_int(st, 1, d->id);
     st_text(st, 2, status);
     if (wait >= 0)
@@ -97,8 +103,6 @@ int wechat_media_tried(struct db *db, const struct wechat_media_due *d, int64_t 
     st_int(st, 6, d->attempts);
     if ((rc = st_exec(st)))
         return rc;
-    if (db_changes(db) != 1) /* tried meanwhile: what this try stored goes with it */
-        return attachment_id ? KF_ECONFLICT : 0;
     if (result != CHANNEL_SENT)
         return 0;
     char detail[96];

@@ -41,7 +41,7 @@ struct wechat_media_got {
 /* Records a fetch of media d made at `at`: CHANNEL_SENT stores got as an attachment of its
  * message (event ticket.media_fetched); CHANNEL_REFUSED fails it for good; CHANNEL_TRY_AGAIN
  * waits for the back-off, failing it once that is spent. A row no longer queued or tried
- * meanwhile is left alone. In the writer's transaction. */
+ * meanwhile is left alone and nothing is stored. In the writer's transaction. */
 int wechat_media_tried(struct db *db, const struct wechat_media_due *d, int64_t at,
                        enum channel_try result, const char *error,
                        const struct wechat_media_got *got);

@@ -96,8 +96,9 @@
     var b = el('div', 'msg ' + (mine ? 'customer' : 'reply'));
     var who = typeof m.author === 'string' ? m.author : m.author && m.author.name;
     b.appendChild(el('span', 'who', mine ? T.me : who || T.agent));
-    b.appendChild(document.createTextNode(m.body));
-    (m.attachments || []).forEach(function (a) { b.appendChild(file(a)); });
+    var files = m.attachments || [];
+    if (!(files.length && m.body === '[图片]')) b.appendChild(document.createTextNode(m.body));
+    files.forEach(function (a) { b.appendChild(file(a)); });
     log.appendChild(b);
     log.scrollTop = log.scrollHeight;
   }

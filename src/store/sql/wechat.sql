@@ -36,3 +36,6 @@ WHERE id = $1 AND status = 'queued' AND attempts = $6;
 
 -- name: wechat_media_of_message
 SELECT status, attempts, last_error FROM wechat_media WHERE message_id = $1 ORDER BY id;
+
+-- name: wechat_media_pending
+SELECT 1 FROM wechat_media WHERE id = $1 AND status = 'queued' AND attempts = $2;
