@@ -12,56 +12,26 @@
 
 #include <cmocka.h>
 
+#include "db_fixture.h"
+
 #include "core/wechat_media.h"
 #include "lib/arena.h"
 #include "lib/err.h"
 #include "lib/ktime.h"
 #include "store/db.h"
 
-struct fixture {
-    char path[64];
-    struct db *db;
-    struct arena arena;
-};
-
-static void exec(struct db *db, const char *sql)
-{
-    assert_int_equal(st_exec(db_stmt_sql(db, sql)), 0);
-}
-
-static int64_t int_of(struct db *db, const char *sql)
-{
-    int64_t v = -1;
-    assert_int_equal(st_one_int(db_stmt_sql(db, sql), &v), 1);
-    return v;
-}
-
 static int setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof(*f));
-    snprintf(f->path, sizeof(f->path), "/tmp/kefu-unit-wm-%d.db", (int)getpid());
-    unlink(f->path);
-    assert_int_equal(db_open(f->path, 0, &f->db, NULL), 0);
-    assert_int_equal(db_migrate(f->db, NULL, NULL), 0);
+    fixture_setup(state, "wm");
+    struct fixture *f = *state;
     exec(f->db, "PRAGMA foreign_keys = OFF"); /* the queue alone, without whole tickets */
-    *state = f;
     return 0;
 }
 
-static int teardown(void **state)
+static int teardown_clock(void **state)
 {
-    struct fixture *f = *state;
-    db_close(f->db);
-    arena_release(&f->arena);
-    char p[80];
-    unlink(f->path);
-    snprintf(p, sizeof(p), "%s-wal", f->path);
-    unlink(p);
-    snprintf(p, sizeof(p), "%s-shm", f->path);
-    unlink(p);
-    free(f);
     ktime_set_now(0);
-    return 0;
+    return teardown(state);
 }
 
 static void a_fetched_file_is_kept_on_its_message(void **state)
@@ -134,8 +104,10 @@ static void a_failed_try_waits_and_a_refusal_ends_it(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(a_fetched_file_is_kept_on_its_message, setup, teardown),
-        cmocka_unit_test_setup_teardown(a_failed_try_waits_and_a_refusal_ends_it, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_fetched_file_is_kept_on_its_message, setup,
+                                        teardown_clock),
+        cmocka_unit_test_setup_teardown(a_failed_try_waits_and_a_refusal_ends_it, setup,
+                                        teardown_clock),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
