@@ -147,18 +147,14 @@ int h_chat_messages_create(struct request *req, struct response *resp)
     if (rc < 0 ||
         (rc = chat_visitor_write(req->db, req->chat_id, body, att, natt, req->arena, &id, &e)))
         return reply_error(resp, rc, &e);
-    struct message *msgs;
-    size_t n;
+    struct message m;
     struct chat c; /* the answer is the message as the visitor's transcript shows it */
     if ((rc = chat_get(req->db, req->chat_id, req->arena, &c)) ||
-        (rc = message_list(req->db, NULL, arena_printf(req->arena, "%lld", (long long)c.ticket_id),
-                           req->arena, &msgs, &n)))
+        (rc = message_get(req->db, c.ticket_id, id, req->arena, &m)))
         return reply_error(resp, rc, NULL);
     struct jw w;
     jw_init(&w, &resp->body);
-    for (size_t i = 0; i < n; i++)
-        if (msgs[i].id == id)
-            render_public_message(&w, &msgs[i]);
+    render_public_message(&w, &m);
     return 201;
 }
 

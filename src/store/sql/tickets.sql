@@ -86,6 +86,13 @@ FROM messages m LEFT JOIN users u ON u.id = m.author_id
 LEFT JOIN customers cu ON cu.id = m.customer_id
 WHERE m.ticket_id = $1 ORDER BY m.id;
 
+-- name: message_one
+SELECT m.id, m.ticket_id, m.kind, m.body, m.author_id, u.name, m.created_at, m.customer_id,
+       cu.name, (SELECT count(*) FROM message_html h WHERE h.message_id = m.id)
+FROM messages m LEFT JOIN users u ON u.id = m.author_id
+LEFT JOIN customers cu ON cu.id = m.customer_id
+WHERE m.id = $1 AND m.ticket_id = $2;
+
 -- name: message_html_insert
 INSERT INTO message_html(message_id, html) VALUES ($1, $2);
 
