@@ -157,9 +157,10 @@ test('an image sent both ways: the visitor\'s on the ticket page, the agent\'s i
   await agent.context().close();
 });
 
-test('with nobody on shift the widget says so: the message became a ticket', async () => {
+test('with nobody on shift the widget says so: the message became a ticket, listed as left offline', async () => {
   const shifts = (await admin.get('/api/v1/shifts')).body.items;
   for (const s of shifts) assert.equal((await admin.del(`/api/v1/shifts/${s.id}`)).status, 204);
+  const agent = await signIn(browser, srv.base, 'li', 'password-123');
   const { vctx, widget } = await startChat('半夜留言');
   const note = widget.getByText(/现在没有客服在线。您的留言已登记为工单 /);
   await note.waitFor();
@@ -167,5 +168,12 @@ test('with nobody on shift the widget says so: the message became a ticket', asy
   const t = await admin.get(`/api/v1/tickets/${number}`);
   assert.equal(t.status, 200, t.text);
   assert.equal(t.body.channel, 'CHAT');
+  // the staff's chat drawer lists it, live, and opens its ticket
+  await agent.getByTestId('chat-open').click();
+  const left = agent.getByTestId('chat-offline').filter({ hasText: number });
+  await left.waitFor();
+  await Promise.all([agent.waitForURL(new RegExp(`/tickets/${t.body.id}$`)), left.locator('a').click()]);
+  await agent.getByTestId('message-body').filter({ hasText: '半夜留言' }).waitFor();
   await vctx.close();
+  await agent.context().close();
 });
