@@ -342,6 +342,7 @@ test('a chat takes images only, of limited size, each clearly refused', async ()
   assert.equal(r.status, 415, 'the bytes must be the type they claim');
   r = await upload(v, Buffer.concat([PNG, Buffer.alloc(6 * 1024 * 1024)]), 'image/png', 'big.png');
   assert.equal(r.status, 413);
+  assert.match(r.body.error.message, /an image may have at most 5120 KiB/);
   r = await v.req('POST', `/api/v1/chat/sessions/${v.id}/messages`, { body: 'x', attachments: [1, 2, 3, 4, 5, 6] });
   assert.equal(r.status, 422);
   assert.equal(r.body.error.field, 'attachments');
