@@ -12,6 +12,7 @@
 #include "core/customer.h"
 #include "core/message.h"
 #include "core/ticket.h"
+#include "core/wechat_media.h"
 #include "lib/arena.h"
 #include "lib/banned.h"
 #include "lib/err.h"
@@ -155,6 +156,11 @@ int wechat_in_store(struct db *db, const char *channel, const struct wechat_msg 
     }
     int64_t message_id;
     if ((rc = message_add_customer(db, t.id, customer_id, body, a, &message_id, e)))
+        return rc;
+    /* an image or a voice is fetched later by the channel's own thread, never in this answer */
+    if (m->media_id && *m->media_id &&
+        (!strcmp(m->msg_type, "image") || !strcmp(m->msg_type, "voice")) &&
+        (rc = wechat_media_queue(db, channel, t.id, message_id, m->media_id, m->msg_type)))
         return rc;
     st = db_stmt(db, SQL_wechat_msg_insert);
     st_text(st, 1, channel);

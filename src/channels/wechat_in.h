@@ -33,7 +33,8 @@ struct wechat_result {
 
 /* Takes message m in on channel (a channel of kind wechat) as one write, in the writer's
  * transaction: text, image, voice and the other message types as the customer's message (an
- * image or voice noted with its media id; a voice with the platform's recognition), on the
+ * image or voice noted with its media id, and queued to be fetched (core/wechat_media.h); a
+ * voice with the platform's recognition), on the
  * follower's ticket of the channel that is not closed or on a new one; the follower is the
  * customer known by the openid (identity wechat_openid), else a new one. Events store nothing. 0,
  * or KF_EINVAL (e names "channel" when it is no wechat channel), or the store's error. */

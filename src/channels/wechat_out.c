@@ -1,4 +1,6 @@
-/* wechat_out.c: the customer-service message API and its access token (libcurl, jansson). */
+/* wechat_out.c: the customer-service message API, fetching media, and the access token (libcurl,
+ * jansson). */
+#define _POSIX_C_SOURCE 200809L
 #include "channels/wechat_out.h"
 
 #include <curl/curl.h>
@@ -6,6 +8,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "channels/senders.h"
 #include "core/channel.h"
@@ -87,17 +90,43 @@ static size_t collect(char *p, size_t size, size_t n, void *arg)
     return strbuf_add(sb, p, size * n) ? 0 : size * n; /* over the limit: the transfer ends */
 }
 
-/* GET url, or POST body to it as JSON; the answer's JSON in *ret (the caller's to free), else
- * why not in err. 0 or -1. */
-static int call(const char *url, const char *body, json_t **ret, char *err, size_t errlen)
+/* What a GET of a file answered besides its bytes. */
+struct answer_meta {
+    char content_type[128], disposition[256];
+};
+
+static size_t header_line(char *p, size_t size, size_t n, void *arg)
 {
-    *ret = NULL;
+    struct answer_meta *m = arg;
+    size_t len = size * n;
+    static const char ct[] = "content-type:", cd[] = "content-disposition:";
+    char *out = NULL;
+    size_t skip = 0, cap = 0;
+    if (len > sizeof(ct) - 1 && !strncasecmp(p, ct, sizeof(ct) - 1))
+        out = m->content_type, skip = sizeof(ct) - 1, cap = sizeof(m->content_type);
+    else if (len > sizeof(cd) - 1 && !strncasecmp(p, cd, sizeof(cd) - 1))
+        out = m->disposition, skip = sizeof(cd) - 1, cap = sizeof(m->disposition);
+    if (out) {
+        const char *v = p + skip, *end = p + len;
+        while (v < end && (*v == ' ' || *v == '\t'))
+            v++;
+        while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+            end--;
+        snprintf(out, cap, "%.*s", (int)(end - v), v);
+    }
+    return len;
+}
+
+/* GET url, or POST body to it as JSON; the answer (at most answer->max bytes) in answer and,
+ * when meta is not NULL, its type and disposition in *meta; else why not in err. 0 or -1. */
+static int transfer(const char *url, const char *body, struct strbuf *answer,
+                    struct answer_meta *meta, char *err, size_t errlen)
+{
     CURL *c = curl_easy_init();
     if (!c) {
         snprintf(err, errlen, "cannot start an HTTP client");
         return -1;
     }
-    struct strbuf answer = STRBUF_INIT(ANSWER_MAX);
     struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
     char errbuf[CURL_ERROR_SIZE] = "";
     curl_easy_setopt(c, CURLOPT_URL, url);
@@ -108,8 +137,13 @@ static int call(const char *url, const char *body, json_t **ret, char *err, size
     curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)WECHAT_TIMEOUT_S);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "kefu-wechat/1");
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &answer);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, answer);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+    if (meta) {
+        memset(meta, 0, sizeof(*meta));
+        curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header_line);
+        curl_easy_setopt(c, CURLOPT_HEADERDATA, meta);
+    }
     if (body) {
         curl_easy_setopt(c, CURLOPT_POST, 1L);
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
@@ -119,19 +153,32 @@ static int call(const char *url, const char *body, json_t **ret, char *err, size
     CURLcode cc = curl_easy_perform(c);
     long status = 0;
     int rc = -1;
-    if (cc != CURLE_OK) {
+    if (answer->overflow)
+        snprintf(err, errlen, "the platform's answer is larger than %zu bytes", answer->max);
+    else if (cc != CURLE_OK)
         snprintf(err, errlen, "%s", errbuf[0] ? errbuf : curl_easy_strerror(cc));
-    } else if (curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status), status != 200) {
+    else if (curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status), status != 200)
         snprintf(err, errlen, "the platform answered HTTP %ld", status);
-    } else if (!(*ret = json_loadb(answer.buf, answer.len, 0, NULL)) || !json_is_object(*ret)) {
+    else
+        rc = 0;
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return rc;
+}
+
+/* GET url, or POST body to it as JSON; the answer's JSON in *ret (the caller's to free), else
+ * why not in err. 0 or -1. */
+static int call(const char *url, const char *body, json_t **ret, char *err, size_t errlen)
+{
+    *ret = NULL;
+    struct strbuf answer = STRBUF_INIT(ANSWER_MAX);
+    int rc = transfer(url, body, &answer, NULL, err, errlen);
+    if (!rc && (!(*ret = json_loadb(answer.buf, answer.len, 0, NULL)) || !json_is_object(*ret))) {
         json_decref(*ret);
         *ret = NULL;
         snprintf(err, errlen, "the platform's answer is no JSON object");
-    } else {
-        rc = 0;
+        rc = -1;
     }
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
     strbuf_release(&answer);
     return rc;
 }
@@ -217,34 +264,68 @@ static int token_stale(long code)
     return code == 40001 || code == 40014 || code == 42001;
 }
 
-int wechat_deliver(const struct channel_config *ch, const char *payload_json,
-                   struct wechat_send_result *res)
+/* The account a call is made for: its app_id, secret, API root and current token. */
+struct account {
+    const struct channel_config *ch;
+    const char *app_id, *secret;
+    char root[FIELD_MAX + 1];
+    char token[TOKEN_MAX];
+    int fresh; /* the token was fetched for this call */
+};
+
+/* The channel's account with a token (the cached one, else a fresh one). 0, or -1 with why in
+ * res. */
+static int account_open(const struct channel_config *ch, struct account *acc,
+                        struct wechat_send_result *res)
 {
-    memset(res, 0, sizeof(*res));
-    const char *app_id = channel_setting(ch, "app_id"), *secret = channel_setting(ch, "app_secret");
+    memset(acc, 0, sizeof(*acc));
+    acc->ch = ch;
+    acc->app_id = channel_setting(ch, "app_id");
+    acc->secret = channel_setting(ch, "app_secret");
     const char *base = channel_setting(ch, "api_base");
     if (!base || !*base)
         base = WECHAT_API_BASE;
-    if (!app_id || !*app_id || !secret || !*secret) {
+    if (!acc->app_id || !*acc->app_id || !acc->secret || !*acc->secret) {
         snprintf(res->error, sizeof(res->error),
                  "the channel has no app_id or app_secret: set them in its settings");
-        return 0;
+        return -1;
     }
     size_t blen = strlen(base);
     while (blen && base[blen - 1] == '/')
         blen--;
-    char root[FIELD_MAX + 1];
-    snprintf(root, sizeof(root), "%.*s", (int)blen, base);
-    char token[TOKEN_MAX];
-    int fresh = 0;
-    if (!cache_get(ch->code, app_id, secret, root, token)) {
-        if (fetch_token(ch, app_id, secret, root, token, res))
-            return 0;
-        fresh = 1;
-    }
+    snprintf(acc->root, sizeof(acc->root), "%.*s", (int)blen, base);
+    if (cache_get(ch->code, acc->app_id, acc->secret, acc->root, acc->token))
+        return 0;
+    acc->fresh = 1;
+    return fetch_token(ch, acc->app_id, acc->secret, acc->root, acc->token, res);
+}
+
+/* After errcode `code` of a call: 1 when the token was stale and a fresh one is now in acc (call
+ * again), 0 when not (res says why). */
+static int account_retry(struct account *acc, long code, int round, struct wechat_send_result *res)
+{
+    if (!token_stale(code))
+        return 0;
+    wechat_token_forget(acc->ch->code);
+    if (acc->fresh || round) /* a token fetched just now is refused: try again later */
+        return 0;
+    if (fetch_token(acc->ch, acc->app_id, acc->secret, acc->root, acc->token, res))
+        return 0;
+    acc->fresh = 1;
+    return 1;
+}
+
+int wechat_deliver(const struct channel_config *ch, const char *payload_json,
+                   struct wechat_send_result *res)
+{
+    memset(res, 0, sizeof(*res));
+    struct account acc;
+    if (account_open(ch, &acc, res))
+        return 0;
     for (int round = 0; round < 2; round++) {
         char url[FIELD_MAX + TOKEN_MAX + 64], err[WECHAT_ERROR_LEN - 16];
-        snprintf(url, sizeof(url), "%s/cgi-bin/message/custom/send?access_token=%s", root, token);
+        snprintf(url, sizeof(url), "%s/cgi-bin/message/custom/send?access_token=%s", acc.root,
+                 acc.token);
         json_t *o = NULL;
         if (call(url, payload_json, &o, err, sizeof(err))) {
             snprintf(res->error, sizeof(res->error), "send: %s", err);
@@ -258,17 +339,95 @@ int wechat_deliver(const struct channel_config *ch, const char *payload_json,
         }
         snprintf(res->error, sizeof(res->error), "send: errcode %ld %s", code, errmsg_of(o));
         json_decref(o);
-        if (!token_stale(code)) {
+        if (!token_stale(code))
             res->permanent = refused_for_good(code);
+        if (!account_retry(&acc, code, round, res))
             return 0;
-        }
-        wechat_token_forget(ch->code);
-        if (fresh || round) /* a token fetched just now is refused: try again later */
-            return 0;
-        if (fetch_token(ch, app_id, secret, root, token, res))
-            return 0;
-        fresh = 1;
     }
+    return 0;
+}
+
+/* The file name of a media file: the one its Content-Disposition gives, else the media id with
+ * the extension of its type. */
+static void media_filename(const struct answer_meta *m, const char *media_id, char *out, size_t cap)
+{
+    const char *f = strstr(m->disposition, "filename=");
+    if (f) {
+        f += 9;
+        size_t n = strcspn(f, "\";");
+        if (*f == '"')
+            f++, n = strcspn(f, "\"");
+        if (n) {
+            snprintf(out, cap, "%.*s", (int)n, f);
+            return;
+        }
+    }
+    static const struct {
+        const char *type, *ext;
+    } exts[] = {{"image/jpeg", ".jpg"}, {"image/png", ".png"},   {"image/gif", ".gif"},
+                {"audio/amr", ".amr"},  {"audio/speex", ".spx"}, {"audio/mpeg", ".mp3"}};
+    const char *ext = "";
+    for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++)
+        if (!strncasecmp(m->content_type, exts[i].type, strlen(exts[i].type)))
+            ext = exts[i].ext;
+    snprintf(out, cap, "%.64s%s", media_id, ext);
+}
+
+int wechat_media_fetch(const struct channel_config *ch, const char *media_id,
+                       struct wechat_media_file *ret, struct wechat_send_result *res)
+{
+    memset(res, 0, sizeof(*res));
+    memset(ret, 0, sizeof(*ret));
+    struct account acc;
+    if (account_open(ch, &acc, res))
+        return 0;
+    CURL *esc = curl_easy_init();
+    char *mid = esc ? curl_easy_escape(esc, media_id, 0) : NULL;
+    curl_easy_cleanup(esc);
+    if (!mid) {
+        snprintf(res->error, sizeof(res->error), "media: the address cannot be made");
+        return 0;
+    }
+    for (int round = 0; round < 2; round++) {
+        char url[2 * FIELD_MAX + TOKEN_MAX + 64], err[WECHAT_ERROR_LEN - 16];
+        snprintf(url, sizeof(url), "%s/cgi-bin/media/get?access_token=%s&media_id=%s", acc.root,
+                 acc.token, mid);
+        struct strbuf answer = STRBUF_INIT(WECHAT_MEDIA_MAX);
+        struct answer_meta meta;
+        if (transfer(url, NULL, &answer, &meta, err, sizeof(err))) {
+            snprintf(res->error, sizeof(res->error), "media: %s", err);
+            strbuf_release(&answer);
+            break;
+        }
+        /* the platform answers an error as JSON, the file as itself */
+        json_t *o = NULL;
+        if (!strncasecmp(meta.content_type, "application/json", 16) ||
+            !strncasecmp(meta.content_type, "text/plain", 10))
+            o = json_loadb(answer.buf, answer.len, 0, NULL);
+        long code = o ? errcode_of(o) : 0;
+        if (!o && answer.len) {
+            size_t len;
+            ret->data = strbuf_detach(&answer, &len);
+            ret->size = len;
+            snprintf(ret->content_type, sizeof(ret->content_type), "%s",
+                     *meta.content_type ? meta.content_type : "application/octet-stream");
+            media_filename(&meta, media_id, ret->filename, sizeof(ret->filename));
+            res->ok = 1;
+            break;
+        }
+        strbuf_release(&answer);
+        if (!o || !code) {
+            snprintf(res->error, sizeof(res->error), "media: the platform's answer holds no file");
+            json_decref(o);
+            break;
+        }
+        snprintf(res->error, sizeof(res->error), "media: errcode %ld %s", code, errmsg_of(o));
+        json_decref(o);
+        res->permanent = code == 40007; /* an unknown or expired media id (kept 3 days) */
+        if (!account_retry(&acc, code, round, res))
+            break;
+    }
+    curl_free(mid);
     return 0;
 }
 

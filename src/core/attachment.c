@@ -171,3 +171,15 @@ int attachments_purge_unlinked(struct db *db, int64_t before, int *ret_n)
     struct actor kefu = {.name = "kefu", .role = ROLE_ADMIN};
     return audit_write(db, &kefu, "attachment.purged", "attachment", 0, NULL, detail);
 }
+
+int attachment_on_note(struct db *db, const struct attachment *a)
+{
+    if (!a->message_id)
+        return 0;
+    struct stmt *st = db_stmt(db, SQL_portal_message_kind);
+    st_int(st, 1, a->message_id);
+    int rc = st_step(st);
+    int note = rc == 1 && !strcmp(col_text(st, 0), "note");
+    st_reset(st);
+    return rc < 0 ? rc : note;
+}

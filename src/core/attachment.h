@@ -35,6 +35,10 @@ int attachment_store(struct db *db, const struct actor *actor, int64_t ticket_id
  * for all; *ret_n counts them. In the caller's transaction. */
 int attachments_purge_unlinked(struct db *db, int64_t before, int *ret_n);
 
+/* 1 when a is on an internal note (never shown outside the team), 0 when not, or a negative
+ * code. */
+int attachment_on_note(struct db *db, const struct attachment *a);
+
 /* Links uploads (ids, n of them) to a ticket and, when message_id is not 0, to its message:
  * each must be the actor's and not in use. KF_EINVAL naming "attachments" otherwise. In the
  * caller's transaction. */

@@ -1,11 +1,14 @@
 /* chat.c: live chat sessions on tickets of channel CHAT. */
+#define _POSIX_C_SOURCE 200809L
 #include "core/chat.h"
 
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/actor.h"
+#include "core/attachment.h"
 #include "core/audit.h"
 #include "core/customer.h"
 #include "core/message.h"
@@ -61,9 +64,10 @@ static int on_shift(struct db *db, int64_t department_id, int64_t now)
 
 /* The payload of a chat event: {"chat_id", "ticket_id", "number", "state", "agent"?,
  * "message"?}. */
-static void event_payload(struct strbuf *sb, const struct chat *c, int64_t message_id,
-                          const char *kind, const char *body, const char *author, int64_t at)
+static int event_payload(struct db *db, struct strbuf *sb, const struct chat *c, int64_t message_id,
+                         const char *kind, const char *body, const char *author, int64_t at)
 {
+    int rc = 0;
     struct jw w;
     jw_init(&w, sb);
     jw_obj_begin(&w);
@@ -90,17 +94,34 @@ static void event_payload(struct strbuf *sb, const struct chat *c, int64_t messa
         jw_kstr(&w, "body", body);
         jw_kstr(&w, "author", author);
         jw_kstr(&w, "created_at", t);
+        /* the images on it, which the visitor fetches with the chat's token */
+        jw_key(&w, "attachments");
+        jw_arr_begin(&w);
+        struct stmt *st = db_stmt(db, SQL_chat_message_attachments);
+        st_int(st, 1, message_id);
+        while ((rc = st_step(st)) == 1) {
+            jw_obj_begin(&w);
+            jw_kint(&w, "id", col_int(st, 0));
+            jw_kstr(&w, "filename", col_text(st, 1));
+            jw_kstr(&w, "content_type", col_text(st, 2));
+            jw_kint(&w, "size", col_int(st, 3));
+            jw_obj_end(&w);
+        }
+        st_reset(st);
+        jw_arr_end(&w);
         jw_obj_end(&w);
     }
     jw_obj_end(&w);
+    return rc < 0 ? rc : 0;
 }
 
 static int chat_event(struct db *db, const char *kind, const struct chat *c, int64_t message_id,
                       const char *mkind, const char *body, const char *author, int64_t at)
 {
     struct strbuf sb = STRBUF_INIT(64 * 1024);
-    event_payload(&sb, c, message_id, mkind, body, author, at);
-    int rc = sb.len ? event_write(db, kind, "ticket", c->ticket_id, sb.buf) : KF_EIO;
+    int rc = event_payload(db, &sb, c, message_id, mkind, body, author, at);
+    if (!rc)
+        rc = sb.len ? event_write(db, kind, "ticket", c->ticket_id, sb.buf) : KF_EIO;
     strbuf_release(&sb);
     return rc;
 }
@@ -217,19 +238,99 @@ int chat_list(struct db *db, const char *state, struct arena *arena, struct chat
     return 0;
 }
 
-int chat_visitor_write(struct db *db, int64_t id, const char *body, struct arena *arena,
-                       int64_t *ret_message_id, struct kf_error *e)
+/* The open chat id: KF_ECONFLICT once it is closed. */
+static int chat_open_get(struct db *db, int64_t id, struct arena *arena, struct chat *ret,
+                         struct kf_error *e)
 {
+    int rc = chat_get(db, id, arena, ret);
+    if (!rc && !strcmp(ret->state, "closed"))
+        rc = kf_fail(e, KF_ECONFLICT, "state", "this chat has ended: start a new one");
+    return rc;
+}
+
+int chat_upload_path(const char *url)
+{
+    static const char prefix[] = "/api/v1/chat/sessions/", suffix[] = "/attachments";
+    size_t n = strlen(url), p = sizeof(prefix) - 1, q = sizeof(suffix) - 1;
+    return n > p + q && !strncmp(url, prefix, p) && !strcmp(url + n - q, suffix);
+}
+
+int chat_image_ok(const char *content_type, const void *data, size_t size)
+{
+    static const struct {
+        const char *type, *magic;
+        size_t at, len;
+    } kinds[] = {
+        {"image/png", "\x89PNG\r\n\x1a\n", 0, 8},
+        {"image/jpeg", "\xff\xd8\xff", 0, 3},
+        {"image/gif", "GIF8", 0, 4},
+        {"image/webp", "WEBP", 8, 4}, /* RIFF, its size, WEBP */
+    };
+    const unsigned char *d = data;
+    if (!content_type)
+        return 0;
+    size_t tn = strcspn(content_type, "; ");
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+        if (tn == strlen(kinds[i].type) && !strncasecmp(content_type, kinds[i].type, tn))
+            return size >= kinds[i].at + kinds[i].len &&
+                   !memcmp(d + kinds[i].at, kinds[i].magic, kinds[i].len) &&
+                   (kinds[i].at == 0 || !memcmp(d, "RIFF", 4));
+    return 0;
+}
+
+int chat_upload(struct db *db, int64_t id, const char *filename, const char *content_type,
+                const void *data, size_t size, struct arena *arena, struct attachment *ret,
+                struct kf_error *e)
+{
+    struct chat c;
+    int rc = chat_open_get(db, id, arena, &c, e);
+    if (rc || (rc = attachment_create(db, &chat_actor, filename, content_type, data, size, arena,
+                                      ret, e)))
+        return rc;
+    struct stmt *st = db_stmt(db, SQL_chat_upload_claim);
+    st_int(st, 1, ret->id);
+    st_int(st, 2, id);
+    return st_exec(st);
+}
+
+int chat_attachment_get(struct db *db, int64_t id, int64_t attachment_id, struct arena *arena,
+                        struct attachment *ret)
+{
+    struct chat c;
+    int rc = chat_get(db, id, arena, &c);
+    if (rc || (rc = attachment_get(db, &chat_actor, attachment_id, arena, ret)))
+        return rc;
+    if (ret->ticket_id != c.ticket_id)
+        return KF_ENOTFOUND;
+    rc = attachment_on_note(db, ret);
+    return rc < 0 ? rc : rc ? KF_ENOTFOUND : 0;
+}
+
+int chat_visitor_write(struct db *db, int64_t id, const char *body, const int64_t *attachments,
+                       int n, struct arena *arena, int64_t *ret_message_id, struct kf_error *e)
+{
+    if (n > 0 && text_blank(body))
+        body = CHAT_IMAGE_BODY;
     int rc = text_check(body, "body", CHAT_BODY_MAX, 1, e);
     struct chat c;
-    if (rc || (rc = chat_get(db, id, arena, &c)))
+    if (rc || (rc = chat_open_get(db, id, arena, &c, e)))
         return rc;
-    if (!strcmp(c.state, "closed"))
-        return kf_fail(e, KF_ECONFLICT, "state", "this chat has ended: start a new one");
     struct ticket t;
     if ((rc = ticket_get_id(db, NULL, c.ticket_id, arena, &t)) ||
         (rc = message_add_customer(db, t.id, t.customer.id, body, arena, ret_message_id, e)))
         return rc;
+    for (int i = 0; i < n; i++) {
+        struct stmt *st = db_stmt(db, SQL_chat_upload_link);
+        st_int(st, 1, attachments[i]);
+        st_int(st, 2, t.id);
+        st_int(st, 3, *ret_message_id);
+        st_int(st, 4, id);
+        if ((rc = st_exec(st)))
+            return rc;
+        if (db_changes(db) != 1)
+            return kf_fail(e, KF_EINVAL, "attachments",
+                           "an attachment is not this chat's upload, or is in use already");
+    }
     return chat_event(db, "chat.message", &c, *ret_message_id, "customer", body, c.visitor,
                       ktime_now());
 }

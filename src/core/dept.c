@@ -22,20 +22,6 @@ static int enum_has_assignment(const char *s)
     return enum_has(assignments, s);
 }
 
-static int valid_code(const char *s)
-{
-    size_t n = strlen(s);
-    if (n < 1 || n > 64)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_'))
-            return 0;
-    }
-    return 1;
-}
-
 static int read_members(struct db *db, struct arena *arena, struct department *d)
 {
     struct stmt *st = db_stmt(db, SQL_dept_members);
@@ -169,7 +155,7 @@ static int audit_dept(struct db *db, const struct actor *actor, const char *acti
 int dept_create(struct db *db, const struct actor *actor, const struct department_input *in,
                 struct arena *arena, struct department *ret, struct kf_error *e)
 {
-    if (!in->code || !valid_code(in->code))
+    if (!in->code || !text_is_code(in->code, 64))
         return kf_fail(e, KF_EINVAL, "code",
                        "the code must have 1 to 64 letters, digits, '-' or '_'");
     if (!in->name)

@@ -25,6 +25,61 @@
 
 enum { BODY_MAX_CHARS = 50000 };
 
+/* A row of message_list or message_one, without its attachments and delivery. */
+static void read_message(struct stmt *st, struct arena *arena, struct message *m)
+{
+    m->id = col_int(st, 0);
+    m->ticket_id = col_int(st, 1);
+    m->kind = arena_strdup(arena, col_text(st, 2));
+    m->body = arena_strdup(arena, col_text(st, 3));
+    m->author_id = col_int(st, 4);
+    m->author_name = arena_strdup(arena, col_text(st, 5));
+    m->created_at = col_int(st, 6);
+    m->customer_id = col_int(st, 7);
+    m->customer_name = arena_strdup(arena, col_text(st, 8));
+    m->has_html = col_int(st, 9) > 0;
+    m->attachments = NULL;
+    m->nattachments = 0;
+    m->mailed = 0;
+}
+
+/* Hands each of the n messages of v its attachments among att (natt of them). */
+static void give_attachments(struct message *v, size_t n, struct attachment *att, size_t natt,
+                             struct arena *arena)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t k = 0;
+        for (size_t j = 0; j < natt; j++)
+            k += att[j].message_id == v[i].id;
+        if (!k)
+            continue;
+        v[i].attachments = arena_alloc(arena, k * sizeof(struct attachment));
+        for (size_t j = 0; j < natt; j++)
+            if (att[j].message_id == v[i].id)
+                v[i].attachments[v[i].nattachments++] = att[j];
+    }
+}
+
+int message_get(struct db *db, int64_t ticket_id, int64_t message_id, struct arena *arena,
+                struct message *ret)
+{
+    struct stmt *st = db_stmt(db, SQL_message_one);
+    st_int(st, 1, message_id);
+    st_int(st, 2, ticket_id);
+    int rc = st_step(st);
+    if (rc == 1)
+        read_message(st, arena, ret);
+    st_reset(st);
+    if (rc <= 0)
+        return rc < 0 ? rc : KF_ENOTFOUND;
+    struct attachment *att;
+    size_t natt;
+    if ((rc = ticket_attachments(db, ticket_id, arena, &att, &natt)))
+        return rc;
+    give_attachments(ret, 1, att, natt, arena);
+    return 0;
+}
+
 int message_list(struct db *db, const struct actor *actor, const char *ref, struct arena *arena,
                  struct message **ret, size_t *ret_n)
 {
@@ -46,20 +101,7 @@ int message_list(struct db *db, const struct actor *actor, const char *ref, stru
             memcpy(w, v, n * sizeof(*w));
             v = w, cap *= 2;
         }
-        struct message *m = &v[n++];
-        m->id = col_int(st, 0);
-        m->ticket_id = col_int(st, 1);
-        m->kind = arena_strdup(arena, col_text(st, 2));
-        m->body = arena_strdup(arena, col_text(st, 3));
-        m->author_id = col_int(st, 4);
-        m->author_name = arena_strdup(arena, col_text(st, 5));
-        m->created_at = col_int(st, 6);
-        m->customer_id = col_int(st, 7);
-        m->customer_name = arena_strdup(arena, col_text(st, 8));
-        m->has_html = col_int(st, 9) > 0;
-        m->attachments = NULL;
-        m->nattachments = 0;
-        m->mailed = 0;
+        read_message(st, arena, &v[n++]);
     }
     if (rc < 0)
         return rc;
@@ -72,18 +114,7 @@ int message_list(struct db *db, const struct actor *actor, const char *ref, stru
             return rc;
         v[i].mailed = rc;
     }
-    /* attachments are few: hand each its message */
-    for (size_t i = 0; i < n; i++) {
-        size_t k = 0;
-        for (size_t j = 0; j < natt; j++)
-            k += att[j].message_id == v[i].id;
-        if (!k)
-            continue;
-        v[i].attachments = arena_alloc(arena, k * sizeof(struct attachment));
-        for (size_t j = 0; j < natt; j++)
-            if (att[j].message_id == v[i].id)
-                v[i].attachments[v[i].nattachments++] = att[j];
-    }
+    give_attachments(v, n, att, natt, arena); /* attachments are few: each to its message */
     *ret = v;
     *ret_n = n;
     return 0;

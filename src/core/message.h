@@ -45,6 +45,10 @@ int message_html_get(struct db *db, const struct actor *actor, const char *ref, 
                      struct arena *arena, const char **ret);
 int message_list(struct db *db, const struct actor *actor, const char *ref, struct arena *arena,
                  struct message **ret, size_t *ret_n);
+/* Message message_id of ticket ticket_id with its attachments (not its delivery), for whoever
+ * may already see the ticket. KF_ENOTFOUND when the ticket has no such message. */
+int message_get(struct db *db, int64_t ticket_id, int64_t message_id, struct arena *arena,
+                struct message *ret);
 
 struct history_entry {
     int64_t id, at, actor_id;

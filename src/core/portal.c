@@ -303,14 +303,8 @@ int portal_attachment_get(struct db *db, int64_t customer_id, int64_t id, struct
         return rc ? rc : KF_ENOTFOUND;
     if (t.customer.id != customer_id)
         return KF_ENOTFOUND;
-    if (!ret->message_id)
-        return 0;
-    struct stmt *st = db_stmt(db, SQL_portal_message_kind);
-    st_int(st, 1, ret->message_id);
-    rc = st_step(st);
-    int note = rc == 1 && !strcmp(col_text(st, 0), "note");
-    st_reset(st);
-    return rc < 0 ? rc : note ? KF_ENOTFOUND : 0;
+    rc = attachment_on_note(db, ret);
+    return rc < 0 ? rc : rc ? KF_ENOTFOUND : 0;
 }
 
 int portal_purge(struct db *db, int64_t now)

@@ -14,6 +14,7 @@
 #include "core/enums.h"
 #include "core/refdata.h"
 #include "core/sla.h"
+#include "core/store.h"
 #include "core/survey.h"
 #include "core/ticket_number.h"
 #include "core/triage.h"
@@ -25,7 +26,7 @@
 #include "lib/text.h"
 #include "store/db.h"
 
-/* the columns of ticket_view, in order (its newest definition is in migration 006) */
+/* the columns of ticket_view, in order (its newest definition is in migration 017) */
 enum ticket_col {
     TC_ID,
     TC_NUMBER,
@@ -80,6 +81,9 @@ enum ticket_col {
     TC_SLA_PAUSED,
     TC_SLA_BREACHED,
     TC_COOPERATING,
+    TC_STORE_ID,
+    TC_STORE_CODE,
+    TC_STORE_NAME,
 };
 
 enum {
@@ -153,6 +157,9 @@ static void read_ticket(struct stmt *st, struct arena *a, struct ticket *t)
     t->created_by_name = dup(a, st, TC_CREATED_BY_NAME);
     t->created_at = col_int(st, TC_CREATED_AT);
     t->updated_at = col_int(st, TC_UPDATED_AT);
+    t->store_id = col_int(st, TC_STORE_ID);
+    t->store_code = dup(a, st, TC_STORE_CODE);
+    t->store_name = dup(a, st, TC_STORE_NAME);
 }
 
 /* The codes and names of the cooperating departments whose ids read_ticket found. */
@@ -341,7 +348,8 @@ int ticket_create(struct db *db, const struct actor *actor, struct ticket_input 
         return kf_fail(e, KF_EINVAL, "expected_at", "expected_at must lie after the year 2000");
     if (!in->customer_id && !in->has_customer)
         return kf_fail(e, KF_EINVAL, "customer", "customer or customer_id is required");
-    if ((rc = check_channel(db, in->channel, e)))
+    if ((rc = check_channel(db, in->channel, e)) ||
+        (rc = store_check_for_ticket(db, in->channel, in->store_id, 1, e)))
         return rc;
     int64_t category_dept = 0;
     if (in->category &&
@@ -408,6 +416,8 @@ int ticket_create(struct db *db, const struct actor *actor, struct ticket_input 
         for (int t = 0; t < SLA_POLICY_CLOCKS; t++)
             if (sla.due[t])
                 st_int(st, 22 + t, sla.due[t]);
+        if (in->store_id)
+            st_int(st, 25, in->store_id);
         rc = st_exec(st);
         if (rc != KF_ECONFLICT)
             break;
@@ -432,6 +442,8 @@ int ticket_create(struct db *db, const struct actor *actor, struct ticket_input 
     jw_kint(&w, "customer_id", cust.id);
     if (tr.department_id)
         jw_kint(&w, "department_id", tr.department_id);
+    if (in->store_id)
+        jw_kint(&w, "store_id", in->store_id);
     jw_obj_end(&w);
     if (!(rc = history_write(db, id, actor, "created", sb.buf)) &&
         !(rc = triage_record(db, id, &tr)) && !(rc = sla_plan_start(db, id, &sla)) &&

@@ -66,6 +66,8 @@ struct ticket {
         int round;
         int64_t started_at, due_at, ended_at;
     } second_handling;
+    int64_t store_id; /* the store a walk-in came to (core/store.h), 0: none */
+    const char *store_code, *store_name;
 };
 
 struct ticket_input {
@@ -75,6 +77,7 @@ struct ticket_input {
     int64_t expected_at; /* 0: not promised */
     int64_t customer_id; /* or: */
     struct customer_input customer;
+    int64_t store_id; /* 0: none; only with channel STORE */
     int has_customer;
     int64_t attachments[TICKET_MAX_ATTACHMENTS];
     int nattachments;
@@ -112,6 +115,7 @@ enum ticket_field {
     TF_MOOD = 1 << 12,
     TF_MOOD_NOTE = 1 << 13,
     TF_EXPECTED = 1 << 14,
+    TF_STORE = 1 << 15,
 };
 
 /* A change: `set` says which fields are given; a given NULL string or 0 id clears. */
@@ -119,7 +123,7 @@ struct ticket_patch {
     unsigned set;
     const char *type, *category, *urgency, *subject, *description, *status, *contact_name;
     const char *result, *measures, *remarks, *mood, *mood_note;
-    int64_t assignee_id, department_id, expected_at;
+    int64_t assignee_id, department_id, expected_at, store_id;
     int64_t if_version; /* 0: no check */
 };
 
@@ -138,7 +142,7 @@ int ticket_review(struct db *db, const struct actor *actor, const char *ref, int
 struct ticket_query {
     const char *status, *type, *channel, *priority, *urgency; /* comma-separated lists */
     int64_t assignee_id;                                      /* -1: unassigned */
-    int64_t department_id, customer_id;
+    int64_t department_id, customer_id, store_id;
     int64_t created_from, created_to, raised_from;
     const char *q;
     int sort; /* 0: queue order, 1: created ascending, -1: created descending */

@@ -9,6 +9,7 @@
 #include "core/enums.h"
 #include "core/refdata.h"
 #include "core/sla.h"
+#include "core/store.h"
 #include "core/survey.h"
 #include "core/ticket.h"
 #include "core/ticket_status.h"
@@ -86,6 +87,21 @@ static void log_id(struct change_log *l, const char *field, int64_t from, int64_
     from ? jw_int(&l->wb, from) : jw_null(&l->wb);
     jw_key(&l->wa, field);
     to ? jw_int(&l->wa, to) : jw_null(&l->wa);
+}
+
+/* Notes a changed id field (0: none) in the history's other changes and the audit. */
+static void log_id_change(struct change_log *l, const char *field, int64_t from, int64_t to)
+{
+    log_id(l, field, from, to);
+    struct jw *w = &l->wo;
+    jw_key(w, field);
+    jw_obj_begin(w);
+    jw_key(w, "from");
+    from ? jw_int(w, from) : jw_null(w);
+    jw_key(w, "to");
+    to ? jw_int(w, to) : jw_null(w);
+    jw_obj_end(w);
+    l->nother++;
 }
 
 /* A time as RFC 3339 in the arena, NULL for none: how history shows changed times. */
@@ -186,6 +202,11 @@ int ticket_update(struct db *db, const struct actor *actor, const char *ref,
         t.mood_note = p->mood_note;
     if (s & TF_EXPECTED)
         t.expected_at = p->expected_at;
+    if ((s & TF_STORE) && p->store_id != cur.store_id) {
+        if ((rc = store_check_for_ticket(db, t.channel, p->store_id, 1, e)))
+            return rc;
+        t.store_id = p->store_id;
+    }
 
     /* the category follows the type: a category of another type is dropped */
     if (s & TF_CATEGORY)
@@ -300,6 +321,8 @@ int ticket_update(struct db *db, const struct actor *actor, const char *ref,
     if (cur.expected_at != t.expected_at)
         log_text(&l, 0, "expected_at", time_text(arena, cur.expected_at),
                  time_text(arena, t.expected_at));
+    if (cur.store_id != t.store_id)
+        log_id_change(&l, "store_id", cur.store_id, t.store_id);
     int status_changed = !same(cur.status, t.status);
     int assignee_changed = cur.assignee_id != t.assignee_id;
     int dept_changed = cur.department_id != t.department_id;
@@ -307,18 +330,8 @@ int ticket_update(struct db *db, const struct actor *actor, const char *ref,
         jw_kstr(&l.wb, "status", cur.status), jw_kstr(&l.wa, "status", t.status);
     if (assignee_changed)
         log_id(&l, "assignee_id", cur.assignee_id, t.assignee_id);
-    if (dept_changed) {
-        log_id(&l, "department_id", cur.department_id, t.department_id);
-        struct jw *w = &l.wo;
-        jw_key(w, "department_id");
-        jw_obj_begin(w);
-        jw_key(w, "from");
-        cur.department_id ? jw_int(w, cur.department_id) : jw_null(w);
-        jw_key(w, "to");
-        t.department_id ? jw_int(w, t.department_id) : jw_null(w);
-        jw_obj_end(w);
-        l.nother++;
-    }
+    if (dept_changed)
+        log_id_change(&l, "department_id", cur.department_id, t.department_id);
     if (!l.nreclass && !l.nother && !status_changed && !assignee_changed) {
         log_release(&l);
         *ret = cur;
@@ -355,6 +368,8 @@ int ticket_update(struct db *db, const struct actor *actor, const char *ref,
     if (t.expected_at)
         st_int(st, 24, t.expected_at);
     st_text(st, 25, t.labels ? t.labels : "");
+    if (t.store_id)
+        st_int(st, 26, t.store_id);
     rc = st_exec(st);
     if (!rc && db_changes(db) != 1)
         rc = kf_fail(e, KF_ECONFLICT, NULL,

@@ -39,6 +39,8 @@ const char *const webhook_event_kinds[] = {
     "survey.sent",
     "survey.answered",
     "ticket.second_handling",
+    "call.ringing",
+    "ticket.media_fetched",
     NULL,
 };
 

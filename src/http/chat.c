@@ -4,8 +4,10 @@
 #define _POSIX_C_SOURCE 200809L
 #include "core/chat.h"
 
+#include <stdio.h>
 #include <string.h>
 
+#include "core/attachment.h"
 #include "core/message.h"
 #include "core/portal.h"
 #include "core/ticket.h"
@@ -23,6 +25,24 @@ enum { SLOTS = 1024, WINDOW_MS = 15 * 60 * 1000 };
 /* chats opened per client address within the window: the portal's public limit */
 static struct throttle_entry open_ip_e[SLOTS];
 static struct throttle open_ip = THROTTLE_INIT(open_ip_e, WINDOW_MS);
+
+/* what a visitor sends (messages and images) per chat and minute */
+enum { CHAT_SENDS_PER_MINUTE = 30 };
+static struct throttle_entry sends_e[SLOTS];
+static struct throttle sends = THROTTLE_INIT(sends_e, 60 * 1000);
+
+/* Counts one send of the request's chat; 0, or the 429 it replied with when the chat sent too
+ * much within the minute. */
+static int send_limited_or_reply(struct request *req, struct response *resp)
+{
+    char key[24];
+    snprintf(key, sizeof(key), "%lld", (long long)req->chat_id);
+    int64_t now = ktime_monotonic(), retry;
+    if (throttle_count(&sends, key, now, &retry) >= CHAT_SENDS_PER_MINUTE)
+        return reply_limited(req, resp, retry, "too many messages in this chat; wait a moment");
+    throttle_fail(&sends, key, now);
+    return 0;
+}
 
 static void render_agent(struct jw *w, const struct chat *c)
 {
@@ -114,23 +134,57 @@ int h_chat_messages_create(struct request *req, struct response *resp)
 {
     json_t *o;
     const char *body = NULL;
+    int64_t att[CHAT_MAX_ATTACHMENTS];
+    int natt = 0;
     struct kf_error e = {0};
-    int rc = body_object_or_reply(req, resp, &o);
-    if (rc)
+    int rc = send_limited_or_reply(req, resp);
+    if (rc || (rc = body_object_or_reply(req, resp, &o)))
         return rc;
-    rc = jstr(req, o, "body", &body, &e);
+    if ((rc = jstr(req, o, "body", &body, &e)) >= 0)
+        rc = jids(o, "attachments", att, CHAT_MAX_ATTACHMENTS, &natt, &e);
     json_decref(o);
     int64_t id;
-    if (rc < 0 || (rc = chat_visitor_write(req->db, req->chat_id, body, req->arena, &id, &e)))
+    if (rc < 0 ||
+        (rc = chat_visitor_write(req->db, req->chat_id, body, att, natt, req->arena, &id, &e)))
+        return reply_error(resp, rc, &e);
+    struct message m;
+    struct chat c; /* the answer is the message as the visitor's transcript shows it */
+    if ((rc = chat_get(req->db, req->chat_id, req->arena, &c)) ||
+        (rc = message_get(req->db, c.ticket_id, id, req->arena, &m)))
+        return reply_error(resp, rc, NULL);
+    struct jw w;
+    jw_init(&w, &resp->body);
+    render_public_message(&w, &m);
+    return 201;
+}
+
+int h_chat_uploads_create(struct request *req, struct response *resp)
+{
+    int rc = send_limited_or_reply(req, resp);
+    if (rc)
+        return rc;
+    if (!chat_image_ok(req->content_type, req->body, req->body_len))
+        return reply_errorf(resp, 415, "unsupported_media_type", "content_type",
+                            "send an image (PNG, JPEG, GIF or WebP) with its type as Content-Type");
+    struct attachment a;
+    struct kf_error e = {0};
+    if ((rc = chat_upload(req->db, req->chat_id, req_query(req, "filename"), req->content_type,
+                          req->body, req->body_len, req->arena, &a, &e)))
         return reply_error(resp, rc, &e);
     struct jw w;
     jw_init(&w, &resp->body);
-    jw_obj_begin(&w);
-    jw_kint(&w, "id", id);
-    jw_kstr(&w, "kind", "customer");
-    jw_kstr(&w, "body", body);
-    jw_obj_end(&w);
+    render_attachment(&w, &a);
     return 201;
+}
+
+int h_chat_attachment_get(struct request *req, struct response *resp)
+{
+    struct attachment a;
+    int64_t id = param_id(req, 1);
+    int rc = id ? chat_attachment_get(req->db, req->chat_id, id, req->arena, &a) : KF_ENOTFOUND;
+    if (rc)
+        return reply_error(resp, rc, NULL);
+    return attachment_download(req, resp, &a);
 }
 
 /* ---- the agents' side ---- */
@@ -159,9 +213,9 @@ int h_chats_list(struct request *req, struct response *resp)
     const char *state = req_query(req, "state");
     if (!state)
         state = "waiting";
-    if (strcmp(state, "waiting") && strcmp(state, "active"))
+    if (strcmp(state, "waiting") && strcmp(state, "active") && strcmp(state, "offline"))
         return reply_errorf(resp, 422, "validation_failed", "state",
-                            "state must be waiting or active");
+                            "state must be waiting, active or offline");
     struct chat *v;
     int n;
     int rc = chat_list(req->db, state, req->arena, &v, &n);

@@ -340,6 +340,7 @@ void render_ticket(struct jw *w, struct arena *a, const struct ticket *t, const 
     for (int i = 0; next[i]; i++)
         jw_str(w, next[i]);
     jw_arr_end(w);
+    jw_dept_ref(w, "store", t->store_id, t->store_code, t->store_name); /* {id, code, name} */
     jw_ref(w, "created_by", t->created_by, t->created_by_name);
     jw_time(w, "created_at", t->created_at);
     jw_time(w, "updated_at", t->updated_at);

@@ -419,6 +419,8 @@ static int authenticate(struct conn_req *cr, struct db *db)
     return 0;
 }
 
+static size_t body_limit(const char *method, const char *url);
+
 static enum MHD_Result dispatch(struct conn_req *cr)
 {
     struct request *req = &cr->req;
@@ -447,7 +449,11 @@ static enum MHD_Result dispatch(struct conn_req *cr)
         }
     }
     if (cr->too_big) {
-        reply_errorf(&cr->resp, 413, "too_large", NULL, "the request body is too large");
+        reply_errorf(&cr->resp, 413, "too_large", NULL,
+                     chat_upload_path(req->path)
+                         ? arena_printf(&cr->arena, "an image may have at most %zu KiB",
+                                        body_limit(req->method, req->path) / 1024)
+                         : "the request body is too large");
         return queue(cr);
     }
     req->body = cr->body.buf;
@@ -524,6 +530,10 @@ static size_t body_limit(const char *method, const char *url)
     if (!strcmp(method, "POST") &&
         (!strcmp(url, "/api/v1/attachments") || !strcmp(url, "/api/v1/portal/attachments")))
         return (size_t)srv.cfg->max_attachment_bytes;
+    if (!strcmp(method, "POST") && chat_upload_path(url)) /* an image in a live chat */
+        return (size_t)srv.cfg->max_attachment_bytes < CHAT_IMAGE_MAX
+                   ? (size_t)srv.cfg->max_attachment_bytes
+                   : CHAT_IMAGE_MAX;
     return JSON_BODY_MAX;
 }
 

@@ -81,6 +81,8 @@ int ticket_input_read(struct request *req, json_t *o, struct ticket_input *in, s
         rc = KF_EINVAL;
     if (!rc && jint(o, "customer_id", &in->customer_id, e) < 0)
         rc = KF_EINVAL;
+    if (!rc && jint(o, "store_id", &in->store_id, e) < 0)
+        rc = KF_EINVAL;
     if (!rc &&
         jids(o, "attachments", in->attachments, TICKET_MAX_ATTACHMENTS, &in->nattachments, e) < 0)
         rc = KF_EINVAL;
@@ -168,7 +170,7 @@ int h_tickets_list(struct request *req, struct response *resp)
 {
     struct ticket_query q = {0};
     struct kf_error e = {0};
-    int64_t dept = 0, cust = 0;
+    int64_t dept = 0, cust = 0, store = 0;
     q.status = req_query(req, "status");
     q.type = req_query(req, "type");
     q.channel = req_query(req, "channel");
@@ -200,6 +202,8 @@ int h_tickets_list(struct request *req, struct response *resp)
     if (!rc)
         rc = id_filter(req, "customer_id", &cust, &e);
     if (!rc)
+        rc = id_filter(req, "store_id", &store, &e);
+    if (!rc)
         rc = time_filter(req, "created_from", &q.created_from, &e);
     if (!rc)
         rc = time_filter(req, "created_to", &q.created_to, &e);
@@ -209,6 +213,7 @@ int h_tickets_list(struct request *req, struct response *resp)
         return reply_error(resp, rc, &e);
     q.department_id = dept > 0 ? dept : 0;
     q.customer_id = cust > 0 ? cust : 0;
+    q.store_id = store > 0 ? store : 0;
     struct ticket *v;
     size_t n;
     const char *next;
@@ -276,6 +281,8 @@ int h_ticket_patch(struct request *req, struct response *resp)
         rc = r < 0 ? r : 0, p.set |= r > 0 ? TF_DEPARTMENT : 0;
     if (!rc && (r = jtime(o, "expected_at", &p.expected_at, &e)) != 0)
         rc = r < 0 ? r : 0, p.set |= r > 0 ? TF_EXPECTED : 0;
+    if (!rc && (r = jint(o, "store_id", &p.store_id, &e)) != 0)
+        rc = r < 0 ? r : 0, p.set |= r > 0 ? TF_STORE : 0;
     json_decref(o);
     if (rc)
         return reply_error(resp, rc, &e);

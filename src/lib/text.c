@@ -154,3 +154,17 @@ const char *utf8_prefix(struct arena *a, const char *s, size_t max)
     }
     return s[i] ? arena_strndup(a, s, i) : s;
 }
+
+int text_is_code(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n < 1 || n > max)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_'))
+            return 0;
+    }
+    return 1;
+}

@@ -25,6 +25,9 @@ int text_blank(const char *s);
  * than max characters always. 0 or KF_EINVAL naming field. */
 int text_check(const char *s, const char *field, size_t max, int required, struct kf_error *e);
 
+/* 1 when s is a code of 1 to max ASCII letters, digits, '-' and '_' (a department's, a store's). */
+int text_is_code(const char *s, size_t max);
+
 /* 13812345678 → 138****5678: keeps the first 3 and last 4 digits of 8 or more, else the last
  * 2. NULL gives NULL. The result lives in arena. */
 char *mask_phone(struct arena *a, const char *phone);

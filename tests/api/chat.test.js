@@ -79,6 +79,10 @@ test('with nobody on shift a chat is offline, and its message a ticket all the s
   const m = await admin.get(`/api/v1/tickets/${r.body.ticket.number}/messages`);
   assert.deepEqual(m.body.items.map((x) => [x.kind, x.body]), [['customer', '你好,晚上有人吗?']]);
   assert.equal((await li.get('/api/v1/chats?state=waiting')).body.items.length, 0);
+  // listed for the staff as a message left offline, to answer on its ticket
+  const off = await li.get('/api/v1/chats?state=offline');
+  assert.equal(off.status, 200, off.text);
+  assert.deepEqual(off.body.items.map((c) => [c.id, c.state, c.ticket.number]), [[r.body.id, 'offline', r.body.ticket.number]]);
 });
 
 test('bad input is refused naming the field', async () => {
@@ -241,4 +245,125 @@ test('opening chats is limited per client address: 429', async (t) => {
   const r = await v.open('第四个');
   assert.equal(r.status, 429);
   assert.ok(Number(r.headers.get('retry-after')) > 0);
+});
+
+// A 1×1 PNG, and the bytes of other kinds of file.
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+async function upload(v, bytes, type, filename = 'photo.png') {
+  const r = await fetch(`${v.base}/api/v1/chat/sessions/${v.id}/attachments?filename=${encodeURIComponent(filename)}`, {
+    method: 'POST', headers: { Authorization: 'Visitor ' + v.token, 'Content-Type': type }, body: bytes,
+  });
+  const text = await r.text();
+  return { status: r.status, body: text ? JSON.parse(text) : null };
+}
+const download = (v, id, token = v.token) => fetch(`${v.base}/api/v1/chat/sessions/${v.id}/attachments/${id}`, {
+  headers: { Authorization: 'Visitor ' + token },
+});
+
+test('images both ways: the visitor sends one, the agent sees it; the agent sends one, the visitor gets it', async () => {
+  await shiftStarts();
+  const v = new Visitor(srv.base);
+  const opened = await v.open('耳机外壳裂了,我拍了照片');
+  const tid = (await admin.get(`/api/v1/tickets/${opened.body.ticket.number}`)).body.id;
+  assert.equal((await li.post(`/api/v1/chats/${v.id}/accept`)).status, 200);
+  const vs = await v.stream();
+  const staff = await openStream(li);
+  await staff.waitFor((ev) => ev.find((e) => e.event === 'ready'));
+
+  // visitor → agent: an image alone is a message
+  let up = await upload(v, PNG, 'image/png', '裂缝.png');
+  assert.equal(up.status, 201, JSON.stringify(up.body));
+  assert.equal(up.body.content_type, 'image/png');
+  let r = await v.req('POST', `/api/v1/chat/sessions/${v.id}/messages`, { body: '', attachments: [up.body.id] });
+  assert.equal(r.status, 201, r.text);
+  assert.equal(r.body.body, '[图片]');
+  assert.deepEqual(r.body.attachments.map((a) => a.filename), ['裂缝.png']);
+  const heard = await staff.waitFor((ev) => ev.find((e) => e.event === 'chat.message' && e.data.payload.message.attachments?.length));
+  assert.equal(heard.data.payload.message.attachments[0].id, up.body.id);
+  const m = await li.get(`/api/v1/tickets/${tid}/messages`);
+  const withImage = m.body.items.find((x) => x.attachments.length);
+  assert.equal(withImage.kind, 'customer');
+  assert.equal(withImage.attachments[0].content_type, 'image/png');
+  const staffGet = await li.get(`/api/v1/attachments/${up.body.id}`);
+  assert.equal(staffGet.status, 200);
+  // the same upload twice: in use already
+  r = await v.req('POST', `/api/v1/chat/sessions/${v.id}/messages`, { body: '再发一次', attachments: [up.body.id] });
+  assert.equal(r.status, 422, r.text);
+  assert.equal(r.body.error.field, 'attachments');
+
+  // agent → visitor: a reply with an image, on the visitor's stream with its attachments
+  const file = await fetch(`${srv.base}/api/v1/attachments?filename=guide.png`, {
+    method: 'POST', headers: { Cookie: li.cookie, 'X-CSRF-Token': li.csrf, 'Content-Type': 'image/png' }, body: PNG,
+  });
+  assert.equal(file.status, 201);
+  const staffFile = await file.json();
+  r = await li.post(`/api/v1/tickets/${tid}/messages`, { kind: 'reply', body: '请按图示拆开', attachments: [staffFile.id] });
+  assert.equal(r.status, 201, r.text);
+  const got = await vs.waitFor((ev) => ev.find((e) => e.event === 'message' && e.data.message.kind === 'reply'));
+  assert.deepEqual(got.data.message.attachments.map((a) => [a.id, a.filename, a.content_type]), [[staffFile.id, 'guide.png', 'image/png']]);
+  const d = await download(v, staffFile.id);
+  assert.equal(d.status, 200);
+  assert.deepEqual(Buffer.from(await d.arrayBuffer()), PNG);
+  assert.equal((await download(v, up.body.id)).status, 200, 'the visitor reads back its own image');
+  const tr = await v.get();
+  assert.deepEqual(tr.body.messages.map((x) => x.attachments.length), [0, 1, 1]);
+
+  // a note's image never reaches the visitor, nor does another chat's
+  const noteFile = await (await fetch(`${srv.base}/api/v1/attachments?filename=internal.png`, {
+    method: 'POST', headers: { Cookie: li.cookie, 'X-CSRF-Token': li.csrf, 'Content-Type': 'image/png' }, body: PNG,
+  })).json();
+  r = await li.post(`/api/v1/tickets/${tid}/messages`, { kind: 'note', body: '内部图', attachments: [noteFile.id] });
+  assert.equal(r.status, 201, r.text);
+  assert.equal((await download(v, noteFile.id)).status, 404);
+  const other = new Visitor(srv.base);
+  await other.open('别人的会话');
+  const ou = await upload(other, PNG, 'image/png');
+  assert.equal(ou.status, 201);
+  assert.equal((await download(v, ou.body.id)).status, 404, 'another chat\'s upload');
+  r = await v.req('POST', `/api/v1/chat/sessions/${v.id}/messages`, { body: '偷用', attachments: [ou.body.id] });
+  assert.equal(r.status, 422);
+  assert.equal(r.body.error.field, 'attachments');
+  const cross = { base: v.base, id: v.id };
+  assert.equal((await download(cross, staffFile.id, other.token)).status, 404);
+  vs.close();
+  staff.close();
+});
+
+test('a chat takes images only, of limited size, each clearly refused', async () => {
+  await shiftStarts();
+  const v = new Visitor(srv.base);
+  await v.open('图片限制');
+  let r = await upload(v, Buffer.from('hello'), 'text/plain', 'a.txt');
+  assert.equal(r.status, 415);
+  assert.equal(r.body.error.field, 'content_type');
+  r = await upload(v, Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'), 'image/svg+xml', 'x.svg');
+  assert.equal(r.status, 415);
+  r = await upload(v, Buffer.from('not really a png, just text'), 'image/png', 'fake.png');
+  assert.equal(r.status, 415, 'the bytes must be the type they claim');
+  r = await upload(v, Buffer.concat([PNG, Buffer.alloc(6 * 1024 * 1024)]), 'image/png', 'big.png');
+  assert.equal(r.status, 413);
+  assert.match(r.body.error.message, /an image may have at most 5120 KiB/);
+  r = await v.req('POST', `/api/v1/chat/sessions/${v.id}/messages`, { body: 'x', attachments: [1, 2, 3, 4, 5, 6] });
+  assert.equal(r.status, 422);
+  assert.equal(r.body.error.field, 'attachments');
+  r = await v.req('POST', `/api/v1/chat/sessions/${v.id}/messages`, { body: 'x', attachments: 'no' });
+  assert.equal(r.status, 422);
+  r = await v.req('POST', `/api/v1/chat/sessions/${v.id}/messages`, { body: '', attachments: [] });
+  assert.equal(r.status, 422);
+  assert.equal(r.body.error.field, 'body');
+  const none = { base: v.base, id: v.id, token: 'f'.repeat(64) };
+  assert.equal((await upload(none, PNG, 'image/png')).status, 404);
+});
+
+test('a chat that sends too fast is told to wait (429), other chats are not', async () => {
+  await shiftStarts();
+  const v = new Visitor(srv.base), w = new Visitor(srv.base);
+  await v.open('刷屏测试');
+  await w.open('正常访客');
+  let last;
+  for (let i = 0; i < 31; i++) last = await v.say(`第 ${i} 条`);
+  assert.equal(last.status, 429, last.text);
+  assert.ok(Number(last.headers.get('retry-after')) >= 1);
+  assert.equal((await upload(v, PNG, 'image/png')).status, 429);
+  assert.equal((await w.say('我还能说话')).status, 201);
 });

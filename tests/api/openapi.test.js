@@ -525,6 +525,21 @@ test('every operation answers in the shapes the spec describes', async () => {
   const agent = await new Client(srv.base).login('spec-agent', 'spec-password-2');
   expect(await call(agent, 'POST /api/v1/departments', { body: { code: 'nope', name: 'nope' } }), 403);
 
+  // stores (门店), and a walk-in ticket naming one
+  const store = expect(await call(admin, 'POST /api/v1/stores', { body: { code: 'spec-store', name: '规范店' } }), 201);
+  expect(await call(admin, 'POST /api/v1/stores', { body: { code: 'spec-store', name: '又一个' } }), 409);
+  expect(await call(admin, 'POST /api/v1/stores', { body: { code: 'bad code', name: 'x' } }), 422);
+  expect(await call(agent, 'POST /api/v1/stores', { body: { code: 'nope', name: 'nope' } }), 403);
+  expect(await call(agent, 'GET /api/v1/stores', { query: '?active=1' }), 200);
+  expect(await call(agent, 'GET /api/v1/stores/{id}', { params: { id: store.id } }), 200);
+  expect(await call(agent, 'GET /api/v1/stores/{id}', { params: { id: 999999 } }), 404);
+  expect(await call(admin, 'PATCH /api/v1/stores/{id}', { params: { id: store.id }, body: { name: '规范旗舰店' } }), 200);
+  const walkIn = expect(await call(agent, 'POST /api/v1/tickets', {
+    body: { channel: 'STORE', type: 'inquiry', subject: '到店咨询', store_id: store.id, customer: { name: '到店客', phone: '13900009999' } },
+  }), 201);
+  assert.equal(walkIn.store.name, '规范旗舰店');
+  expect(await call(agent, 'GET /api/v1/tickets', { query: `?store_id=${store.id}` }), 200);
+
   // reference data and settings
   expect(await call(admin, 'GET /api/v1/channels'), 200);
   // channels: connecting a mailbox
@@ -768,8 +783,25 @@ test('every operation answers in the shapes the spec describes', async () => {
   expect(await call(chatter, 'GET /api/v1/chat/sessions/{id}/stream', { params: { id: chat.id }, headers: asVisitor, query: '?last_event_id=x' }), 422);
   expect(await call(chatter, 'POST /api/v1/chat/sessions/{id}/messages', { params: { id: chat.id }, headers: asVisitor, body: { body: '我想问保修' } }), 201);
   expect(await call(chatter, 'POST /api/v1/chat/sessions/{id}/messages', { params: { id: chat.id }, headers: asVisitor, body: { body: '' } }), 422);
+  const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+  const chatImage = expect(await call(chatter, 'POST /api/v1/chat/sessions/{id}/attachments', {
+    params: { id: chat.id }, query: '?filename=a.png', raw: png, headers: { ...asVisitor, 'Content-Type': 'image/png' },
+  }), 201);
+  expect(await call(chatter, 'POST /api/v1/chat/sessions/{id}/attachments', {
+    params: { id: chat.id }, raw: 'text', headers: { ...asVisitor, 'Content-Type': 'text/plain' },
+  }), 415);
+  expect(await call(chatter, 'POST /api/v1/chat/sessions/{id}/messages', {
+    params: { id: chat.id }, headers: asVisitor, body: { attachments: [chatImage.id] },
+  }), 201);
+  expect(await call(chatter, 'GET /api/v1/chat/sessions/{id}/attachments/{attachment}', {
+    params: { id: chat.id, attachment: chatImage.id }, headers: asVisitor,
+  }), 200);
+  expect(await call(chatter, 'GET /api/v1/chat/sessions/{id}/attachments/{attachment}', {
+    params: { id: chat.id, attachment: 999999 }, headers: asVisitor,
+  }), 404);
   expect(await call(agent, 'GET /api/v1/chats', { query: '?state=waiting' }), 200);
   expect(await call(agent, 'GET /api/v1/chats', { query: '?state=x' }), 422);
+  expect(await call(agent, 'GET /api/v1/chats', { query: '?state=offline' }), 200);
   expect(await call(agent, 'POST /api/v1/chats/{id}/accept', { params: { id: chat.id } }), 200);
   expect(await call(admin, 'POST /api/v1/chats/{id}/accept', { params: { id: chat.id } }), 409);
   expect(await call(agent, 'POST /api/v1/chats/{id}/accept', { params: { id: chat.id + 1000 } }), 404);

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { ADMIN, Client, Server } from '../lib/server.js';
 import { openStream } from '../lib/sse.js';
+import { receiver, until } from '../lib/receiver.js';
 
 const SECRET = 'tel-secret-0123456789';
 let srv, admin, li, wang;
@@ -133,5 +134,21 @@ test('a call for no agent in particular rings for everyone on shift, and only th
   } finally {
     liStream.close();
     wangStream.close();
+  }
+});
+
+test('a ringing call reaches the notification webhook as call.ringing, the caller masked', async () => {
+  const rx = await receiver();
+  try {
+    const r = await admin.post('/api/v1/webhooks', { url: rx.url, secret: 'gateway-secret-0123456789', events: ['call.ringing'] });
+    assert.equal(r.status, 201, r.text);
+    assert.equal((await event({ event: 'ringing', call_id: 'c-hook', caller: '13812345678', agent: 'li' })).status, 202);
+    const hit = await until('the delivery', () => rx.got.find((h) => h.body.event === 'call.ringing'));
+    assert.match(hit.headers['x-kefu-signature'], /^sha256=[0-9a-f]{64}$/);
+    assert.equal(hit.body.ticket, null);
+    assert.ok(hit.raw.includes('138****5678'), 'the caller, masked');
+    assert.ok(!hit.raw.includes('13812345678'), 'never the full number');
+  } finally {
+    await rx.close();
   }
 });

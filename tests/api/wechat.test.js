@@ -275,3 +275,93 @@ test('more signed messages than hook_rate_limit a minute on a channel answer 429
     await limited.finish();
   }
 });
+
+// ---- media: images and voices fetched from the platform after the message is answered ----
+
+const JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.from('a photo of the washer')]);
+const AMR = Buffer.concat([Buffer.from('#!AMR\n'), Buffer.alloc(64, 7)]);
+let mediaTicket = null;
+
+// Posts follower oMedia's message of type with mediaId; its message on the ticket.
+async function sendMedia(type, mediaId, msgId) {
+  const started = Date.now();
+  const r = await post(messageXml({ from: 'oMedia', type, mediaId, msgId, picUrl: 'http://mmbiz.qpic.cn/x.jpg' }));
+  assert.equal(r.status, 200, r.text);
+  assert.ok(Date.now() - started < 5000, 'answered within the platform\'s 5 s');
+  if (!mediaTicket) mediaTicket = (await wxTickets()).find((t) => t.customer.name.endsWith('oMedia'.slice(-6)));
+  const msgs = await messagesOf(mediaTicket.id);
+  const m = msgs.find((x) => x.body.includes(mediaId));
+  assert.ok(m, 'the message is stored at once');
+  return m;
+}
+
+async function attachmentsOf(messageId) {
+  const m = (await messagesOf(mediaTicket.id)).find((x) => x.id === messageId);
+  return m.attachments;
+}
+
+async function bytesOf(id) {
+  const r = await fetch(`${srv.base}/api/v1/attachments/${id}`, { headers: { Cookie: admin.cookie } });
+  assert.equal(r.status, 200);
+  return Buffer.from(await r.arrayBuffer());
+}
+
+test('an image and a voice are fetched from the platform and kept on their message', async () => {
+  fake.media.set('MEDIA-IMG-OK', { type: 'image/jpeg', data: JPEG, filename: 'washer.jpg' });
+  fake.media.set('MEDIA-VOICE-OK', { type: 'audio/amr', data: AMR, filename: 'voice.amr' });
+  const img = await sendMedia('image', 'MEDIA-IMG-OK', '30000000000000001');
+  const voice = await sendMedia('voice', 'MEDIA-VOICE-OK', '30000000000000002');
+  const [a] = await until('the image kept', async () => (await attachmentsOf(img.id)).length && attachmentsOf(img.id));
+  assert.equal(a.filename, 'washer.jpg');
+  assert.equal(a.content_type, 'image/jpeg');
+  assert.deepEqual(await bytesOf(a.id), JPEG);
+  const [v] = await until('the voice kept', async () => (await attachmentsOf(voice.id)).length && attachmentsOf(voice.id));
+  assert.equal(v.content_type, 'audio/amr');
+  assert.deepEqual(await bytesOf(v.id), AMR);
+  const gets = fake.mediaGets.filter((g) => g.mediaId.endsWith('-OK'));
+  assert.equal(gets.length, 2, 'each fetched once');
+  assert.ok(gets.every((g) => fake.tokens.has(g.token)), 'with the cached token');
+  // the same MsgId again fetches nothing more
+  await post(messageXml({ from: 'oMedia', type: 'image', mediaId: 'MEDIA-IMG-OK', msgId: '30000000000000001' }));
+  await new Promise((r) => setTimeout(r, 700));
+  assert.equal(fake.mediaGets.filter((g) => g.mediaId === 'MEDIA-IMG-OK').length, 1);
+});
+
+test('a token expired on a media fetch (42001) is fetched again and the medium fetched at once', async () => {
+  fake.media.set('MEDIA-IMG-2', { type: 'image/jpeg', data: JPEG, filename: 'second.jpg' });
+  fake.failMedia = [42001];
+  const before = fake.tokenFetches;
+  const m = await sendMedia('image', 'MEDIA-IMG-2', '30000000000000003');
+  await until('kept', async () => (await attachmentsOf(m.id)).length === 1);
+  assert.equal(fake.tokenFetches, before + 1);
+  const gets = fake.mediaGets.filter((g) => g.mediaId === 'MEDIA-IMG-2');
+  assert.equal(gets.length, 2);
+  assert.notEqual(gets[0].token, gets[1].token);
+});
+
+test('while the platform is down a medium waits, and is fetched after the back-off', async () => {
+  fake.media.set('MEDIA-IMG-3', { type: 'image/jpeg', data: JPEG, filename: 'third.jpg' });
+  await fake.stop();
+  const m = await sendMedia('image', 'MEDIA-IMG-3', '30000000000000004');
+  await until('the failed try shown on the channel', async () =>
+    /media|token/.test((await admin.get('/api/v1/channels/WX/status')).body.last_error || ''));
+  assert.equal((await attachmentsOf(m.id)).length, 0);
+  await fake.start();
+  const later = new Date(Date.now() + 3 * 60 * 60e3).toISOString();
+  assert.equal((await admin.post('/api/v1/test/clock', { now: later })).status, 200);
+  const [a] = await until('kept after the back-off', async () => (await attachmentsOf(m.id)).length && attachmentsOf(m.id));
+  assert.deepEqual(await bytesOf(a.id), JPEG);
+});
+
+test('a media id the platform does not know (40007) fails for good; the message stays', async () => {
+  const m = await sendMedia('image', 'MEDIA-GONE', '30000000000000005');
+  await until('tried', () => fake.mediaGets.some((g) => g.mediaId === 'MEDIA-GONE'));
+  await until('shown on the channel', async () =>
+    /40007/.test((await admin.get('/api/v1/channels/WX/status')).body.last_error || ''));
+  const later = new Date(Date.now() + 6 * 60 * 60e3).toISOString();
+  assert.equal((await admin.post('/api/v1/test/clock', { now: later })).status, 200);
+  await new Promise((r) => setTimeout(r, 1200));
+  assert.equal(fake.mediaGets.filter((g) => g.mediaId === 'MEDIA-GONE').length, 1, 'not tried again');
+  assert.equal((await attachmentsOf(m.id)).length, 0);
+  assert.match(m.body, /MEDIA-GONE/);
+});

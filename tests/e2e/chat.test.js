@@ -98,22 +98,82 @@ test('a visitor and an agent chat both ways, live', async () => {
   await agent.context().close();
 });
 
-test('with nobody on shift the widget says so: the message became a ticket', async () => {
-  const shifts = (await admin.get('/api/v1/shifts')).body.items;
-  for (const s of shifts) assert.equal((await admin.del(`/api/v1/shifts/${s.id}`)).status, 204);
+// A 1×1 PNG.
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+// A visitor on the shop's page who opens a chat with this first message.
+async function startChat(text) {
   const vctx = await browser.newContext({ locale: 'zh-CN' });
   const visitor = await vctx.newPage();
   visitor.setDefaultTimeout(10000);
   await visitor.goto(shopBase + '/');
   const widget = visitor.locator('[data-kefu-chat]');
   await widget.getByRole('button', { name: '咨询客服' }).click();
-  await widget.getByPlaceholder('请描述您的问题').fill('半夜留言');
+  await widget.getByPlaceholder('请描述您的问题').fill(text);
   await widget.getByRole('button', { name: '开始咨询' }).click();
+  return { vctx, visitor, widget };
+}
+const loaded = (img) => img.evaluate((e) => e.complete && e.naturalWidth > 0);
+
+test('an image sent both ways: the visitor\'s on the ticket page, the agent\'s in the widget', async () => {
+  const agent = await signIn(browser, srv.base, 'li', 'password-123');
+  const li = await new Client(srv.base).login('li', 'password-123');
+  const { vctx, visitor, widget } = await startChat('收到的杯子有裂缝');
+  await widget.getByText('正在为您接通客服,请稍候…').waitFor();
+  const chat = (await li.get('/api/v1/chats?state=waiting')).body.items.find((c) => c.ticket.subject.includes('杯子'));
+  assert.equal((await li.post(`/api/v1/chats/${chat.id}/accept`)).status, 200);
+  await agent.goto(`${srv.base}/tickets/${chat.ticket.id}`);
+  await agent.getByTestId('message-body').filter({ hasText: '收到的杯子有裂缝' }).waitFor();
+
+  // a text file is refused in the widget, before anything is sent
+  await widget.locator('input[type=file]').setInputFiles({ name: 'a.txt', mimeType: 'text/plain', buffer: Buffer.from('x') });
+  await widget.getByText('只能发送 PNG、JPEG、GIF 或 WebP 图片').waitFor();
+  // visitor → agent: the photo shows in the widget and, live, on the ticket page
+  await widget.getByRole('button', { name: '图片' }).click({ trial: true });
+  await widget.locator('input[type=file]').setInputFiles({ name: '裂缝.png', mimeType: 'image/png', buffer: PNG });
+  const mine = widget.locator('.customer img.img');
+  await mine.waitFor();
+  await visitor.waitForFunction((h) => {
+    const img = h.shadowRoot.querySelector('.customer img.img');
+    return img && img.complete && img.naturalWidth > 0;
+  }, await widget.elementHandle());
+  const seen = agent.getByTestId('message-image');
+  await seen.waitFor();
+  await agent.waitForFunction(() => [...document.querySelectorAll('[data-testid=message-image]')].some((i) => i.complete && i.naturalWidth > 0));
+  assert.equal(await seen.getAttribute('alt'), '裂缝.png');
+
+  // agent → visitor: a reply with an image
+  await agent.getByTestId('composer-body').fill('请对照这张图看看是哪一处');
+  await agent.getByTestId('composer-files').locator('input[type=file]').setInputFiles({ name: 'guide.png', mimeType: 'image/png', buffer: PNG });
+  await agent.getByTestId('composer-send').click();
+  const theirs = widget.locator('.reply', { hasText: '请对照这张图看看是哪一处' }).locator('img.img');
+  await theirs.waitFor();
+  await visitor.waitForFunction((h) => {
+    const img = [...h.shadowRoot.querySelectorAll('.reply img.img')].pop();
+    return img && img.complete && img.naturalWidth > 0 && img.src.startsWith('blob:');
+  }, await widget.elementHandle());
+  assert.equal(await theirs.getAttribute('alt'), 'guide.png');
+  assert.ok(await loaded(theirs));
+  await vctx.close();
+  await agent.context().close();
+});
+
+test('with nobody on shift the widget says so: the message became a ticket, listed as left offline', async () => {
+  const shifts = (await admin.get('/api/v1/shifts')).body.items;
+  for (const s of shifts) assert.equal((await admin.del(`/api/v1/shifts/${s.id}`)).status, 204);
+  const agent = await signIn(browser, srv.base, 'li', 'password-123');
+  const { vctx, widget } = await startChat('半夜留言');
   const note = widget.getByText(/现在没有客服在线。您的留言已登记为工单 /);
   await note.waitFor();
   const number = (await note.textContent()).match(/工单 (\S+?),/)[1];
   const t = await admin.get(`/api/v1/tickets/${number}`);
   assert.equal(t.status, 200, t.text);
   assert.equal(t.body.channel, 'CHAT');
+  // the staff's chat drawer lists it, live, and opens its ticket
+  await agent.getByTestId('chat-open').click();
+  const left = agent.getByTestId('chat-offline').filter({ hasText: number });
+  await left.waitFor();
+  await Promise.all([agent.waitForURL(new RegExp(`/tickets/${t.body.id}$`)), left.locator('a').click()]);
+  await agent.getByTestId('message-body').filter({ hasText: '半夜留言' }).waitFor();
   await vctx.close();
+  await agent.context().close();
 });

@@ -1,8 +1,9 @@
 // fake_wechat.js: a local stand-in for the WeChat platform's API (api.weixin.qq.com) on
-// 127.0.0.1 and a free port: the access token (GET /cgi-bin/token) and customer-service
-// messages (POST /cgi-bin/message/custom/send). It counts token fetches, records sends, can
-// answer 40001 (token invalid) once or any errcode for the next sends, and can be stopped and
-// started again on the same port; plus the signing the platform does on its own requests.
+// 127.0.0.1 and a free port: the access token (GET /cgi-bin/token), customer-service
+// messages (POST /cgi-bin/message/custom/send) and followers' media (GET /cgi-bin/media/get). It
+// counts token fetches, records sends and media fetches, can answer 40001 (token invalid) once
+// or any errcode for the next sends or media fetches, and can be stopped and started again on the
+// same port; plus the signing the platform does on its own requests.
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 
@@ -16,6 +17,9 @@ export class FakeWechat {
     this.attempts = 0; // every send, accepted or not
     this.failNext = []; // errcodes the next sends answer with, one each
     this.tokens = new Set();
+    this.media = new Map(); // media id -> {type, data (Buffer), filename}
+    this.mediaGets = []; // {token, mediaId} of each media fetch
+    this.failMedia = []; // errcodes the next media fetches answer with, one each
     this.port = 0;
   }
 
@@ -53,6 +57,24 @@ export class FakeWechat {
       const token = `TOKEN-${this.tokenFetches}`;
       this.tokens.add(token);
       return answer({ access_token: token, expires_in: this.expiresIn });
+    }
+    if (req.method === 'GET' && url.pathname === '/cgi-bin/media/get') {
+      const token = url.searchParams.get('access_token'), mediaId = url.searchParams.get('media_id');
+      this.mediaGets.push({ token, mediaId });
+      if (!this.tokens.has(token)) return answer({ errcode: 40001, errmsg: 'invalid credential' });
+      if (this.failMedia.length) {
+        const errcode = this.failMedia.shift();
+        if (errcode === 40001 || errcode === 42001) this.tokens.delete(token);
+        return answer({ errcode, errmsg: `fake error ${errcode}` });
+      }
+      const m = this.media.get(mediaId);
+      if (!m) return answer({ errcode: 40007, errmsg: 'invalid media_id' });
+      res.writeHead(200, {
+        'Content-Type': m.type, 'Content-Length': m.data.length,
+        'Content-disposition': `attachment; filename="${m.filename}"`,
+      });
+      res.end(m.data);
+      return undefined;
     }
     if (req.method === 'POST' && url.pathname === '/cgi-bin/message/custom/send') {
       let body = '';

@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "db_fixture.h"
+
 #include "channels/senders.h"
 #include "core/actor.h"
 #include "core/channel_out.h"
@@ -21,49 +23,12 @@
 #include "lib/ktime.h"
 #include "store/db.h"
 
-struct fixture {
-    char path[64];
-    struct db *db;
-    struct arena arena;
-};
-
-static void exec(struct db *db, const char *sql)
-{
-    assert_int_equal(st_exec(db_stmt_sql(db, sql)), 0);
-}
-
-static int64_t int_of(struct db *db, const char *sql)
-{
-    int64_t v = -1;
-    assert_int_equal(st_one_int(db_stmt_sql(db, sql), &v), 1);
-    return v;
-}
-
 static int setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof(*f));
-    snprintf(f->path, sizeof(f->path), "/tmp/kefu-unit-co-%d.db", (int)getpid());
-    unlink(f->path);
-    assert_int_equal(db_open(f->path, 0, &f->db, NULL), 0);
-    assert_int_equal(db_migrate(f->db, NULL, NULL), 0);
+    fixture_setup(state, "co");
+    struct fixture *f = *state;
     exec(f->db, "INSERT INTO channels(code, name, name_en, kind) VALUES ('APP', 'APP', 'App', "
                 "'webhook') ON CONFLICT (code) DO UPDATE SET kind = 'webhook'");
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    db_close(f->db);
-    arena_release(&f->arena);
-    char p[80];
-    unlink(f->path);
-    snprintf(p, sizeof(p), "%s-wal", f->path);
-    unlink(p);
-    snprintf(p, sizeof(p), "%s-shm", f->path);
-    unlink(p);
-    free(f);
     return 0;
 }
 

@@ -12,22 +12,13 @@
 
 #include <cmocka.h>
 
+#include "db_fixture.h"
+
 #include "core/mail_out.h"
 #include "lib/arena.h"
 #include "lib/err.h"
 #include "lib/ktime.h"
 #include "store/db.h"
-
-struct fixture {
-    char path[64];
-    struct db *db;
-    struct arena arena;
-};
-
-static void exec(struct db *db, const char *sql)
-{
-    assert_int_equal(st_exec(db_stmt_sql(db, sql)), 0);
-}
 
 static const char *text_of(struct db *db, const char *sql, struct arena *a)
 {
@@ -41,28 +32,7 @@ static const char *text_of(struct db *db, const char *sql, struct arena *a)
 
 static int setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof(*f));
-    snprintf(f->path, sizeof(f->path), "/tmp/kefu-unit-mo-%d.db", (int)getpid());
-    unlink(f->path);
-    assert_int_equal(db_open(f->path, 0, &f->db, NULL), 0);
-    assert_int_equal(db_migrate(f->db, NULL, NULL), 0);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    db_close(f->db);
-    arena_release(&f->arena);
-    char p[80];
-    unlink(f->path);
-    snprintf(p, sizeof(p), "%s-wal", f->path);
-    unlink(p);
-    snprintf(p, sizeof(p), "%s-shm", f->path);
-    unlink(p);
-    free(f);
-    return 0;
+    return fixture_setup(state, "mo");
 }
 
 static void connect_mail(struct db *db, const char *code, const char *from)

@@ -16,8 +16,9 @@
     waiting: '正在为您接通客服,请稍候…', accepted: '客服 {name} 为您服务',
     offline: '现在没有客服在线。您的留言已登记为工单 {number},我们上班后会尽快回复您。',
     closed: '本次会话已结束,感谢您的咨询。', failed: '发送失败,请稍后再试', again: '重新咨询',
-    me: '我', agent: '客服',
+    me: '我', agent: '客服', image: '图片', tooBig: '图片不能超过 5 MB', notImage: '只能发送 PNG、JPEG、GIF 或 WebP 图片',
   };
+  var IMAGE_MAX = 5 * 1024 * 1024, IMAGE_TYPES = /^image\/(png|jpeg|gif|webp)$/;
   function t(k, v) {
     return T[k].replace(/\{(\w+)\}/g, function (_, x) { return v && v[x] != null ? String(v[x]) : ''; });
   }
@@ -53,6 +54,9 @@
     'form.start{flex-direction:column}',
     'input,textarea{flex:1;border:1px solid #d9d9d9;border-radius:6px;padding:8px;resize:none}',
     'form button{border:0;border-radius:6px;padding:8px 14px;background:#1677ff;color:#fff;cursor:pointer}',
+    'form button.pick{background:#fff;color:#1677ff;border:1px solid #1677ff;padding:8px}',
+    '.img{display:block;max-width:100%;max-height:200px;margin-top:4px;border-radius:4px;cursor:pointer}',
+    '.file{display:block;margin-top:4px;text-decoration:underline;cursor:pointer}',
   ].join('');
   root.appendChild(style);
 
@@ -92,9 +96,39 @@
     var b = el('div', 'msg ' + (mine ? 'customer' : 'reply'));
     var who = typeof m.author === 'string' ? m.author : m.author && m.author.name;
     b.appendChild(el('span', 'who', mine ? T.me : who || T.agent));
-    b.appendChild(document.createTextNode(m.body));
+    var files = m.attachments || [];
+    if (!(files.length && m.body === '[图片]')) b.appendChild(document.createTextNode(m.body));
+    files.forEach(function (a) { b.appendChild(file(a)); });
     log.appendChild(b);
     log.scrollTop = log.scrollHeight;
+  }
+  // A file of the chat, fetched with the chat's token (never a token in a URL): an image is
+  // shown, anything else is a name that downloads it; both open the file when clicked.
+  function file(a) {
+    var image = IMAGE_TYPES.test(a.content_type || '');
+    var e = el(image ? 'img' : 'span', image ? 'img' : 'file', image ? null : a.filename);
+    if (image) e.alt = a.filename;
+    var url = null, c = chat;
+    function load() {
+      return url ? Promise.resolve(url) : fetch(API + '/' + c.id + '/attachments/' + a.id, {
+        headers: { Authorization: 'Visitor ' + c.token },
+      }).then(function (r) {
+        if (!r.ok) throw new Error(r.status);
+        return r.blob();
+      }).then(function (b) { url = URL.createObjectURL(b); return url; });
+    }
+    if (image) load().then(function (u) { e.src = u; }, function () { e.alt = a.filename + ' ×'; });
+    e.addEventListener('click', function () {
+      load().then(function (u) {
+        var link = el('a');
+        link.href = u;
+        link.download = a.filename;
+        link.target = '_blank';
+        link.rel = 'noopener';
+        link.click();
+      }, function () { note(T.failed); });
+    });
+    return e;
   }
   function api(method, path, body) {
     var h = { 'Content-Type': 'application/json' };
@@ -148,17 +182,42 @@
     input.placeholder = T.placeholder;
     var go = el('button', null, T.send);
     go.type = 'submit';
+    var pick = el('button', 'pick', T.image);
+    pick.type = 'button';
+    var chooser = el('input');
+    chooser.type = 'file';
+    chooser.accept = 'image/png,image/jpeg,image/gif,image/webp';
+    chooser.hidden = true;
+    f.appendChild(pick);
+    f.appendChild(chooser);
     f.appendChild(input);
     f.appendChild(go);
+    function said(r) {
+      if (r.status === 201) show(r.body);
+      else note((r.body && r.body.error && r.body.error.message) || T.failed);
+    }
     function send() {
       var text = input.value.trim();
       if (!text || !chat) return;
       input.value = '';
-      api('POST', '/' + chat.id + '/messages', { body: text }).then(function (r) {
-        if (r.status === 201) show({ id: r.body.id, kind: 'customer', body: text });
-        else note(T.failed);
-      }, function () { note(T.failed); });
+      api('POST', '/' + chat.id + '/messages', { body: text }).then(said, function () { note(T.failed); });
     }
+    pick.addEventListener('click', function () { chooser.click(); });
+    chooser.addEventListener('change', function () {
+      var img = chooser.files[0];
+      chooser.value = '';
+      if (!img || !chat) return;
+      if (!IMAGE_TYPES.test(img.type)) { note(T.notImage); return; }
+      if (img.size > IMAGE_MAX) { note(T.tooBig); return; }
+      fetch(API + '/' + chat.id + '/attachments?filename=' + encodeURIComponent(img.name), {
+        method: 'POST', headers: { Authorization: 'Visitor ' + chat.token, 'Content-Type': img.type }, body: img,
+      }).then(function (r) {
+        if (r.status !== 201) throw { said: r.status === 413 ? T.tooBig : r.status === 415 ? T.notImage : T.failed };
+        return r.json();
+      }).then(function (a) {
+        return api('POST', '/' + chat.id + '/messages', { attachments: [a.id] }).then(said);
+      }).catch(function (e) { note((e && e.said) || T.failed); });
+    });
     f.addEventListener('submit', function (ev) { ev.preventDefault(); send(); });
     input.addEventListener('keydown', function (ev) {
       if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) { ev.preventDefault(); send(); }

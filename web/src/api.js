@@ -187,6 +187,13 @@ export const channels = {
 };
 
 // the notification webhook (admin)
+// stores (门店) named on walk-in tickets: everyone reads, admins keep the list
+export const stores = {
+  list: (params) => call('GET', '/stores' + qs(params)),
+  create: (body) => call('POST', '/stores', body),
+  patch: (id, body) => call('PATCH', `/stores/${id}`, body),
+};
+
 export const webhooks = {
   list: () => call('GET', '/webhooks'),
   create: (body) => call('POST', '/webhooks', body),

@@ -36,6 +36,7 @@ const routes = [
   // (public, phone-sized, opened by the link's token: no account of either kind)
   { path: '/satisfaction', component: () => import('./views/survey/SatisfactionView.vue'), meta: { lead: true } },
   { path: '/s/:token', component: () => import('./views/survey/SurveyView.vue'), props: true, meta: { portal: true } },
+  { path: '/admin/stores', component: () => import('./views/admin/StoresView.vue'), meta: { admin: true } },
   // The customer portal: its own frame, no staff account (meta.portal); its tickets need the
   // customer signed in with a code (meta.customer).
   {

@@ -33,3 +33,13 @@ WHERE s.department_id = $1 AND s.starts_at <= $2 AND s.ends_at > $2 AND u.active
 -- name: chat_on_shift_any
 SELECT 1 FROM shifts s JOIN users u ON u.id = s.user_id
 WHERE s.starts_at <= $1 AND s.ends_at > $1 AND u.active = 1 LIMIT 1;
+
+-- name: chat_upload_claim
+UPDATE attachments SET chat_session_id = $2 WHERE id = $1;
+
+-- name: chat_upload_link
+UPDATE attachments SET ticket_id = $2, message_id = $3, chat_session_id = NULL
+WHERE id = $1 AND chat_session_id = $4 AND ticket_id IS NULL;
+
+-- name: chat_message_attachments
+SELECT id, filename, content_type, size FROM attachments WHERE message_id = $1 ORDER BY id;

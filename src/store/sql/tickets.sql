@@ -39,9 +39,10 @@ UPDATE categories SET name = $2, department_id = $3 WHERE code = $1;
 INSERT INTO tickets(number, channel, type, category_id, subject, description, urgency, priority,
                     prio_rank, status, customer_id, contact_name, mood, mood_note, raised_at,
                     created_by, created_at, updated_at, expected_at, department_id, labels,
-                    assignee_id, sla_policy_id, accept_by, first_response_by, resolve_by)
+                    assignee_id, sla_policy_id, accept_by, first_response_by, resolve_by,
+                    store_id)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'new', $10, $11, $12, $13, $14, $15, $16, $16, $17,
-        $18, $19, $20, $21, $22, $23, $24);
+        $18, $19, $20, $21, $22, $23, $24, $25);
 
 -- name: ticket_by_id
 SELECT * FROM ticket_view WHERE id = $1;
@@ -54,7 +55,8 @@ UPDATE tickets SET type = $2, category_id = $3, urgency = $4, priority = $5, pri
     subject = $7, description = $8, status = $9, assignee_id = $10, department_id = $11,
     contact_name = $12, result = $13, measures = $14, remarks = $15, mood = $16,
     mood_note = $17, taken_over_at = $18, processing_started_at = $19, resolved_at = $20,
-    closed_at = $21, updated_at = $22, expected_at = $24, labels = $25, version = version + 1
+    closed_at = $21, updated_at = $22, expected_at = $24, labels = $25, store_id = $26,
+    version = version + 1
 WHERE id = $1 AND version = $23;
 
 -- name: ticket_review
@@ -83,6 +85,13 @@ SELECT m.id, m.ticket_id, m.kind, m.body, m.author_id, u.name, m.created_at, m.c
 FROM messages m LEFT JOIN users u ON u.id = m.author_id
 LEFT JOIN customers cu ON cu.id = m.customer_id
 WHERE m.ticket_id = $1 ORDER BY m.id;
+
+-- name: message_one
+SELECT m.id, m.ticket_id, m.kind, m.body, m.author_id, u.name, m.created_at, m.customer_id,
+       cu.name, (SELECT count(*) FROM message_html h WHERE h.message_id = m.id)
+FROM messages m LEFT JOIN users u ON u.id = m.author_id
+LEFT JOIN customers cu ON cu.id = m.customer_id
+WHERE m.id = $1 AND m.ticket_id = $2;
 
 -- name: message_html_insert
 INSERT INTO message_html(message_id, html) VALUES ($1, $2);

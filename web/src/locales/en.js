@@ -133,7 +133,7 @@ export default {
     hint: 'Overdue: a running deadline has passed. Due soon: none has, but one is past its warning time (80 % of the time allowed, as the SLA policy sets). Each list shows the 100 due first.',
   },
   chat: {
-    title: 'Live chat', waiting: 'Waiting', active: 'My chats', none: 'No chat is waiting',
+    offline: 'Left while nobody was on shift', title: 'Live chat', waiting: 'Waiting', active: 'My chats', none: 'No chat is waiting',
     accept: 'Accept', close: 'End chat', taken: 'Another agent has taken this chat', closed: 'The chat has ended',
   },
   notifications: {
@@ -202,6 +202,10 @@ export default {
     handledBy: 'Handled by {name}', conversation: 'Conversation', you: 'You', service: 'Customer service', reply: 'Reply', send: 'Send',
     sent: 'Sent', confirmAsk: 'Is the problem solved?', accept: 'Yes, solved', dispute: 'Still a problem',
     disputeHint: 'Tell us what is still wrong', disputeSend: 'Send', confirmed: 'Thank you for confirming', disputed: 'Thank you: we are on it again',
+  },
+  stores: {
+    nav: 'Stores', title: 'Stores', new: 'New store', store: 'Store', pick: 'The store the customer came to', open: 'Open', closed: 'Closed',
+    hint: 'Tickets of channel STORE (walk-ins) name a store; a closed store leaves the registration form, and its tickets keep it.',
   },
   phone: {
     ringing: 'Incoming call', caller: 'Caller', unknown: 'Unknown caller: no customer has this number', history: 'Tickets of the last 3 months',

@@ -133,7 +133,7 @@ export default {
     hint: '已超时:有一个计时中的时限已过。即将超时:尚未超时,但已过预警时间(按 SLA 策略,默认为时限的 80%)。每个列表显示最早到期的 100 张。',
   },
   chat: {
-    title: '在线咨询', waiting: '等待接入', active: '我的会话', none: '暂无等待的会话',
+    offline: '离线留言', title: '在线咨询', waiting: '等待接入', active: '我的会话', none: '暂无等待的会话',
     accept: '接入', close: '结束会话', taken: '该会话已被其他客服接入', closed: '会话已结束',
   },
   notifications: {
@@ -202,6 +202,10 @@ export default {
     handledBy: '受理人:{name}', conversation: '沟通记录', you: '我', service: '客服', reply: '回复', send: '发送',
     sent: '已发送', confirmAsk: '问题是否已经解决?', accept: '确认解决', dispute: '仍有问题',
     disputeHint: '请告诉我们还有什么问题', disputeSend: '提交', confirmed: '感谢您的确认', disputed: '已收到,我们会继续处理',
+  },
+  stores: {
+    nav: '门店', title: '门店管理', new: '新建门店', store: '门店', pick: '选择顾客到访的门店', open: '营业中', closed: '已停用',
+    hint: '渠道为 STORE(门店到访)的工单可以登记门店;停用的门店不再出现在登记表中,已登记的工单保留原门店。',
   },
   phone: {
     ringing: '来电', caller: '来电号码', unknown: '未知来电,系统中没有这个号码', history: '近 3 个月工单',
