@@ -168,19 +168,32 @@ static int single_cjk(const char *t, size_t n)
     return (size_t)decode((const unsigned char *)t, (int)n, &cp) == n && is_cjk(cp);
 }
 
-/* The next whitespace-separated term of *p, advancing *p; returns 0 at the end. */
+/* The next term of *p, advancing *p: a whitespace-separated word, or what lies between double
+ * quotes (a phrase; an unclosed quote runs to the end). Returns 0 at the end; a term may be
+ * empty (""). */
 static int next_term(const char **p, const char **start, size_t *n)
 {
     const char *s = *p;
     while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
         s++;
+    if (!*s)
+        return 0;
+    if (*s == '"') {
+        const char *b = ++s;
+        while (*s && *s != '"')
+            s++;
+        *start = b;
+        *n = (size_t)(s - b);
+        *p = *s ? s + 1 : s;
+        return 1;
+    }
     const char *b = s;
     while (*s && *s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
         s++;
     *p = s;
     *start = b;
     *n = (size_t)(s - b);
-    return s > b;
+    return 1;
 }
 
 /* One term of the user's text as a quoted phrase ("" doubled), or "X"* for one CJK character. */
@@ -271,6 +284,44 @@ static void toklist_free(struct toklist *l)
     sqlite3_free(l->off);
     sqlite3_free(l->len);
     sqlite3_free(l->buf);
+}
+
+int fts_cjk_any_query(const char *text, int max_terms, char *out, size_t outsz)
+{
+    struct toklist l = {0};
+    if (!outsz)
+        return -1;
+    out[0] = '\0';
+    tok_tokenize(NULL, &l, FTS5_TOKENIZE_QUERY, text, (int)strlen(text), collect);
+    if (l.failed) {
+        toklist_free(&l);
+        return -1;
+    }
+    size_t pos = 0;
+    int terms = 0, rc = 0;
+    for (int i = 0; i < l.n && terms < max_terms; i++) {
+        int seen = 0;
+        for (int j = 0; j < i && !seen; j++)
+            seen = l.len[j] == l.len[i] &&
+                   !memcmp(l.buf + l.off[j], l.buf + l.off[i], (size_t)l.len[i]);
+        if (seen)
+            continue;
+        /* tokens hold no quote: words are letters and digits, the rest CJK characters */
+        size_t need = (size_t)l.len[i] + 6;
+        if (pos + need >= outsz) {
+            rc = -1;
+            break;
+        }
+        if (terms++)
+            memcpy(out + pos, " OR ", 4), pos += 4;
+        out[pos++] = '"';
+        memcpy(out + pos, l.buf + l.off[i], (size_t)l.len[i]);
+        pos += (size_t)l.len[i];
+        out[pos++] = '"';
+        out[pos] = '\0';
+    }
+    toklist_free(&l);
+    return rc ? -1 : (int)pos;
 }
 
 /* A query: its phrases, each a range of tokens in one list. */

@@ -120,6 +120,37 @@ static void english_words_and_numbers(void **state)
     assert_string_equal(search(db, "app"), "3");
 }
 
+static void assert_same_rows(sqlite3 *db, const char *text);
+
+static void quoted_phrases_keep_their_order(void **state)
+{
+    sqlite3 *db = *state;
+    assert_string_equal(search(db, "\"refund requested\""), "2");
+    assert_string_equal(search(db, "\"requested refund\""), "");
+    assert_string_equal(search(db, "\"for order\" 退款"), "2");
+    assert_string_equal(search(db, "\"\" requested"), "2"); /* an empty phrase is no term */
+    assert_string_equal(search(db, "\"order for"), "");     /* unclosed: to the end */
+    assert_same_rows(db, "\"refund requested\"");
+    assert_same_rows(db, "\"requested refund\" 退款");
+    assert_same_rows(db, "\"order for");
+}
+
+/* Any of the words of a text: what suggestions rank by. */
+static void any_query_ors_distinct_tokens(void **state)
+{
+    sqlite3 *db = *state;
+    char out[256];
+    assert_true(fts_cjk_any_query("积分 积分 Refund!", 8, out, sizeof(out)) > 0);
+    assert_string_equal(out, "\"积分\" OR \"refund\"");
+    assert_int_equal(fts_cjk_any_query("。。", 8, out, sizeof(out)), 0);
+    assert_int_equal(fts_cjk_any_query("会员积分没有到账", 2, out, sizeof(out)), 20);
+    assert_string_equal(out, "\"会员\" OR \"员积\"");
+    assert_int_equal(fts_cjk_any_query("会员积分没有到账", 8, out, 8), -1);
+    assert_string_equal(
+        rowids(db, "SELECT rowid FROM t WHERE t MATCH ?1 ORDER BY rowid", "\"会员\" OR \"refund\""),
+        "2,6");
+}
+
 static void terms_are_anded(void **state)
 {
     sqlite3 *db = *state;
@@ -216,6 +247,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(longer_words_match_as_phrases, setup, teardown),
         cmocka_unit_test_setup_teardown(one_character_finds_every_use, setup, teardown),
         cmocka_unit_test_setup_teardown(english_words_and_numbers, setup, teardown),
+        cmocka_unit_test_setup_teardown(quoted_phrases_keep_their_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(any_query_ors_distinct_tokens, setup, teardown),
         cmocka_unit_test_setup_teardown(terms_are_anded, setup, teardown),
         cmocka_unit_test_setup_teardown(query_syntax_cannot_be_injected, setup, teardown),
         cmocka_unit_test_setup_teardown(offsets_allow_highlighting, setup, teardown),
