@@ -577,6 +577,8 @@ int kb_search(struct db *db, const char *q, const char *need_type, const char *c
 {
     *ret_n = 0;
     *ret = NULL;
+    if (text_blank(q))
+        return 0; /* nothing asked, nothing found */
     int rc = text_check(q, "q", KB_QUERY_MAX, 1, e);
     if (rc)
         return rc;

@@ -96,8 +96,8 @@ int kb_obsolete(struct db *db, const struct actor *actor, int64_t id, int64_t re
 
 /* Published articles in force at this time matching the user's text q (two-character Chinese
  * words, English words, "quoted phrases"; every term must occur), best first by BM25, each with
- * a snippet. need_type and category (codes, NULL: any) narrow it. KF_EINVAL naming q (empty or
- * too long) or the filter. */
+ * a snippet. need_type and category (codes, NULL: any) narrow it. A blank q finds nothing.
+ * KF_EINVAL naming q (too long) or the filter. */
 int kb_search(struct db *db, const char *q, const char *need_type, const char *category, int limit,
               struct arena *arena, struct kb_article **ret, size_t *ret_n, struct kf_error *e);
 
