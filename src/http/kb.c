@@ -9,6 +9,7 @@
 #include "http/markdown.h"
 #include "lib/banned.h"
 #include "lib/jw.h"
+#include "lib/text.h"
 
 /* Tags (one per line) as a JSON array. */
 static void render_tags(struct jw *w, struct arena *a, const char *tags)
@@ -356,6 +357,36 @@ int h_ticket_suggestions(struct request *req, struct response *resp)
     jw_arr_end(&w);
     if ((rc = render_template_suggestions(req, &w, req->params[0])))
         return reply_error(resp, rc, NULL);
+    jw_obj_end(&w);
+    return 200;
+}
+
+int h_kb_preview(struct request *req, struct response *resp)
+{
+    json_t *o;
+    int rc = body_object_or_reply(req, resp, &o);
+    if (rc)
+        return rc;
+    struct kf_error e = {0};
+    const char *body = NULL;
+    const char *key;
+    json_t *v;
+    json_object_foreach(o, key, v)
+    {
+        if (strcmp(key, "body")) {
+            rc = kf_fail(&e, KF_EINVAL, arena_strdup(req->arena, key), "unknown field");
+            break;
+        }
+    }
+    if (!rc && (rc = jstr(req, o, "body", &body, &e)) >= 0)
+        rc = text_check(body, "body", KB_BODY_MAX, 0, &e);
+    json_decref(o);
+    if (rc)
+        return reply_error(resp, rc, &e);
+    struct jw w;
+    jw_init(&w, &resp->body);
+    jw_obj_begin(&w);
+    jw_kstr(&w, "body_html", markdown_html(req->arena, body ? body : "", body ? strlen(body) : 0));
     jw_obj_end(&w);
     return 200;
 }

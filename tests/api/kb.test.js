@@ -98,6 +98,15 @@ test('an article goes from draft through review to published; roles are checked'
   assert.equal(r.body.error.field, 'state');
 });
 
+test('the editor\'s preview renders Markdown as an article would be, sanitised', async () => {
+  const r = await agent.post('/api/v1/kb/preview', { body: '**保修** <script>alert(1)</script> [x](javascript:alert(1))' });
+  assert.equal(r.status, 200, r.text);
+  assert.match(r.body.body_html, /<strong>保修<\/strong>/);
+  assert.ok(!r.body.body_html.includes('<script'), r.body.body_html);
+  assert.ok(!/href="javascript/i.test(r.body.body_html), r.body.body_html);
+  assert.match(r.body.body_html, /&lt;script&gt;/);
+});
+
 test('bad input names the field', async () => {
   const cases = [
     [{ body: 'x', need_type: 'inquiry' }, 'title'],

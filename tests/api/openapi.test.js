@@ -928,6 +928,8 @@ test('every operation answers in the shapes the spec describes', async () => {
     expect(await call(admin, 'GET /api/v1/kb/articles/{id}/versions/{n}', { params: { id: art.id, n: 9 } }), 404);
     expect(await call(admin, 'GET /api/v1/kb/search', { query: '?q=保修&need_type=inquiry&category=warranty-policy&limit=5' }), 200);
     expect(await call(admin, 'GET /api/v1/kb/search', { query: '?q=' + 'x'.repeat(201) }), 422);
+    expect(await call(admin, 'POST /api/v1/kb/preview', { body: { body: '# 标题' } }), 200);
+    expect(await call(admin, 'POST /api/v1/kb/preview', { body: { text: 'x' } }), 422);
     const next = expect(await call(admin, 'POST /api/v1/kb/articles', { body: { title: '保修政策(新)', body: '整机保修 5 年', need_type: 'inquiry' } }), 201);
     expect(await call(admin, 'POST /api/v1/kb/articles/{id}/publish', { params: { id: next.id }, body: {} }), 200);
     expect(await call(admin, 'POST /api/v1/kb/articles/{id}/obsolete', { params: { id: art.id }, body: { replaced_by: art.id } }), 422);
