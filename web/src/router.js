@@ -23,6 +23,11 @@ const routes = [
   { path: '/admin/calendars', component: () => import('./views/admin/CalendarsView.vue'), meta: { lead: true } },
   // the notification webhook
   { path: '/admin/webhooks', component: () => import('./views/admin/WebhooksView.vue'), meta: { admin: true } },
+  // the knowledge base (知识库)
+  { path: '/kb', component: () => import('./views/kb/KbView.vue') },
+  { path: '/kb/new', component: () => import('./views/kb/KbEditor.vue') },
+  { path: '/kb/:id', component: () => import('./views/kb/KbArticleView.vue'), props: true },
+  { path: '/kb/:id/edit', component: () => import('./views/kb/KbEditor.vue'), props: true },
   { path: '/shifts', component: () => import('./views/shifts/ShiftsView.vue') },
   { path: '/board', component: () => import('./views/board/BoardView.vue'), meta: { lead: true } },
   // channels: connecting a mailbox
