@@ -89,10 +89,15 @@ test: deps
 	@scripts/test.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory build $(OUT)/bench/clocks
+	@$(MAKE) --no-print-directory build $(OUT)/bench/clocks $(OUT)/bench/kb
 	bench/run.sh
 
 $(OUT)/bench/clocks: bench/clocks.c $(OUT)/libkefu.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(MODE_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(OUT)/libkefu.a \
+	    $(PKG_LIBS) -lm
+
+$(OUT)/bench/kb: bench/kb.c $(OUT)/libkefu.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(MODE_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(OUT)/libkefu.a \
 	    $(PKG_LIBS) -lm

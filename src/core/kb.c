@@ -23,7 +23,15 @@
 
 static const char *const kb_states[] = {"draft", "in_review", "published", "obsolete", NULL};
 
-enum { SUGGEST_TERMS = 32, SUGGEST_TEXT_MAX = 600 /* characters of the ticket read */ };
+enum {
+    SUGGEST_TERMS = 24,     /* tokens of the ticket looked at */
+    SUGGEST_PICK = 6,       /* of them, the rarest ones ranked by */
+    SUGGEST_COMMON = 500,   /* a token in more articles than this tells little */
+    SUGGEST_TEXT_MAX = 400, /* characters of the ticket read */
+    /* A search matching more articles than this ranks by BM25 those whose title or tags match,
+     * then adds the newest of the rest: ranking every article costs about 1 µs each. */
+    RANK_ALL_MAX = 2000,
+};
 
 static const char *dup_col(struct arena *a, struct stmt *st, int c)
 {
@@ -546,18 +554,27 @@ char *kb_snippet_html(struct arena *a, const char *raw)
     return out;
 }
 
-/* Runs a search statement st (ids in column 0, raw snippets in 1) into up to limit articles. */
-static int search_rows(struct db *db, struct stmt *st, int limit, struct arena *arena,
-                       struct kb_article **ret, size_t *ret_n)
+/* How many published articles match the FTS5 expression match, counted up to max. */
+static int match_count(struct db *db, const char *match, int64_t max, int64_t *ret)
+{
+    struct stmt *st = db_stmt(db, SQL_kb_match_count);
+    st_text(st, 1, match);
+    st_int(st, 2, max);
+    *ret = 0;
+    int rc = st_one_int(st, ret);
+    return rc < 0 ? rc : 0;
+}
+
+/* Runs a search statement st (ids in column 0) into up to limit articles, each with its snippet
+ * for the FTS5 expression match. */
+static int search_rows(struct db *db, struct stmt *st, const char *match, int limit,
+                       struct arena *arena, struct kb_article **ret, size_t *ret_n)
 {
     int64_t *ids = arena_alloc(arena, (size_t)limit * sizeof(*ids));
-    const char **snips = arena_alloc(arena, (size_t)limit * sizeof(*snips));
     size_t n = 0;
     int rc;
-    while ((rc = st_step(st)) == 1 && n < (size_t)limit) {
-        ids[n] = col_int(st, 0);
-        snips[n++] = kb_snippet_html(arena, col_text(st, 1));
-    }
+    while ((rc = st_step(st)) == 1 && n < (size_t)limit)
+        ids[n++] = col_int(st, 0);
     st_reset(st);
     if (rc < 0)
         return rc;
@@ -565,7 +582,16 @@ static int search_rows(struct db *db, struct stmt *st, int limit, struct arena *
     for (size_t i = 0; i < n; i++) {
         if ((rc = kb_get(db, ids[i], arena, &v[i])))
             return rc;
-        v[i].snippet = snips[i];
+        struct stmt *sn = db_stmt(db, SQL_kb_snippet);
+        st_text(sn, 1, match);
+        st_text(sn, 2, KB_MARK_OPEN);
+        st_text(sn, 3, KB_MARK_CLOSE);
+        st_int(sn, 4, ids[i]);
+        if ((rc = st_step(sn)) == 1)
+            v[i].snippet = kb_snippet_html(arena, col_text(sn, 0));
+        st_reset(sn);
+        if (rc < 0)
+            return rc;
     }
     *ret = v;
     *ret_n = n;
@@ -595,15 +621,49 @@ int kb_search(struct db *db, const char *q, const char *need_type, const char *c
         return 0; /* nothing searchable (punctuation only): nothing found */
     if (limit < 1 || limit > KB_SEARCH_MAX)
         limit = 20;
+    int64_t count;
+    if ((rc = match_count(db, match, RANK_ALL_MAX + 1, &count)))
+        return rc;
+    const char *ranked = match;
+    if (count > RANK_ALL_MAX) /* a word most articles hold: rank where it is in the title */
+        ranked = arena_printf(arena, "{title tags} : (%s)", match);
+    int64_t now = ktime_now();
     struct stmt *st = db_stmt(db, SQL_kb_search);
+    st_text(st, 1, ranked);
+    st_text(st, 2, need_type);
+    cat ? st_int(st, 3, cat) : st_null(st, 3);
+    st_int(st, 4, now);
+    st_int(st, 5, limit);
+    if ((rc = search_rows(db, st, match, limit, arena, ret, ret_n)) || ranked == match ||
+        *ret_n == (size_t)limit)
+        return rc;
+    /* fill the page with the newest of the others */
+    struct kb_article *first = *ret;
+    size_t nfirst = *ret_n;
+    st = db_stmt(db, SQL_kb_search_newest);
     st_text(st, 1, match);
     st_text(st, 2, need_type);
     cat ? st_int(st, 3, cat) : st_null(st, 3);
-    st_int(st, 4, ktime_now());
+    st_int(st, 4, now);
     st_int(st, 5, limit);
-    st_text(st, 6, KB_MARK_OPEN);
-    st_text(st, 7, KB_MARK_CLOSE);
-    return search_rows(db, st, limit, arena, ret, ret_n);
+    struct kb_article *more;
+    size_t nmore;
+    if ((rc = search_rows(db, st, match, limit, arena, &more, &nmore)))
+        return rc;
+    struct kb_article *v = arena_alloc(arena, (size_t)limit * sizeof(*v));
+    size_t all = 0;
+    for (size_t i = 0; i < nfirst; i++)
+        v[all++] = first[i];
+    for (size_t i = 0; i < nmore && all < (size_t)limit; i++) {
+        int dup = 0;
+        for (size_t j = 0; j < nfirst && !dup; j++)
+            dup = first[j].id == more[i].id;
+        if (!dup)
+            v[all++] = more[i];
+    }
+    *ret = v;
+    *ret_n = all;
+    return 0;
 }
 
 static int64_t category_of_ticket(struct db *db, const struct ticket *t)
@@ -619,6 +679,59 @@ static int64_t category_of_ticket(struct db *db, const struct ticket *t)
     return id;
 }
 
+struct word {
+    const char *p; /* a quoted token in the expression */
+    size_t n;
+    int64_t docs;
+};
+
+/* Of the ticket's tokens (an FTS5 expression "a" OR "b" ... from fts_cjk_any_query), the
+ * SUGGEST_PICK that the fewest published articles hold, leaving out those that more than
+ * SUGGEST_COMMON hold unless nothing else is left, as the same kind of expression in out: a
+ * word that most articles hold tells nothing about the ticket, and ranking by it costs the
+ * most. Returns how many it kept (0: none is in any article) or a negative code. */
+static int telling_words(struct db *db, const char *words, char *out, size_t outsz)
+{
+    struct word w[SUGGEST_TERMS];
+    int nw = 0, rc;
+    for (const char *p = words; *p == '"' && nw < SUGGEST_TERMS;) {
+        const char *end = strchr(p + 1, '"');
+        if (!end)
+            break;
+        char term[160];
+        snprintf(term, sizeof(term), "%.*s", (int)(end - p + 1), p);
+        int64_t d;
+        if ((rc = match_count(db, term, SUGGEST_COMMON + 1, &d)))
+            return rc;
+        if (d > 0)
+            w[nw++] = (struct word){p, (size_t)(end - p + 1), d};
+        p = end + 1;
+        if (!strncmp(p, " OR ", 4))
+            p += 4;
+    }
+    /* the rarest first (a few dozen: an insertion sort) */
+    for (int i = 1; i < nw; i++)
+        for (int j = i; j > 0 && w[j].docs < w[j - 1].docs; j--) {
+            struct word x = w[j];
+            w[j] = w[j - 1], w[j - 1] = x;
+        }
+    size_t pos = 0;
+    int kept = 0;
+    out[0] = '\0';
+    for (int i = 0; i < nw && kept < SUGGEST_PICK; i++) {
+        if (kept && w[i].docs > SUGGEST_COMMON)
+            break;
+        if (pos + w[i].n + 5 >= outsz)
+            break;
+        if (kept++)
+            memcpy(out + pos, " OR ", 4), pos += 4;
+        memcpy(out + pos, w[i].p, w[i].n);
+        pos += w[i].n;
+        out[pos] = '\0';
+    }
+    return kept;
+}
+
 int kb_suggest(struct db *db, const struct actor *actor, const char *ref, struct arena *arena,
                struct kb_article **ret, size_t *ret_n, struct kf_error *e)
 {
@@ -632,19 +745,19 @@ int kb_suggest(struct db *db, const struct actor *actor, const char *ref, struct
     const char *text = arena_printf(arena, "%s\n%s", t.subject ? t.subject : "",
                                     t.description ? t.description : "");
     text = utf8_prefix(arena, text, SUGGEST_TEXT_MAX);
-    char match[SUGGEST_TERMS * 40];
-    int n = fts_cjk_any_query(text, SUGGEST_TERMS, match, sizeof(match));
+    char words[SUGGEST_TERMS * 40], match[SUGGEST_PICK * 40];
+    int n = fts_cjk_any_query(text, SUGGEST_TERMS, words, sizeof(words));
     *ret_n = 0;
-    if (n > 0) {
+    if (n > 0 && (rc = telling_words(db, words, match, sizeof(match))) < 0)
+        return rc;
+    if (n > 0 && rc > 0) {
         struct stmt *st = db_stmt(db, SQL_kb_suggest);
         st_text(st, 1, match);
         st_text(st, 2, t.type);
         cat ? st_int(st, 3, cat) : st_null(st, 3);
         st_int(st, 4, now);
         st_int(st, 5, KB_SUGGEST_MAX);
-        st_text(st, 6, KB_MARK_OPEN);
-        st_text(st, 7, KB_MARK_CLOSE);
-        if ((rc = search_rows(db, st, KB_SUGGEST_MAX, arena, ret, ret_n)))
+        if ((rc = search_rows(db, st, match, KB_SUGGEST_MAX, arena, ret, ret_n)))
             return rc;
     }
     if (*ret_n)

@@ -65,28 +65,47 @@ WHERE ($1 IS NULL OR a.state = $1) AND ($2 IS NULL OR a.need_type = $2)
 ORDER BY a.id DESC LIMIT $5;
 
 -- The published articles in force that match an FTS5 expression ($1), best first by BM25 (the
--- title weighs most, then the tags), with a snippet whose matches lie between $6 and $7.
+-- title weighs most, then the tags). FTS5 hands its rows over in rank order, so the join only
+-- filters and the LIMIT ends the walk; the snippets are made for the page alone (kb_snippet).
 -- name: kb_search
-SELECT a.id, snippet(kb_fts, -1, $6, $7, '…', 32)
-FROM kb_fts JOIN kb_articles a ON a.id = kb_fts.rowid
-WHERE kb_fts MATCH $1 AND kb_fts.rank MATCH 'bm25(5.0, 1.0, 3.0)'
+SELECT f.rowid FROM kb_fts f JOIN kb_articles a ON a.id = f.rowid
+WHERE f.kb_fts MATCH $1 AND f.rank MATCH 'bm25(5.0, 1.0, 3.0)'
   AND ($2 IS NULL OR a.need_type = $2) AND ($3 IS NULL OR a.category_id = $3)
   AND (a.effective_from IS NULL OR a.effective_from <= $4)
-ORDER BY kb_fts.rank LIMIT $5;
+ORDER BY f.rank LIMIT $5;
+
+-- The snippet of article $4 for the FTS5 expression $1, its matches between $2 and $3.
+-- name: kb_snippet
+SELECT snippet(kb_fts, -1, $2, $3, '…', 32) FROM kb_fts WHERE kb_fts MATCH $1 AND rowid = $4;
 
 -- Suggestions: the best matches of $1 by BM25 among the first 50, moved up for the ticket's
 -- need type ($2) and category ($3).
 -- name: kb_suggest
-SELECT id, snip FROM (
-    SELECT a.id, a.need_type, a.category_id, kb_fts.rank AS score,
-           snippet(kb_fts, -1, $6, $7, '…', 32) AS snip
-    FROM kb_fts JOIN kb_articles a ON a.id = kb_fts.rowid
-    WHERE kb_fts MATCH $1 AND kb_fts.rank MATCH 'bm25(5.0, 1.0, 3.0)'
+SELECT id FROM (
+    SELECT a.id, a.need_type, a.category_id, f.rank AS score
+    FROM kb_fts f JOIN kb_articles a ON a.id = f.rowid
+    WHERE f.kb_fts MATCH $1 AND f.rank MATCH 'bm25(5.0, 1.0, 3.0)'
       AND (a.effective_from IS NULL OR a.effective_from <= $4)
-    ORDER BY kb_fts.rank LIMIT 50) s
+    ORDER BY f.rank LIMIT 50) s
 ORDER BY s.score * (1.0 + CASE WHEN s.need_type = $2 THEN 0.5 ELSE 0 END
                         + CASE WHEN s.category_id = $3 THEN 1.0 ELSE 0 END), s.id DESC
 LIMIT $5;
+
+-- How many published articles match the FTS5 expression $1, counted up to $2 (counting stops
+-- there: a common word costs no more to count than a rare one).
+-- name: kb_match_count
+SELECT count(*) FROM (SELECT rowid FROM kb_fts WHERE kb_fts MATCH $1 LIMIT $2) m;
+
+-- The newest published articles in force matching $1 (for a word too common to rank by).
+-- name: kb_search_newest
+SELECT f.rowid FROM kb_fts f JOIN kb_articles a ON a.id = f.rowid
+WHERE f.kb_fts MATCH $1
+  AND ($2 IS NULL OR a.need_type = $2) AND ($3 IS NULL OR a.category_id = $3)
+  AND (a.effective_from IS NULL OR a.effective_from <= $4)
+ORDER BY f.rowid DESC LIMIT $5;
+
+-- name: kb_docs
+SELECT count(*) FROM kb_articles WHERE state = 'published';
 
 -- When the ticket's words find nothing: the newest published articles of its category or type.
 -- name: kb_suggest_recent
