@@ -7,12 +7,16 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
+#include "core/actor.h"
 #include "core/kb.h"
+#include "core/ticket.h"
 #include "http/markdown.h"
 #include "lib/arena.h"
+#include "store/db.h"
 
 static void snippets_escape_all_but_the_marks(void **state)
 {
@@ -121,12 +125,81 @@ static void scrubbing_removes_names_and_contacts_where_they_occur(void **state)
     arena_release(&a);
 }
 
+/* Publishes an article in the caller's transaction; returns its id. */
+static int64_t publish(struct db *db, const char *title, const char *body)
+{
+    struct actor lead = {.name = "王主管", .role = ROLE_SUPERVISOR};
+    struct arena a = ARENA_INIT;
+    struct kb_input in = {.title = title, .body = body, .need_type = "inquiry"};
+    struct kb_article k;
+    assert_int_equal(kb_create(db, &lead, &in, &a, &k, NULL), 0);
+    assert_int_equal(kb_publish(db, &lead, k.id, 0, &a, &k, NULL), 0);
+    arena_release(&a);
+    return k.id;
+}
+
+/* Past 2,000 matches a search ranks the articles with the word in their title or tags, then
+ * fills the page with the newest of the rest; suggestions rank by the ticket's rarest words. */
+static void common_words_rank_by_title_and_rare_words_suggest(void **state)
+{
+    (void)state;
+    char path[64];
+    snprintf(path, sizeof(path), "/tmp/kefu-unit-kb-%d.db", (int)getpid());
+    unlink(path);
+    struct db *db;
+    assert_int_equal(db_open(path, 0, &db, NULL), 0);
+    assert_int_equal(db_migrate(db, NULL, NULL), 0);
+    assert_int_equal(db_begin(db), 0);
+    int64_t titled = publish(db, "您好与问候", "客服问候语的用法");
+    int64_t last = 0;
+    for (int i = 0; i < 2100; i++) {
+        char title[64];
+        snprintf(title, sizeof(title), "文章 %d", i);
+        last = publish(db, title, i == 7 ? "您好,冰箱压缩机保修五年" : "您好,感谢来电");
+    }
+    assert_int_equal(db_commit(db), 0);
+
+    struct arena a = ARENA_INIT;
+    struct kb_article *v;
+    size_t n;
+    assert_int_equal(kb_search(db, "您好", NULL, NULL, 3, &a, &v, &n, NULL), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(v[0].id, titled); /* the word in the title */
+    assert_int_equal(v[1].id, last);   /* then the newest */
+    assert_int_equal(v[2].id, last - 1);
+    assert_non_null(strstr(v[1].snippet, "<mark>您好</mark>"));
+
+    /* a ticket saying 您好 (in every article) and 压缩机 (in one) is suggested that one */
+    struct actor agent = {.user_id = 0, .name = "李四", .role = ROLE_ADMIN};
+    struct ticket_input in = {.channel = "TEL",
+                              .type = "inquiry",
+                              .subject = "您好,压缩机坏了",
+                              .description = "您好您好",
+                              .urgency = "low",
+                              .has_customer = 1};
+    in.customer.name = "张三";
+    in.customer.phone = "13812345678";
+    struct ticket t;
+    assert_int_equal(db_begin(db), 0);
+    assert_int_equal(ticket_create(db, &agent, &in, &a, &t, NULL), 0);
+    assert_int_equal(db_commit(db), 0);
+    char ref[24];
+    snprintf(ref, sizeof(ref), "%lld", (long long)t.id);
+    assert_int_equal(kb_suggest(db, &agent, ref, &a, &v, &n, NULL), 0);
+    assert_true(n >= 1);
+    assert_string_equal(v[0].title, "文章 7");
+    arena_release(&a);
+    db_close(db);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(snippets_escape_all_but_the_marks),
         cmocka_unit_test(markdown_renders_and_keeps_nothing_active),
         cmocka_unit_test(scrubbing_removes_names_and_contacts_where_they_occur),
+        cmocka_unit_test(common_words_rank_by_title_and_rare_words_suggest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
