@@ -31,6 +31,7 @@ enum {
     /* A search matching more articles than this ranks by BM25 those whose title or tags match,
      * then adds the newest of the rest: ranking every article costs about 1 µs each. */
     RANK_ALL_MAX = 2000,
+    SNIPPET_CHARS = 80, /* characters of a snippet */
 };
 
 static const char *dup_col(struct arena *a, struct stmt *st, int c)
@@ -565,6 +566,26 @@ static int match_count(struct db *db, const char *match, int64_t max, int64_t *r
     return rc < 0 ? rc : 0;
 }
 
+/* The snippet of article k for the FTS5 expression match, as HTML: from its body, or from its
+ * title when only the title matches. */
+static const char *snippet_of(struct arena *arena, const struct kb_article *k, const char *match)
+{
+    struct strbuf sb = STRBUF_INIT(64 * 1024);
+    if (fts_cjk_snippet(k->body, match, SNIPPET_CHARS, KB_MARK_OPEN, KB_MARK_CLOSE, &sb) == 0) {
+        struct strbuf title = STRBUF_INIT(64 * 1024);
+        if (fts_cjk_snippet(k->title, match, SNIPPET_CHARS, KB_MARK_OPEN, KB_MARK_CLOSE, &title) >
+            0) {
+            strbuf_release(&sb);
+            sb = title;
+        } else {
+            strbuf_release(&title);
+        }
+    }
+    const char *out = kb_snippet_html(arena, sb.buf);
+    strbuf_release(&sb);
+    return out;
+}
+
 /* Runs a search statement st (ids in column 0) into up to limit articles, each with its snippet
  * for the FTS5 expression match. */
 static int search_rows(struct db *db, struct stmt *st, const char *match, int limit,
@@ -582,16 +603,7 @@ static int search_rows(struct db *db, struct stmt *st, const char *match, int li
     for (size_t i = 0; i < n; i++) {
         if ((rc = kb_get(db, ids[i], arena, &v[i])))
             return rc;
-        struct stmt *sn = db_stmt(db, SQL_kb_snippet);
-        st_text(sn, 1, match);
-        st_text(sn, 2, KB_MARK_OPEN);
-        st_text(sn, 3, KB_MARK_CLOSE);
-        st_int(sn, 4, ids[i]);
-        if ((rc = st_step(sn)) == 1)
-            v[i].snippet = kb_snippet_html(arena, col_text(sn, 0));
-        st_reset(sn);
-        if (rc < 0)
-            return rc;
+        v[i].snippet = snippet_of(arena, &v[i], match);
     }
     *ret = v;
     *ret_n = n;

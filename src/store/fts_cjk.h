@@ -25,4 +25,16 @@ int fts_cjk_query(const char *text, char *out, size_t outsz);
  * the text has no token, or -1 when out is too small (or out of memory). */
 int fts_cjk_any_query(const char *text, int max_terms, char *out, size_t outsz);
 
+struct strbuf;
+
+/* A snippet of text for the FTS5 expression match (as fts_cjk_query or fts_cjk_any_query make
+ * it, a column filter before it allowed): about `window` characters around the first match,
+ * "…" where it was cut, each run of matched tokens between open and close. Overlapping CJK
+ * bigrams are marked as one run, which FTS5's own snippet() cannot do (it repeats text when a
+ * match overlaps the one before). Only the first 32 KiB of text are searched. Appends to out;
+ * returns 1 when something was marked, 0 when nothing was (out holds the text's start), or -1
+ * when out of memory. */
+int fts_cjk_snippet(const char *text, const char *match, int window, const char *open,
+                    const char *close, struct strbuf *out);
+
 #endif

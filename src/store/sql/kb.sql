@@ -66,17 +66,14 @@ ORDER BY a.id DESC LIMIT $5;
 
 -- The published articles in force that match an FTS5 expression ($1), best first by BM25 (the
 -- title weighs most, then the tags). FTS5 hands its rows over in rank order, so the join only
--- filters and the LIMIT ends the walk; the snippets are made for the page alone (kb_snippet).
+-- filters and the LIMIT ends the walk; the snippets are made for the page alone
+-- (fts_cjk_snippet).
 -- name: kb_search
 SELECT f.rowid FROM kb_fts f JOIN kb_articles a ON a.id = f.rowid
 WHERE f.kb_fts MATCH $1 AND f.rank MATCH 'bm25(5.0, 1.0, 3.0)'
   AND ($2 IS NULL OR a.need_type = $2) AND ($3 IS NULL OR a.category_id = $3)
   AND (a.effective_from IS NULL OR a.effective_from <= $4)
 ORDER BY f.rank LIMIT $5;
-
--- The snippet of article $4 for the FTS5 expression $1, its matches between $2 and $3.
--- name: kb_snippet
-SELECT snippet(kb_fts, -1, $2, $3, '…', 32) FROM kb_fts WHERE kb_fts MATCH $1 AND rowid = $4;
 
 -- Suggestions: the best matches of $1 by BM25 among the first 50, moved up for the ticket's
 -- need type ($2) and category ($3).
