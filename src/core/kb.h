@@ -117,8 +117,9 @@ int kb_archive_ticket(struct db *db, const struct actor *actor, const char *ref,
 
 /* ---- pure helpers, for the tests ---- */
 
-/* The snippet SQLite made with KB_MARK_OPEN and KB_MARK_CLOSE around matches, as HTML: every
- * character escaped (&, <, >, ", '), the marks as <mark> and </mark>, always balanced. In a. */
+/* A snippet made with KB_MARK_OPEN and KB_MARK_CLOSE around matches (fts_cjk_snippet), as HTML:
+ * every character escaped (&, <, >, ", '), the marks as <mark> and </mark>, always balanced. In a.
+ */
 #define KB_MARK_OPEN "\x01"
 #define KB_MARK_CLOSE "\x02"
 char *kb_snippet_html(struct arena *a, const char *raw);
