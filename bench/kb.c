@@ -266,7 +266,7 @@ int main(int argc, char **argv)
         struct kb_article *v;
         size_t n;
         double s = now_ms(), c = cpu_ms();
-        must(kb_suggest(db, &lead, ref, &a, &v, &n, NULL), "kb_suggest", db);
+        must(kb_suggest(db, &lead, ref, &a, &v, &n, NULL, NULL), "kb_suggest", db);
         lat[i] = now_ms() - s, cpu[i] = cpu_ms() - c;
         found += (int64_t)n;
         db_reset_all(db);

@@ -745,13 +745,15 @@ static int telling_words(struct db *db, const char *words, char *out, size_t out
 }
 
 int kb_suggest(struct db *db, const struct actor *actor, const char *ref, struct arena *arena,
-               struct kb_article **ret, size_t *ret_n, struct kf_error *e)
+               struct kb_article **ret, size_t *ret_n, int64_t *ret_ticket_id, struct kf_error *e)
 {
     (void)e;
     struct ticket t;
     int rc = ticket_get(db, actor, ref, arena, &t);
     if (rc)
         return rc;
+    if (ret_ticket_id)
+        *ret_ticket_id = t.id;
     int64_t cat = category_of_ticket(db, &t), now = ktime_now();
     /* the subject first: its words are the first terms */
     const char *text = arena_printf(arena, "%s\n%s", t.subject ? t.subject : "",

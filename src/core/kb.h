@@ -103,9 +103,10 @@ int kb_search(struct db *db, const char *q, const char *need_type, const char *c
 
 /* Up to KB_SUGGEST_MAX published articles for the ticket ref names (id or number, one the actor
  * may see: else KF_ENOTFOUND), ranked for its subject and description (any of their words), its
- * type and its category; when its words find nothing, the newest of its category or type. */
+ * type and its category; when its words find nothing, the newest of its category or type.
+ * *ret_ticket_id (may be NULL) is the ticket's id. */
 int kb_suggest(struct db *db, const struct actor *actor, const char *ref, struct arena *arena,
-               struct kb_article **ret, size_t *ret_n, struct kf_error *e);
+               struct kb_article **ret, size_t *ret_n, int64_t *ret_ticket_id, struct kf_error *e);
 
 /* Archives the resolved or closed ticket ref names as a draft article ("need type + solution"):
  * its type and category, its subject as title, and a body of the problem, the result, the

@@ -327,12 +327,13 @@ int h_ticket_archive(struct request *req, struct response *resp)
     return rc ? reply_error(resp, rc, &e) : reply_article(req, resp, &k, 201);
 }
 
-/* The reply templates suggested for ticket ref, as the "templates" array. The templates
- * (标准话术) are ranked by their own module; until it is here, none are suggested. Its ranking
- * goes in this one place: one call that fills the array for the same ticket. */
-static int render_template_suggestions(struct request *req, struct jw *w, const char *ref)
+/* The reply templates suggested for ticket ticket_id, as the "templates" array. The standard
+ * replies (标准话术) are ranked by their own module; until it is here, none are suggested. Its
+ * ranking goes in this one place, one call for the same ticket that fills the array (up to 5,
+ * rendered as GET /api/v1/templates/{id} renders one). */
+static int render_template_suggestions(struct request *req, struct jw *w, int64_t ticket_id)
 {
-    (void)req, (void)ref;
+    (void)req, (void)ticket_id;
     jw_key(w, "templates");
     jw_arr_begin(w);
     jw_arr_end(w);
@@ -344,7 +345,8 @@ int h_ticket_suggestions(struct request *req, struct response *resp)
     struct kb_article *v;
     size_t n;
     struct kf_error e = {0};
-    int rc = kb_suggest(req->db, &req->actor, req->params[0], req->arena, &v, &n, &e);
+    int64_t ticket_id = 0;
+    int rc = kb_suggest(req->db, &req->actor, req->params[0], req->arena, &v, &n, &ticket_id, &e);
     if (rc)
         return reply_error(resp, rc, &e);
     struct jw w;
@@ -355,7 +357,7 @@ int h_ticket_suggestions(struct request *req, struct response *resp)
     for (size_t i = 0; i < n; i++)
         render_article(&w, req->arena, &v[i], 0);
     jw_arr_end(&w);
-    if ((rc = render_template_suggestions(req, &w, req->params[0])))
+    if ((rc = render_template_suggestions(req, &w, ticket_id)))
         return reply_error(resp, rc, NULL);
     jw_obj_end(&w);
     return 200;

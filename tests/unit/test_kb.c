@@ -185,7 +185,7 @@ static void common_words_rank_by_title_and_rare_words_suggest(void **state)
     assert_int_equal(db_commit(db), 0);
     char ref[24];
     snprintf(ref, sizeof(ref), "%lld", (long long)t.id);
-    assert_int_equal(kb_suggest(db, &agent, ref, &a, &v, &n, NULL), 0);
+    assert_int_equal(kb_suggest(db, &agent, ref, &a, &v, &n, NULL, NULL), 0);
     assert_true(n >= 1);
     assert_string_equal(v[0].title, "文章 7");
     arena_release(&a);
