@@ -6,6 +6,8 @@ CC ?= gcc
 PKGS := libmicrohttpd jansson sqlite3 libsodium inih gmime-3.0
 # outbound HTTP(S) for the notification webhook (later SMTP and IMAP too)
 PKGS += libcurl
+# knowledge-base articles: Markdown to HTML
+PKGS += md4c-html
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
         -Wvla -Wwrite-strings -fno-common
 CPPFLAGS := -Isrc -Ibuild/gen -D_FILE_OFFSET_BITS=64
@@ -87,10 +89,15 @@ test: deps
 	@scripts/test.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory build $(OUT)/bench/clocks
+	@$(MAKE) --no-print-directory build $(OUT)/bench/clocks $(OUT)/bench/kb
 	bench/run.sh
 
 $(OUT)/bench/clocks: bench/clocks.c $(OUT)/libkefu.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(MODE_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(OUT)/libkefu.a \
+	    $(PKG_LIBS) -lm
+
+$(OUT)/bench/kb: bench/kb.c $(OUT)/libkefu.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(MODE_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(OUT)/libkefu.a \
 	    $(PKG_LIBS) -lm

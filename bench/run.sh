@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # run.sh: Kefu's benchmark: ticket creation through the API at concurrency 1, 128 and 16 up to
 # 100,000 tickets, then list, search and read latencies at that size, and the peak RSS; then the
-# SLA clocks on a million tickets (bench/clocks.c).
+# SLA clocks on a million tickets (bench/clocks.c), and the knowledge base's search and
+# suggestions at 10,000 articles (bench/kb.c).
 # Usage: bench/run.sh [TOTAL]   (default 100000). Results: bench/out/results.txt
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -61,5 +62,9 @@ rm -f "$out/raw.txt"
 # the SLA clocks at scale, against the store (bench/README.md); CLOCKS=0 leaves them out
 if [ "${CLOCKS:-1}" != 0 ] && [ -x build/rel/bench/clocks ]; then
     build/rel/bench/clocks >> "$out/results.txt"
+fi
+# the knowledge base at 10,000 articles, against the store; KB=0 leaves it out
+if [ "${KB:-1}" != 0 ] && [ -x build/rel/bench/kb ]; then
+    build/rel/bench/kb >> "$out/results.txt"
 fi
 cat "$out/results.txt"

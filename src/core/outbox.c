@@ -82,6 +82,10 @@ int audience_load(struct db *db, const struct outbox_event *ev, struct audience 
         ret->user_id = ev->entity_id;
         return 0;
     }
+    if (!strcmp(ev->entity, "kb_article")) {
+        ret->everyone = 1;
+        return 0;
+    }
     if (strcmp(ev->entity, "ticket"))
         return 0;
     ret->ticket = 1;
@@ -128,6 +132,8 @@ int audience_includes(const struct audience *a, const struct viewer *v)
         return 0;
     if (a->user_id)
         return a->user_id == v->user_id;
+    if (a->everyone)
+        return 1;
     if (!a->ticket)
         return role_is_lead(v->role);
     /* specialists see their departments' tickets (lead or cooperating) and their own; every

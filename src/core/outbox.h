@@ -45,6 +45,7 @@ int viewer_refresh(struct db *db, struct viewer *v, int64_t now);
 struct audience {
     int ticket;      /* about a ticket (entity "ticket") */
     int64_t user_id; /* entity "user": the one person it is for */
+    int everyone;    /* entity "kb_article": the knowledge base changed, for all the staff */
     int found;       /* the ticket still exists */
     int64_t department_id, assignee_id, created_by;
     int64_t coop[AUDIENCE_COOP_MAX];
@@ -54,7 +55,8 @@ struct audience {
 /* Fills ret for ev, reading its ticket when it is about one. 0 or a negative code. */
 int audience_load(struct db *db, const struct outbox_event *ev, struct audience *ret);
 /* Whether v may see an event for a: a ticket's events go to whoever may see the ticket, a
- * person's (a notification) to that person only, anything else to supervisors and admins. */
+ * person's (a notification) to that person only, a knowledge-base article's to all the staff,
+ * anything else to supervisors and admins. */
 int audience_includes(const struct audience *a, const struct viewer *v);
 /* Whether event ev is for v, a chat's visitor: their chat's messages (never notes: no event of
  * a note is a chat event), acceptance and end. */

@@ -6,6 +6,7 @@
 #include "core/attachment.h"
 #include "core/dept.h"
 #include "core/message.h"
+#include "core/reply_template.h"
 #include "core/sla.h"
 #include "core/ticket.h"
 #include "core/ticket_status.h"
@@ -483,5 +484,20 @@ void list_end(struct jw *w, const char *next_cursor)
 {
     jw_arr_end(w);
     jw_kstr(w, "next_cursor", next_cursor);
+    jw_obj_end(w);
+}
+
+void render_reply_template(struct jw *w, const struct reply_template *t)
+{
+    jw_obj_begin(w);
+    jw_kint(w, "id", t->id);
+    jw_kstr(w, "name", t->name);
+    jw_kstr(w, "type", t->type);
+    jw_kstr(w, "category", t->category);
+    jw_kstr(w, "shortcut", t->shortcut);
+    jw_kstr(w, "body", t->body);
+    jw_time(w, "created_at", t->created_at);
+    jw_time(w, "updated_at", t->updated_at);
+    jw_kstr(w, "updated_by", t->updated_by_name);
     jw_obj_end(w);
 }

@@ -16,6 +16,7 @@ struct department;
 struct message;
 struct history_entry;
 struct attachment;
+struct reply_template;
 
 /* Parses the body as a JSON object. On failure it has replied (400 malformed or not an
  * object, 415 not JSON) and returns that status; on success 0 and *ret (decref it). */
@@ -58,6 +59,8 @@ void render_message(struct jw *w, const struct message *m);
 /* A message as a customer sees it: its author is a kind and a display name, never a staff id. */
 void render_public_message(struct jw *w, const struct message *m);
 void render_history(struct jw *w, const struct history_entry *h);
+/* A standard reply (标准话术) as GET /api/v1/templates/{id} shows it. */
+void render_reply_template(struct jw *w, const struct reply_template *t);
 
 /* Starts {"items": [ and ends it with ], "next_cursor": ...}. */
 void list_begin(struct jw *w, struct response *resp);

@@ -9,28 +9,13 @@
 #include "lib/banned.h"
 #include "lib/jw.h"
 
-static void render_template(struct jw *w, const struct reply_template *t)
-{
-    jw_obj_begin(w);
-    jw_kint(w, "id", t->id);
-    jw_kstr(w, "name", t->name);
-    jw_kstr(w, "type", t->type);
-    jw_kstr(w, "category", t->category);
-    jw_kstr(w, "shortcut", t->shortcut);
-    jw_kstr(w, "body", t->body);
-    jw_time(w, "created_at", t->created_at);
-    jw_time(w, "updated_at", t->updated_at);
-    jw_kstr(w, "updated_by", t->updated_by_name);
-    jw_obj_end(w);
-}
-
 static int reply_template(struct response *resp, const struct reply_template *t, int status)
 {
     struct jw w;
     jw_init(&w, &resp->body);
     jw_obj_begin(&w);
     jw_key(&w, "template");
-    render_template(&w, t);
+    render_reply_template(&w, t);
     jw_obj_end(&w);
     return status;
 }
@@ -141,7 +126,7 @@ int h_templates_list(struct request *req, struct response *resp)
     struct jw w;
     list_begin(&w, resp);
     for (size_t i = 0; i < n; i++)
-        render_template(&w, &v[i]);
+        render_reply_template(&w, &v[i]);
     list_end(&w, more ? arena_printf(req->arena, "%d", q.offset + (int)n) : NULL);
     return 200;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "lib/banned.h"
+#include "lib/strbuf.h"
 
 /* Decodes one UTF-8 character at s (n bytes left); returns its length (1 for a bad byte,
  * with *cp = 0xFFFD). */
@@ -168,19 +169,32 @@ static int single_cjk(const char *t, size_t n)
     return (size_t)decode((const unsigned char *)t, (int)n, &cp) == n && is_cjk(cp);
 }
 
-/* The next whitespace-separated term of *p, advancing *p; returns 0 at the end. */
+/* The next term of *p, advancing *p: a whitespace-separated word, or what lies between double
+ * quotes (a phrase; an unclosed quote runs to the end). Returns 0 at the end; a term may be
+ * empty (""). */
 static int next_term(const char **p, const char **start, size_t *n)
 {
     const char *s = *p;
     while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
         s++;
+    if (!*s)
+        return 0;
+    if (*s == '"') {
+        const char *b = ++s;
+        while (*s && *s != '"')
+            s++;
+        *start = b;
+        *n = (size_t)(s - b);
+        *p = *s ? s + 1 : s;
+        return 1;
+    }
     const char *b = s;
     while (*s && *s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
         s++;
     *p = s;
     *start = b;
     *n = (size_t)(s - b);
-    return s > b;
+    return 1;
 }
 
 /* One term of the user's text as a quoted phrase ("" doubled), or "X"* for one CJK character. */
@@ -271,6 +285,163 @@ static void toklist_free(struct toklist *l)
     sqlite3_free(l->off);
     sqlite3_free(l->len);
     sqlite3_free(l->buf);
+}
+
+int fts_cjk_any_query(const char *text, int max_terms, char *out, size_t outsz)
+{
+    struct toklist l = {0};
+    if (!outsz)
+        return -1;
+    out[0] = '\0';
+    tok_tokenize(NULL, &l, FTS5_TOKENIZE_QUERY, text, (int)strlen(text), collect);
+    if (l.failed) {
+        toklist_free(&l);
+        return -1;
+    }
+    size_t pos = 0;
+    int terms = 0, rc = 0;
+    for (int i = 0; i < l.n && terms < max_terms; i++) {
+        int seen = 0;
+        for (int j = 0; j < i && !seen; j++)
+            seen = l.len[j] == l.len[i] &&
+                   !memcmp(l.buf + l.off[j], l.buf + l.off[i], (size_t)l.len[i]);
+        if (seen)
+            continue;
+        /* tokens hold no quote: words are letters and digits, the rest CJK characters */
+        size_t need = (size_t)l.len[i] + 6;
+        if (pos + need >= outsz) {
+            rc = -1;
+            break;
+        }
+        if (terms++)
+            memcpy(out + pos, " OR ", 4), pos += 4;
+        out[pos++] = '"';
+        memcpy(out + pos, l.buf + l.off[i], (size_t)l.len[i]);
+        pos += (size_t)l.len[i];
+        out[pos++] = '"';
+        out[pos] = '\0';
+    }
+    toklist_free(&l);
+    return rc ? -1 : (int)pos;
+}
+
+/* ---- snippets ---- */
+
+enum { SNIPPET_TEXT_MAX = 32 * 1024, SNIPPET_RUNS = 64 };
+
+struct marker {
+    struct toklist q; /* the query's tokens */
+    char *prefix;     /* per query token: it is a one-character prefix */
+    int s[SNIPPET_RUNS], e[SNIPPET_RUNS], n;
+};
+
+static int mark_token(void *ctx, int flags, const char *token, int ntoken, int start, int end)
+{
+    (void)flags;
+    struct marker *m = ctx;
+    int hit = 0;
+    for (int i = 0; i < m->q.n && !hit; i++) {
+        int ql = m->q.len[i];
+        hit = (m->prefix[i] ? ntoken >= ql : ntoken == ql) &&
+              !memcmp(token, m->q.buf + m->q.off[i], (size_t)ql);
+    }
+    if (!hit)
+        return SQLITE_OK;
+    if (m->n && start <= m->e[m->n - 1]) { /* overlapping or touching: one run */
+        if (end > m->e[m->n - 1])
+            m->e[m->n - 1] = end;
+    } else if (m->n < SNIPPET_RUNS) {
+        m->s[m->n] = start, m->e[m->n++] = end;
+    }
+    return SQLITE_OK;
+}
+
+/* The query tokens of every quoted phrase of an FTS5 expression. */
+static int query_tokens(const char *match, struct marker *m)
+{
+    char phrase[1024];
+    for (const char *p = strchr(match, '"'); p; p = strchr(p, '"')) {
+        size_t n = 0;
+        for (p++; *p && n + 1 < sizeof(phrase); p++) {
+            if (*p == '"' && p[1] == '"')
+                phrase[n++] = '"', p++;
+            else if (*p == '"')
+                break;
+            else
+                phrase[n++] = *p;
+        }
+        phrase[n] = '\0';
+        if (!*p)
+            break;
+        int prefix = p[1] == '*', before = m->q.n;
+        p++;
+        tok_tokenize(NULL, &m->q, FTS5_TOKENIZE_QUERY, phrase, (int)n, collect);
+        if (m->q.failed)
+            return -1;
+        char *more = sqlite3_realloc64(m->prefix, (sqlite3_uint64)m->q.n + 1);
+        if (!more)
+            return -1;
+        m->prefix = more;
+        for (int i = before; i < m->q.n; i++)
+            m->prefix[i] = (char)prefix;
+    }
+    return 0;
+}
+
+/* The byte offset `chars` characters before (back < 0) or after pos in text of n bytes. */
+static int step_chars(const char *text, int n, int pos, int chars)
+{
+    while (chars < 0 && pos > 0) {
+        pos--;
+        while (pos > 0 && ((unsigned char)text[pos] & 0xC0) == 0x80)
+            pos--;
+        chars++;
+    }
+    while (chars > 0 && pos < n) {
+        pos++;
+        while (pos < n && ((unsigned char)text[pos] & 0xC0) == 0x80)
+            pos++;
+        chars--;
+    }
+    return pos;
+}
+
+int fts_cjk_snippet(const char *text, const char *match, int window, const char *open,
+                    const char *close, struct strbuf *out)
+{
+    struct marker m = {0};
+    int n = (int)strlen(text), rc = 0;
+    if (n > SNIPPET_TEXT_MAX)
+        n = step_chars(text, SNIPPET_TEXT_MAX, SNIPPET_TEXT_MAX, -1); /* a whole character */
+    if (query_tokens(match, &m)) {
+        rc = -1;
+        goto out;
+    }
+    if (m.q.n)
+        tok_tokenize(NULL, &m, 0, text, n, mark_token);
+    int from = m.n ? step_chars(text, n, m.s[0], -(window / 4)) : 0;
+    int to = step_chars(text, n, from, window);
+    if (from > 0)
+        strbuf_addstr(out, "…");
+    int pos = from;
+    for (int i = 0; i < m.n && m.s[i] < to; i++) {
+        if (m.e[i] <= from)
+            continue;
+        int s = m.s[i] < from ? from : m.s[i], e = m.e[i] > to ? to : m.e[i];
+        strbuf_add(out, text + pos, (size_t)(s - pos));
+        strbuf_addstr(out, open);
+        strbuf_add(out, text + s, (size_t)(e - s));
+        strbuf_addstr(out, close);
+        pos = e;
+    }
+    strbuf_add(out, text + pos, (size_t)(to - pos));
+    if (to < (int)strlen(text))
+        strbuf_addstr(out, "…");
+    rc = m.n > 0;
+out:
+    toklist_free(&m.q);
+    sqlite3_free(m.prefix);
+    return rc;
 }
 
 /* A query: its phrases, each a range of tokens in one list. */

@@ -337,6 +337,7 @@ test('every POST and PATCH that takes JSON has a requestBody schema', async () =
     'POST /api/v1/auth/logout', 'POST /api/v1/tickets/{id}/review', 'POST /api/v1/notifications/{id}/read',
     'POST /api/v1/webhooks/{id}/deliveries/{delivery}/retry', 'POST /api/v1/portal/logout',
     'POST /api/v1/channels/{code}/test', 'POST /api/v1/chats/{id}/accept', 'POST /api/v1/chats/{id}/close',
+    'POST /api/v1/kb/articles/{id}/submit', 'POST /api/v1/tickets/{id}/archive',
   ]);
   const problems = [];
   for (const { op, method, operation: o } of operations()) {
@@ -1007,6 +1008,44 @@ test('every operation answers in the shapes the spec describes', async () => {
     expect(await call(admin, 'GET /api/v1/surveys', { query: '?rating=great' }), 422);
     expect(await call(admin, 'GET /api/v1/second-handling'), 200);
     await gw.close();
+  }
+  // the knowledge base
+  {
+    const art = expect(await call(admin, 'POST /api/v1/kb/articles', {
+      body: { title: '保修政策', body: '整机保修 **3 年**', need_type: 'inquiry', category: 'warranty-policy', tags: ['保修'] },
+    }), 201);
+    expect(await call(admin, 'POST /api/v1/kb/articles', { body: { title: '', body: 'x', need_type: 'inquiry' } }), 422);
+    expect(await call(admin, 'GET /api/v1/kb/articles', { query: '?state=draft&need_type=inquiry&category=warranty-policy&tag=保修&limit=5' }), 200);
+    expect(await call(admin, 'GET /api/v1/kb/articles', { query: '?state=nope' }), 422);
+    expect(await call(admin, 'GET /api/v1/kb/articles/{id}', { params: { id: art.id } }), 200);
+    expect(await call(admin, 'GET /api/v1/kb/articles/{id}', { params: { id: 999999 } }), 404);
+    expect(await call(admin, 'PATCH /api/v1/kb/articles/{id}', { params: { id: art.id }, body: { effective_from: null } }), 200);
+    expect(await call(admin, 'POST /api/v1/kb/articles/{id}/submit', { params: { id: art.id } }), 200);
+    expect(await call(admin, 'POST /api/v1/kb/articles/{id}/submit', { params: { id: art.id } }), 409);
+    expect(await call(admin, 'POST /api/v1/kb/articles/{id}/publish', { params: { id: art.id }, body: { notify: true } }), 200);
+    expect(await call(admin, 'PATCH /api/v1/kb/articles/{id}', { params: { id: art.id }, body: { body: '整机保修 3 年,电池 1 年' } }), 200);
+    expect(await call(admin, 'GET /api/v1/kb/articles/{id}/versions', { params: { id: art.id } }), 200);
+    expect(await call(admin, 'GET /api/v1/kb/articles/{id}/versions/{n}', { params: { id: art.id, n: 1 } }), 200);
+    expect(await call(admin, 'GET /api/v1/kb/articles/{id}/versions/{n}', { params: { id: art.id, n: 9 } }), 404);
+    expect(await call(admin, 'GET /api/v1/kb/search', { query: '?q=保修&need_type=inquiry&category=warranty-policy&limit=5' }), 200);
+    expect(await call(admin, 'GET /api/v1/kb/search', { query: '?q=' + 'x'.repeat(201) }), 422);
+    expect(await call(admin, 'POST /api/v1/kb/preview', { body: { body: '# 标题' } }), 200);
+    expect(await call(admin, 'POST /api/v1/kb/preview', { body: { text: 'x' } }), 422);
+    const next = expect(await call(admin, 'POST /api/v1/kb/articles', { body: { title: '保修政策(新)', body: '整机保修 5 年', need_type: 'inquiry' } }), 201);
+    expect(await call(admin, 'POST /api/v1/kb/articles/{id}/publish', { params: { id: next.id }, body: {} }), 200);
+    expect(await call(admin, 'POST /api/v1/kb/articles/{id}/obsolete', { params: { id: art.id }, body: { replaced_by: art.id } }), 422);
+    expect(await call(admin, 'POST /api/v1/kb/articles/{id}/obsolete', { params: { id: art.id }, body: { replaced_by: next.id } }), 200);
+    expect(await call(admin, 'POST /api/v1/kb/articles/{id}/obsolete', { params: { id: art.id }, body: {} }), 409);
+    const t = expect(await call(admin, 'POST /api/v1/tickets', {
+      body: { channel: 'TEL', type: 'inquiry', category: 'warranty-policy', subject: '保修几年', urgency: 'low', customer: { name: '钱七', phone: '13900001111' } },
+    }), 201);
+    expect(await call(admin, 'POST /api/v1/tickets/{id}/archive', { params: { id: t.id } }), 409);
+    expect(await call(admin, 'GET /api/v1/tickets/{id}/suggestions', { params: { id: t.id } }), 200);
+    expect(await call(admin, 'GET /api/v1/tickets/{id}/suggestions', { params: { id: 'TEL-NO-SUCH' } }), 404);
+    for (const body of [{ assignee_id: admin.user.id }, { status: 'in_progress' }, { status: 'resolved', result: 'solution_provided' }]) {
+      expect(await call(admin, 'PATCH /api/v1/tickets/{id}', { params: { id: t.id }, body }), 200);
+    }
+    expect(await call(admin, 'POST /api/v1/tickets/{id}/archive', { params: { id: t.id } }), 201);
   }
 
   assert.deepEqual(problems, []);

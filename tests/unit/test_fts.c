@@ -9,6 +9,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "lib/strbuf.h"
 #include "store/fts_cjk.h"
 
 static const char *const rows[][2] = {
@@ -120,6 +121,66 @@ static void english_words_and_numbers(void **state)
     assert_string_equal(search(db, "app"), "3");
 }
 
+static void assert_same_rows(sqlite3 *db, const char *text);
+
+static void quoted_phrases_keep_their_order(void **state)
+{
+    sqlite3 *db = *state;
+    assert_string_equal(search(db, "\"refund requested\""), "2");
+    assert_string_equal(search(db, "\"requested refund\""), "");
+    assert_string_equal(search(db, "\"for order\" 退款"), "2");
+    assert_string_equal(search(db, "\"\" requested"), "2"); /* an empty phrase is no term */
+    assert_string_equal(search(db, "\"order for"), "");     /* unclosed: to the end */
+    assert_same_rows(db, "\"refund requested\"");
+    assert_same_rows(db, "\"requested refund\" 退款");
+    assert_same_rows(db, "\"order for");
+}
+
+/* Any of the words of a text: what suggestions rank by. */
+static void any_query_ors_distinct_tokens(void **state)
+{
+    sqlite3 *db = *state;
+    char out[256];
+    assert_true(fts_cjk_any_query("积分 积分 Refund!", 8, out, sizeof(out)) > 0);
+    assert_string_equal(out, "\"积分\" OR \"refund\"");
+    assert_int_equal(fts_cjk_any_query("。。", 8, out, sizeof(out)), 0);
+    assert_int_equal(fts_cjk_any_query("会员积分没有到账", 2, out, sizeof(out)), 20);
+    assert_string_equal(out, "\"会员\" OR \"员积\"");
+    assert_int_equal(fts_cjk_any_query("会员积分没有到账", 8, out, 8), -1);
+    assert_string_equal(
+        rowids(db, "SELECT rowid FROM t WHERE t MATCH ?1 ORDER BY rowid", "\"会员\" OR \"refund\""),
+        "2,6");
+}
+
+/* The snippet as text with [ ] around the marks. */
+static const char *snip(const char *text, const char *match, int window)
+{
+    static char out[1024];
+    struct strbuf sb = STRBUF_INIT(sizeof(out));
+    int rc = fts_cjk_snippet(text, match, window, "[", "]", &sb);
+    snprintf(out, sizeof(out), "%d:%s", rc, sb.buf);
+    strbuf_release(&sb);
+    return out;
+}
+
+/* Overlapping bigrams of adjacent matches are one run, not repeated text (what FTS5's own
+ * snippet() makes of them); the window is cut at characters, with … where it was cut. */
+static void snippets_mark_runs_without_repeating_text(void **state)
+{
+    (void)state;
+    assert_string_equal(snip("电视保修政策", "\"电视\" OR \"视保\" OR \"保修\"", 40),
+                        "1:[电视保修]政策");
+    assert_string_equal(snip("电视保修政策", "\"保修\"", 40), "1:电视[保修]政策");
+    assert_string_equal(snip("Refund within 7 days", "\"refund\" \"days\"", 40),
+                        "1:[Refund] within 7 [days]");
+    assert_string_equal(snip("家电与家具", "\"家\"*", 40), "1:[家电]与[家具]");
+    assert_string_equal(snip("一二三四五六七八九十保修期", "{title tags} : (\"保修\")", 8),
+                        "1:…九十[保修]期");
+    assert_string_equal(snip("没有匹配的文字很长很长", "\"保修\"", 4), "0:没有匹配…");
+    assert_string_equal(snip("", "\"保修\"", 4), "0:");
+    assert_string_equal(snip("a\"b", "\"a\"\"b\"", 10), "1:[a]\"[b]"); /* "" inside a phrase */
+}
+
 static void terms_are_anded(void **state)
 {
     sqlite3 *db = *state;
@@ -216,6 +277,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(longer_words_match_as_phrases, setup, teardown),
         cmocka_unit_test_setup_teardown(one_character_finds_every_use, setup, teardown),
         cmocka_unit_test_setup_teardown(english_words_and_numbers, setup, teardown),
+        cmocka_unit_test_setup_teardown(quoted_phrases_keep_their_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(any_query_ors_distinct_tokens, setup, teardown),
+        cmocka_unit_test(snippets_mark_runs_without_repeating_text),
         cmocka_unit_test_setup_teardown(terms_are_anded, setup, teardown),
         cmocka_unit_test_setup_teardown(query_syntax_cannot_be_injected, setup, teardown),
         cmocka_unit_test_setup_teardown(offsets_allow_highlighting, setup, teardown),

@@ -220,3 +220,20 @@ export const surveys = {
   answer: (token, body) => call('POST', `/surveys/${encodeURIComponent(token)}`, body),
   secondHandling: () => call('GET', '/second-handling'),
 };
+
+// the knowledge base: articles, their review, search; archiving a ticket and its suggestions
+export const kb = {
+  list: (params) => call('GET', '/kb/articles' + qs(params)),
+  get: (id) => call('GET', `/kb/articles/${id}`),
+  create: (body) => call('POST', '/kb/articles', body),
+  patch: (id, body) => call('PATCH', `/kb/articles/${id}`, body),
+  versions: (id) => call('GET', `/kb/articles/${id}/versions`),
+  version: (id, n) => call('GET', `/kb/articles/${id}/versions/${n}`),
+  submit: (id) => call('POST', `/kb/articles/${id}/submit`),
+  publish: (id, notify) => call('POST', `/kb/articles/${id}/publish`, { notify: !!notify }),
+  obsolete: (id, replacedBy) => call('POST', `/kb/articles/${id}/obsolete`, replacedBy ? { replaced_by: replacedBy } : {}),
+  search: (params) => call('GET', '/kb/search' + qs(params)),
+  preview: (body) => call('POST', '/kb/preview', { body }),
+  archive: (ticketId) => call('POST', `/tickets/${encodeURIComponent(ticketId)}/archive`),
+  suggestions: (ticketId) => call('GET', `/tickets/${encodeURIComponent(ticketId)}/suggestions`),
+};

@@ -2,6 +2,7 @@
 import { createI18n } from 'vue-i18n';
 import zhCN from './locales/zh-CN.js';
 import en from './locales/en.js';
+import kb from './locales/kb.js';
 
 const saved = localStorage.getItem('kefu.locale');
 export const i18n = createI18n({
@@ -10,6 +11,7 @@ export const i18n = createI18n({
   fallbackLocale: 'zh-CN',
   messages: { 'zh-CN': zhCN, en },
 });
+for (const l of ['zh-CN', 'en']) i18n.global.mergeLocaleMessage(l, kb[l]);
 
 export function setLocale(l) {
   i18n.global.locale.value = l;

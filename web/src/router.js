@@ -28,6 +28,11 @@ const routes = [
   { path: '/admin/webhooks', component: () => import('./views/admin/WebhooksView.vue'), meta: { admin: true } },
   // standard replies (标准话术): supervisors and admins keep them
   { path: '/admin/templates', component: () => import('./views/admin/TemplatesView.vue'), meta: { lead: true } },
+  // the knowledge base (知识库)
+  { path: '/kb', component: () => import('./views/kb/KbView.vue') },
+  { path: '/kb/new', component: () => import('./views/kb/KbEditor.vue') },
+  { path: '/kb/:id', component: () => import('./views/kb/KbArticleView.vue'), props: true },
+  { path: '/kb/:id/edit', component: () => import('./views/kb/KbEditor.vue'), props: true },
   { path: '/shifts', component: () => import('./views/shifts/ShiftsView.vue') },
   { path: '/board', component: () => import('./views/board/BoardView.vue'), meta: { lead: true } },
   // channels: connecting a mailbox

@@ -171,7 +171,7 @@ export default {
     state: { pending: 'Waiting', delivered: 'Delivered', failed: 'Failed' },
   },
   templates: {
-    nav: 'Standard replies', title: 'Standard replies', new: 'New reply', edit: 'Edit reply', none: 'No standard replies yet',
+    nav: 'Standard replies', suggested: 'Suggested replies (click to fill the reply box)', title: 'Standard replies', new: 'New reply', edit: 'Edit reply', none: 'No standard replies yet',
     hint: 'Standard replies per request type and category. {\'{{…}}\'} are placeholders filled in when replying; [[…]] are emotion blanks the agent adapts before sending.',
     name: 'Name', shortcut: 'Shortcut', shortcutHint: 'e.g. wl: type /wl in the reply box', body: 'Text',
     anyType: 'Any type', anyCategory: 'Any category', search: 'Search name, shortcut or text', insert: 'Insert:',

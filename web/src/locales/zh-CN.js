@@ -171,7 +171,7 @@ export default {
     state: { pending: '等待中', delivered: '已送达', failed: '已放弃' },
   },
   templates: {
-    nav: '标准话术', title: '标准话术', new: '新建话术', edit: '编辑话术', none: '暂无话术',
+    nav: '标准话术', suggested: '推荐话术(点击填入回复框)', title: '标准话术', new: '新建话术', edit: '编辑话术', none: '暂无话术',
     hint: '按诉求类型与子类别维护标准回复。{\'{{…}}\'} 为占位符,回复时自动填入;[[…]] 为情感空位,客服须按实际情况调整后再发送。',
     name: '名称', shortcut: '快捷码', shortcutHint: '如 wl:回复框输入 /wl 即可调出', body: '话术内容',
     anyType: '所有类型', anyCategory: '所有子类别', search: '搜索名称、快捷码或内容', insert: '插入占位符:',

@@ -1,0 +1,41 @@
+// kb.js: the knowledge base's strings (知识库), merged into the locales by i18n.js.
+export default {
+  'zh-CN': {
+    kb: {
+      nav: '知识库', title: '知识库', new: '新建文章', edit: '编辑文章', search: '搜索知识库',
+      searchHint: '输入关键词,如 保修、退款 或 refund', results: '搜索结果', noResults: '没有找到已发布的文章',
+      all: '全部文章', state: '状态', needType: '需求类型', category: '分类', tags: '标签', tag: '标签',
+      effectiveFrom: '生效日期', effectiveNow: '发布即生效', version: '版本', versions: '版本历史',
+      updated: '{by} 更新于 {at}', titleField: '标题', body: '正文(Markdown)', preview: '预览', write: '编辑',
+      save: '保存', saved: '已保存', submit: '提交审核', submitted: '已提交审核',
+      publish: '发布', notify: '通知所有客服', published: '已发布', obsolete: '淘汰',
+      obsoleteTitle: '淘汰这篇文章', replacedBy: '替代文章', replacedByHint: '搜索替代它的文章(可不选)',
+      obsoleted: '已淘汰', replacedWith: '已被替代:', sourceTicket: '来源工单', back: '返回知识库',
+      viewing: '正在查看第 {n} 版', current: '当前版本', newVersionHint: '修改已发布的文章会生成新版本,旧版本仍可查看。',
+      states: { draft: '草稿', in_review: '待审核', published: '已发布', obsolete: '已淘汰' },
+      banner: '知识库更新:《{title}》(第 {version} 版,{by} 发布)', open: '查看', dismiss: '知道了',
+      panel: '知识库', suggestions: '推荐文章', noSuggestions: '暂无推荐', archive: '归档到知识库',
+      archived: '已生成知识库草稿', archiveHint: '以“需求类型 + 解决方案”生成草稿,客户只以客户编号出现',
+    },
+    notifications: { kind: { kb_updated: '知识库更新' } },
+  },
+  en: {
+    kb: {
+      nav: 'Knowledge base', title: 'Knowledge base', new: 'New article', edit: 'Edit article', search: 'Search the knowledge base',
+      searchHint: 'Words such as 保修, 退款 or refund', results: 'Results', noResults: 'No published article found',
+      all: 'All articles', state: 'State', needType: 'Need type', category: 'Category', tags: 'Tags', tag: 'Tag',
+      effectiveFrom: 'Effective from', effectiveNow: 'on publication', version: 'Version', versions: 'Versions',
+      updated: 'updated by {by} at {at}', titleField: 'Title', body: 'Body (Markdown)', preview: 'Preview', write: 'Write',
+      save: 'Save', saved: 'Saved', submit: 'Submit for review', submitted: 'Submitted for review',
+      publish: 'Publish', notify: 'Tell every agent', published: 'Published', obsolete: 'Retire',
+      obsoleteTitle: 'Retire this article', replacedBy: 'Replaced by', replacedByHint: 'Search the article that replaces it (optional)',
+      obsoleted: 'Retired', replacedWith: 'Replaced by:', sourceTicket: 'Source ticket', back: 'Back to the knowledge base',
+      viewing: 'Viewing version {n}', current: 'Current version', newVersionHint: 'Changing a published article makes a new version; the old one stays readable.',
+      states: { draft: 'Draft', in_review: 'In review', published: 'Published', obsolete: 'Obsolete' },
+      banner: 'Knowledge base updated: "{title}" (version {version}, published by {by})', open: 'Open', dismiss: 'Got it',
+      panel: 'Knowledge base', suggestions: 'Suggested articles', noSuggestions: 'No suggestions', archive: 'Archive to the knowledge base',
+      archived: 'A knowledge-base draft was made', archiveHint: 'Makes a draft "need type + solution"; the customer appears by customer number only',
+    },
+    notifications: { kind: { kb_updated: 'Knowledge base updated' } },
+  },
+};
