@@ -898,7 +898,7 @@ int second_handling_list(struct db *db, int max, struct arena *arena, struct sec
     st_int(st, 1, max);
     struct second_handling *v = arena_alloc(arena, (size_t)max * sizeof(*v));
     size_t n = 0;
-    int rc;
+    int rc = 0;
     while (n < (size_t)max && (rc = st_step(st)) == 1) {
         struct second_handling *h = &v[n++];
         h->ticket_id = col_int(st, 0);
