@@ -231,3 +231,16 @@ test('bad values are 422 naming the field', async () => {
     assert.equal(r.body.error.field, field, path);
   }
 });
+
+test('the pool lists the tickets behind a figure: a channel\'s slice, an issue\'s bar', async () => {
+  const s = await summary(sup, 'from=2023-10-09&to=2023-10-09');
+  const range = `created_from=${encodeURIComponent(s.from)}&created_to=${encodeURIComponent(s.to)}`;
+  let r = await sup.get(`/api/v1/tickets?${range}&channel=TEL`);
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual(r.body.items.map((x) => x.id).sort(), [t.t1.id, t.t2.id, t.t4.id].sort());
+  r = await sup.get(`/api/v1/tickets?${range}&category=logistics-delay`);
+  assert.deepEqual(r.body.items.map((x) => x.id).sort(), [t.t1.id, t.t2.id].sort());
+  assert.equal(r.body.items.length, s.top_issues[0].count);
+  r = await sup.get(`/api/v1/tickets?category=no-such-category`);
+  assert.deepEqual(r.body.items, []);
+});
