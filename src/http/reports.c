@@ -303,7 +303,7 @@ int h_report_compare(struct request *req, struct response *resp)
     struct kf_error e = {0};
     int rc = read_query(req, &q, &e);
     const char *by = req_query(req, "by");
-    int b = -1;
+    int b = by ? -1 : REPORT_BY_ASSIGNEE;
     for (int i = 0; by && i < 4; i++)
         if (!strcmp(by, bys[i]))
             b = i;

@@ -192,6 +192,8 @@ test('the comparison by agent, type, channel and department', async () => {
     { key: a1.user.id, name: '小王', count: 2, avg_first_response_minutes: 15, avg_resolution_minutes: 90, overdue: 0, avg_score: 4.5 },
     { key: a2.user.id, name: '小李', count: 2, avg_first_response_minutes: 40, avg_resolution_minutes: 210, overdue: 1, avg_score: 3 },
   ]);
+  // by agent unless asked otherwise
+  assert.deepEqual((await sup.get('/api/v1/reports/compare?from=2023-10-09&to=2023-10-09')).body.rows, r.body.rows);
   r = await sup.get('/api/v1/reports/compare?by=channel&from=2023-10-09&to=2023-10-10');
   assert.deepEqual(r.body.rows.map((x) => [x.key, x.name, x.count, x.avg_first_response_minutes, x.overdue, x.avg_score]),
     [['TEL', '电话', 3, 15, 1, 4.5], ['WEB', '网页表单', 2, 24, 0, 3]]);
@@ -224,7 +226,7 @@ test('bad values are 422 naming the field', async () => {
     ['summary?from=2023-10-10&to=2023-10-09', 'to'], ['summary?from=2022-01-01&to=2023-10-09', 'to'],
     ['summary?granularity=hour', 'granularity'], ['summary?type=bogus', 'type'],
     ['summary?assignee_id=abc', 'assignee_id'], ['summary?department_id=-1', 'department_id'],
-    ['summary?store_id=x', 'store_id'], ['compare?by=store', 'by'], ['compare', 'by'],
+    ['summary?store_id=x', 'store_id'], ['compare?by=store', 'by'], ['compare?by=', 'by'],
     ['compare?by=type&from=10/09/2023', 'from']]) {
     const r = await sup.get(`/api/v1/reports/${path}`);
     assert.equal(r.status, 422, `${path}: ${r.text}`);
