@@ -33,6 +33,13 @@ static void must(int rc, const char *what, struct db *db)
     }
 }
 
+static double cpu_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -141,13 +148,14 @@ static void fill(struct db *db, long tickets, int days, int64_t now)
 static void measure(struct db *db, const char *what, const struct report_query *q, int by, int runs,
                     const struct actor *lead)
 {
-    double *lat = malloc((size_t)(runs + 1) * sizeof(*lat)), first = 0;
+    double *lat = malloc((size_t)runs * sizeof(*lat)), *cpu = malloc((size_t)runs * sizeof(*cpu)),
+           first = 0;
     long seen = 0;
     /* the first run reads the period's pages from the operating system's cache into
      * SQLite's: shown apart, as a server's reading connections stay warm */
     for (int i = -1; i < runs; i++) {
         struct arena a = ARENA_INIT;
-        double s = now_ms();
+        double s = now_ms(), c = cpu_ms();
         if (by < 0) {
             struct report_summary sum;
             must(report_summary_get(db, lead, q, &a, &sum, NULL), "summary", db);
@@ -158,17 +166,22 @@ static void measure(struct db *db, const char *what, const struct report_query *
             must(report_compare(db, lead, q, (enum report_by)by, &a, &v, &n, NULL), "compare", db);
             seen = (long)n;
         }
-        if (i < 0)
+        if (i < 0) {
             first = now_ms() - s;
-        else
+        } else {
             lat[i] = now_ms() - s;
+            cpu[i] = cpu_ms() - c;
+        }
         arena_release(&a);
     }
     qsort(lat, (size_t)runs, sizeof(*lat), cmp_double);
-    printf("%-34s first %6.1f ms  p50 %6.1f ms  p99 %6.1f ms  max %6.1f ms  (%ld %s, %d runs)\n",
-           what, first, lat[runs / 2], lat[runs * 99 / 100], lat[runs - 1], seen,
-           by < 0 ? "tickets" : "rows", runs);
+    qsort(cpu, (size_t)runs, sizeof(*cpu), cmp_double);
+    printf("%-32s first %6.1f  p50 %6.1f  p99 %6.1f  max %6.1f ms; CPU p50 %6.1f  p99 %6.1f ms"
+           " (%ld %s, %d runs)\n",
+           what, first, lat[runs / 2], lat[runs * 99 / 100], lat[runs - 1], cpu[runs / 2],
+           cpu[runs * 99 / 100], seen, by < 0 ? "tickets" : "rows", runs);
     free(lat);
+    free(cpu);
 }
 
 int main(int argc, char **argv)
