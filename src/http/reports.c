@@ -170,9 +170,6 @@ static void render_counts(struct jw *w, const char *key, const char *key_name, c
     jw_arr_end(w);
 }
 
-static const char *const score_names[6] = {NULL,      "very_unsatisfied", "unsatisfied",
-                                           "average", "satisfied",        "very_satisfied"};
-
 static void render_summary(struct jw *w, const struct report_query *q,
                            const struct report_summary *s)
 {
@@ -224,10 +221,19 @@ static void render_summary(struct jw *w, const struct report_query *q,
     jw_obj_begin(w);
     jw_kint(w, "n", s->sat_n);
     num(w, "avg_score", s->sat_n ? s->sat_sum / (double)s->sat_n : 0, 2, s->sat_n > 0);
+    /* the team's default four levels (5, 4, 3, and 1 or 2: what the surveys call unsatisfied),
+     * then each score */
     jw_key(w, "distribution");
     jw_obj_begin(w);
-    for (int k = 5; k >= 1; k--)
-        jw_kint(w, score_names[k], s->sat_dist[k]);
+    jw_kint(w, "very_satisfied", s->sat_dist[5]);
+    jw_kint(w, "satisfied", s->sat_dist[4]);
+    jw_kint(w, "average", s->sat_dist[3]);
+    jw_kint(w, "unsatisfied", s->sat_dist[1] + s->sat_dist[2]);
+    jw_obj_end(w);
+    jw_key(w, "by_score");
+    jw_obj_begin(w);
+    for (int k = 1; k <= 5; k++)
+        jw_kint(w, (const char *[]){"1", "2", "3", "4", "5"}[k - 1], s->sat_dist[k]);
     jw_obj_end(w);
     jw_key(w, "trend");
     jw_arr_begin(w);

@@ -140,7 +140,8 @@ test('the summary of a day: volume, shares, times with percentiles, overdue, SLA
   assert.equal(s.satisfaction.n, 3);
   assert.equal(s.satisfaction.avg_score, 4);
   assert.deepEqual(s.satisfaction.distribution,
-    { very_satisfied: 1, satisfied: 1, average: 1, unsatisfied: 0, very_unsatisfied: 0 });
+    { very_satisfied: 1, satisfied: 1, average: 1, unsatisfied: 0 });
+  assert.deepEqual(s.satisfaction.by_score, { 1: 0, 2: 0, 3: 1, 4: 1, 5: 1 });
   assert.deepEqual(s.satisfaction.trend, [{ period: '2023-10-09', avg_score: 4, n: 3 }]);
   assert.deepEqual(s.series.map((p) => [p.period, p.created, p.resolved, p.overdue]), [['2023-10-09', 4, 3, 1]]);
   // (10, 5), (20, 4), (40, 3): sxy = -30, sxx = 466.67, syy = 2, r = -30 / sqrt(933.33)
