@@ -360,15 +360,28 @@ static int breached(const char *list, const char *target)
     return 0;
 }
 
-static void bind_query(struct stmt *st, const struct report_query *q, int64_t from, int64_t to)
+static int unfiltered(const struct report_query *q)
 {
-    st_int(st, 1, from);
-    st_int(st, 2, to);
+    return !q->channel && !q->type && !q->department_id && !q->assignee_id && !q->store_id;
+}
+
+/* The statement of the period's tickets (resolved: of its resolutions) with q bound; without
+ * filters, the one that tests nothing per row. */
+static struct stmt *query_stmt(struct db *db, const struct report_query *q, int resolved)
+{
+    int all = unfiltered(q);
+    struct stmt *st = db_stmt(db, resolved ? (all ? SQL_report_resolved_all : SQL_report_resolved)
+                                           : (all ? SQL_report_tickets_all : SQL_report_tickets));
+    st_int(st, 1, q->from);
+    st_int(st, 2, q->to);
+    if (all)
+        return st;
     st_text(st, 3, q->channel ? q->channel : "");
     st_text(st, 4, q->type ? q->type : "");
     st_int(st, 5, q->department_id);
     st_int(st, 6, q->assignee_id);
     st_int(st, 7, q->store_id);
+    return st;
 }
 
 /* What a scan does with each ticket besides keeping its row. */
@@ -414,8 +427,7 @@ enum {
 static int scan_tickets(struct db *db, const struct report_query *q, struct arena *a,
                         struct scan *s, struct scan_sink *k)
 {
-    struct stmt *st = db_stmt(db, SQL_report_tickets);
-    bind_query(st, q, q->from, q->to);
+    struct stmt *st = query_stmt(db, q, 0);
     size_t frcap = 0, rescap = 0;
     int rc;
     struct report_summary *sum = k->sum;
@@ -680,8 +692,7 @@ int report_summary_get(struct db *db, const struct actor *actor, const struct re
     if ((rc = scan_tickets(db, &q, a, &s, &k)))
         return rc;
     /* resolutions in the period, whenever their tickets were created */
-    struct stmt *st = db_stmt(db, SQL_report_resolved);
-    bind_query(st, &q, q.from, q.to);
+    struct stmt *st = query_stmt(db, &q, 1);
     while ((rc = st_step(st)) == 1) {
         long p = report_period_of(sum.series, sum.nseries, col_int(st, 0));
         if (p >= 0)

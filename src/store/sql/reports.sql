@@ -11,6 +11,13 @@ WHERE created_at >= $1 AND created_at < $2
   AND ($5 = 0 OR department_id = $5) AND ($6 = 0 OR assignee_id = $6)
   AND ($7 = 0 OR store_id = $7);
 
+-- name: report_tickets_all
+-- report_tickets without filters: the supervisor's usual question, with nothing to test per row
+SELECT id, created_at, channel, type, department_id, assignee_id, category_id, sla_policy_id,
+       raised_at, first_response_at, resolved_at, sla_breached
+FROM tickets
+WHERE created_at >= $1 AND created_at < $2;
+
 -- name: report_resolved
 -- when each ticket matching the filters was resolved in [$1, $2)
 SELECT resolved_at FROM tickets
@@ -18,6 +25,9 @@ WHERE resolved_at >= $1 AND resolved_at < $2
   AND ($3 = '' OR channel = $3) AND ($4 = '' OR type = $4)
   AND ($5 = 0 OR department_id = $5) AND ($6 = 0 OR assignee_id = $6)
   AND ($7 = 0 OR store_id = $7);
+
+-- name: report_resolved_all
+SELECT resolved_at FROM tickets WHERE resolved_at >= $1 AND resolved_at < $2;
 
 -- name: report_scores
 -- the scores of answered surveys of tickets $1 to $2, each ticket's rounds in order
