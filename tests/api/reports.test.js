@@ -247,3 +247,17 @@ test('the pool lists the tickets behind a figure: a channel\'s slice, an issue\'
   r = await sup.get(`/api/v1/tickets?category=no-such-category`);
   assert.deepEqual(r.body.items, []);
 });
+
+test('a store\'s walk-ins alone (runs last: it registers one more ticket)', async () => {
+  const st = await admin.post('/api/v1/stores', { code: 'SH-XJH', name: '上海徐家汇店' });
+  assert.equal(st.status, 201, st.text);
+  const w = await admin.post('/api/v1/tickets', {
+    channel: 'STORE', store_id: st.body.id, type: 'inquiry', subject: '到店咨询', urgency: 'low', customer: { name: '到店客户', phone: '13988887777' },
+  });
+  assert.equal(w.status, 201, w.text);
+  const s = await summary(sup, `from=2023-10-09&to=2023-10-10&store_id=${st.body.id}`);
+  assert.deepEqual([s.volume.total, s.volume.by_channel.map((c) => c.channel), s.series.map((p) => p.created)], [1, ['STORE'], [0, 1]]);
+  assert.equal((await summary(sup, 'from=2023-10-09&to=2023-10-10')).volume.total, 6);
+  const r = await sup.get(`/api/v1/reports/compare?by=type&from=2023-10-09&to=2023-10-10&store_id=${st.body.id}`);
+  assert.deepEqual(r.body.rows.map((x) => [x.key, x.count]), [['inquiry', 1]]);
+});
