@@ -120,5 +120,10 @@ test('an agent sees the figures of their own tickets and their own row only', as
   assert.equal(rows.length, 1, rows.join('|'));
   assert.match(rows[0], /小李\s+2/);
   assert.equal(await page.getByTestId('reports-agent').count(), 0);
+  // the bar opens their own ticket of it, not their colleague's
+  await clickChart(page, 'chart-issues', (b) => [40 + (b.width - 60) / 4, b.height - 60], /\/tickets\?.*category=/);
+  assert.match(page.url(), /assignee_id=me/);
+  const shown = await poolSubjects(page);
+  assert.equal(await page.getByTestId('pool-table').locator('tbody tr').count(), 1, shown);
   await page.context().close();
 });
