@@ -89,7 +89,7 @@ test: deps
 	@scripts/test.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory build $(OUT)/bench/clocks $(OUT)/bench/kb
+	@$(MAKE) --no-print-directory build $(OUT)/bench/clocks $(OUT)/bench/kb $(OUT)/bench/reports
 	bench/run.sh
 
 $(OUT)/bench/clocks: bench/clocks.c $(OUT)/libkefu.a
@@ -98,6 +98,11 @@ $(OUT)/bench/clocks: bench/clocks.c $(OUT)/libkefu.a
 	    $(PKG_LIBS) -lm
 
 $(OUT)/bench/kb: bench/kb.c $(OUT)/libkefu.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(MODE_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(OUT)/libkefu.a \
+	    $(PKG_LIBS) -lm
+
+$(OUT)/bench/reports: bench/reports.c $(OUT)/libkefu.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(MODE_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(OUT)/libkefu.a \
 	    $(PKG_LIBS) -lm

@@ -144,6 +144,7 @@ struct ticket_query {
     int64_t assignee_id;                                      /* -1: unassigned */
     int64_t department_id, customer_id, store_id;
     int64_t created_from, created_to, raised_from;
+    const char *category; /* a category's code */
     const char *q;
     int sort; /* 0: queue order, 1: created ascending, -1: created descending */
     int limit;

@@ -90,6 +90,9 @@ int ticket_list(struct db *db, const struct actor *actor, const struct ticket_qu
         strbuf_addf(&sql, " AND customer_id = $%d", bind_int(&b, q->customer_id));
     if (q->store_id)
         strbuf_addf(&sql, " AND store_id = $%d", bind_int(&b, q->store_id));
+    if (q->category && *q->category)
+        strbuf_addf(&sql, " AND category_id = (SELECT id FROM categories WHERE code = $%d)",
+                    bind_text(&b, q->category));
     if (q->created_from)
         strbuf_addf(&sql, " AND created_at >= $%d", bind_int(&b, q->created_from));
     if (q->created_to)

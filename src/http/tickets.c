@@ -177,6 +177,7 @@ int h_tickets_list(struct request *req, struct response *resp)
     q.priority = req_query(req, "priority");
     q.urgency = req_query(req, "urgency");
     q.q = req_query(req, "q");
+    q.category = req_query(req, "category");
     q.cursor = req_query(req, "cursor");
     const char *limit = req_query(req, "limit"), *sort = req_query(req, "sort");
     int rc = 0;
@@ -207,6 +208,8 @@ int h_tickets_list(struct request *req, struct response *resp)
         rc = time_filter(req, "created_from", &q.created_from, &e);
     if (!rc)
         rc = time_filter(req, "created_to", &q.created_to, &e);
+    if (!rc && q.category && strlen(q.category) > 64)
+        rc = kf_fail(&e, KF_EINVAL, "category", "no such category");
     if (!rc && q.q && strlen(q.q) > 200)
         rc = kf_fail(&e, KF_EINVAL, "q", "the search text is too long");
     if (rc)

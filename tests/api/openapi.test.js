@@ -1048,6 +1048,21 @@ test('every operation answers in the shapes the spec describes', async () => {
     expect(await call(admin, 'POST /api/v1/tickets/{id}/archive', { params: { id: t.id } }), 201);
   }
 
+  // reports (the figures themselves: tests/api/reports.test.js)
+  {
+    const s = expect(await call(admin, 'GET /api/v1/reports/summary', { query: '?from=2098-06-01&to=2099-01-01' }), 200);
+    assert.equal(s.series.length, 215, 'one period a day');
+    expect(await call(admin, 'GET /api/v1/reports/summary', { query: '?granularity=month&channel=TEL&type=inquiry&department_id=1&store_id=1' }), 200);
+    expect(await call(agent, 'GET /api/v1/reports/summary', { query: '?assignee_id=me' }), 200);
+    expect(await call(admin, 'GET /api/v1/reports/summary', { query: '?granularity=hour' }), 422);
+    expect(await call(anon, 'GET /api/v1/reports/summary'), 401);
+    for (const by of ['type', 'assignee', 'channel', 'department']) {
+      expect(await call(admin, 'GET /api/v1/reports/compare', { query: `?by=${by}` }), 200);
+    }
+    expect(await call(agent, 'GET /api/v1/reports/compare', { query: '?by=assignee&assignee_id=999999' }), 403);
+    expect(await call(admin, 'GET /api/v1/reports/compare', { query: '?by=store' }), 422);
+  }
+
   assert.deepEqual(problems, []);
   const untried = operations().map((o) => o.op)
     .filter((op) => ![...(covered.get(op) || [])].some((s) => /^2/.test(s)));

@@ -159,6 +159,12 @@ export const routing = {
   nudge: (ticketId, message) => call('POST', `/tickets/${ticketId}/nudges`, message ? { message } : {}),
 };
 
+// reports: the summary and the comparison of a period (GET /reports/...)
+export const reports = {
+  summary: (params) => call('GET', '/reports/summary' + qs(params)),
+  compare: (params) => call('GET', '/reports/compare' + qs(params)),
+};
+
 // the supervisor's board and the caller's notifications
 export const board = {
   get: () => call('GET', '/board'),

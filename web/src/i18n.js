@@ -3,6 +3,7 @@ import { createI18n } from 'vue-i18n';
 import zhCN from './locales/zh-CN.js';
 import en from './locales/en.js';
 import kb from './locales/kb.js';
+import reports from './locales/reports.js';
 
 const saved = localStorage.getItem('kefu.locale');
 export const i18n = createI18n({
@@ -12,6 +13,7 @@ export const i18n = createI18n({
   messages: { 'zh-CN': zhCN, en },
 });
 for (const l of ['zh-CN', 'en']) i18n.global.mergeLocaleMessage(l, kb[l]);
+for (const l of ['zh-CN', 'en']) i18n.global.mergeLocaleMessage(l, reports[l]);
 
 export function setLocale(l) {
   i18n.global.locale.value = l;

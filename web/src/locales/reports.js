@@ -1,0 +1,43 @@
+// reports.js: the report page's strings (报表), merged into the locales by i18n.js.
+export default {
+  'zh-CN': {
+    reports: {
+      nav: '报表', title: '报表', today: '今天', week: '本周', month: '本月', range: '自定义',
+      granularity: '粒度', day: '按日', byWeek: '按周', byMonth: '按月', from: '开始日期', to: '结束日期',
+      channel: '渠道', type: '类型', department: '部门', agent: '坐席', all: '全部',
+      ownOnly: '你看到的是分派给你的工单的统计。',
+      volume: '工单量', firstResponse: '平均首次响应', resolution: '平均解决时长', sla: 'SLA 达成率',
+      overdue: '超时工单', minutes: '{n} 分钟', p50p90: '中位 {p50} · P90 {p90} 分钟', none: '—',
+      slaDetail: '响应 {fr} · 解决 {res}', overdueDetail: '受理 {accept} · 响应 {fr} · 解决 {res}',
+      channelShare: '渠道占比', overTime: '工单量趋势', created: '新建', resolved: '已解决',
+      topIssues: '高频问题 Top 5', count: '数量', satisfaction: '满意度分布', satisfactionTrend: '满意度趋势',
+      avgScore: '平均分', answered: '{n} 份评价,平均 {avg} 分',
+      scores: { very_satisfied: '非常满意', satisfied: '满意', average: '一般', unsatisfied: '不满意' },
+      correlation: '响应速度与满意度', pearson: '相关系数 r = {r}(n = {n})', pearsonNone: '数据不足,无法计算相关系数(n = {n})',
+      bucket: '≤ {m} 分钟', bucketOver: '> {m} 分钟', corrHint: '按首次响应时长分组的平均满意度;r 为负表示响应越快满意度越高。',
+      compare: '对比', byType: '按类型', byAssignee: '按坐席', byChannel: '按渠道', byDepartment: '按部门',
+      key: '名称', avgFr: '平均首次响应(分钟)', avgRes: '平均解决(分钟)', overdueCol: '超时', avgScoreCol: '平均满意度',
+      noDepartment: '无部门', unassigned: '未分派', clickHint: '点击图中的扇区或柱子,查看对应的工单',
+    },
+  },
+  en: {
+    reports: {
+      nav: 'Reports', title: 'Reports', today: 'Today', week: 'This week', month: 'This month', range: 'Range',
+      granularity: 'By', day: 'Day', byWeek: 'Week', byMonth: 'Month', from: 'From', to: 'To',
+      channel: 'Channel', type: 'Type', department: 'Department', agent: 'Agent', all: 'All',
+      ownOnly: 'These figures are of the tickets assigned to you.',
+      volume: 'Tickets', firstResponse: 'Avg first response', resolution: 'Avg resolution', sla: 'SLA attainment',
+      overdue: 'Overdue', minutes: '{n} min', p50p90: 'median {p50} · p90 {p90} min', none: '—',
+      slaDetail: 'response {fr} · resolve {res}', overdueDetail: 'accept {accept} · response {fr} · resolve {res}',
+      channelShare: 'Channel share', overTime: 'Volume over time', created: 'Created', resolved: 'Resolved',
+      topIssues: 'Top 5 issues', count: 'Count', satisfaction: 'Satisfaction', satisfactionTrend: 'Satisfaction trend',
+      avgScore: 'Avg score', answered: '{n} ratings, average {avg}',
+      scores: { very_satisfied: 'Very satisfied', satisfied: 'Satisfied', average: 'Average', unsatisfied: 'Unsatisfied' },
+      correlation: 'Response time and satisfaction', pearson: 'Pearson r = {r} (n = {n})', pearsonNone: 'Too few ratings for a coefficient (n = {n})',
+      bucket: '≤ {m} min', bucketOver: '> {m} min', corrHint: 'Average score by first-response time; a negative r means faster answers please more.',
+      compare: 'Comparison', byType: 'By type', byAssignee: 'By agent', byChannel: 'By channel', byDepartment: 'By department',
+      key: 'Name', avgFr: 'Avg first response (min)', avgRes: 'Avg resolution (min)', overdueCol: 'Overdue', avgScoreCol: 'Avg score',
+      noDepartment: 'No department', unassigned: 'Unassigned', clickHint: 'Click a slice or a bar to see its tickets',
+    },
+  },
+};
