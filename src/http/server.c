@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/chat.h"
@@ -274,6 +275,15 @@ static enum MHD_Result queue(struct conn_req *cr)
         resp->stream = NULL;
         if (!(r = stream_response(s, cr->conn)))
             return MHD_NO;
+    } else if (resp->data_fd > 0) {
+        struct stat sb;
+        int fd = resp->data_fd;
+        resp->data_fd = 0;
+        r = fstat(fd, &sb) ? NULL : MHD_create_response_from_fd((uint64_t)sb.st_size, fd);
+        if (!r) {
+            close(fd);
+            return MHD_NO;
+        }
     } else if (resp->data) {
         r = MHD_create_response_from_buffer(resp->data_len, (void *)resp->data,
                                             MHD_RESPMEM_MUST_COPY);
@@ -461,6 +471,8 @@ static enum MHD_Result dispatch(struct conn_req *cr)
     MHD_get_connection_values(cr->conn, MHD_GET_ARGUMENT_KIND, collect_query, cr);
     req->content_type = MHD_lookup_connection_value(cr->conn, MHD_HEADER_KIND, "Content-Type");
     req->if_match = MHD_lookup_connection_value(cr->conn, MHD_HEADER_KIND, "If-Match");
+    req->accept_language =
+        MHD_lookup_connection_value(cr->conn, MHD_HEADER_KIND, "Accept-Language");
     req->last_event_id = MHD_lookup_connection_value(cr->conn, MHD_HEADER_KIND, "Last-Event-ID");
     req->signature = MHD_lookup_connection_value(cr->conn, MHD_HEADER_KIND, "X-Kefu-Signature");
     const union MHD_ConnectionInfo *ci =
@@ -594,6 +606,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     body_release_ahead(&cr->req);
     strbuf_release(&cr->body);
     strbuf_release(&cr->resp.body);
+    if (cr->resp.data_fd > 0) /* a download never queued */
+        close(cr->resp.data_fd);
     arena_release(&cr->arena);
     free(cr);
     *req_cls = NULL;
