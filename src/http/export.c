@@ -12,6 +12,7 @@
 #include "http/handlers.h"
 #include "lib/banned.h"
 #include "lib/config.h"
+#include "lib/ktime.h"
 #include "lib/text.h"
 
 enum { EXPORT_DAYS_MAX = 400 };
@@ -31,8 +32,8 @@ static int export_query_read(const struct request *req, struct export_query *q, 
     const char *from = req_query(req, "from"), *to = req_query(req, "to");
     int from_day = 0, to_day = 0;
     if (!from)
-        return kf_fail(e, KF_EINVAL, "from", "from is required (a day, YYYY-MM-DD)");
-    if (export_parse_day(from, &from_day))
+        from_day = ktime_day(ktime_now()); /* today */
+    else if (export_parse_day(from, &from_day))
         return kf_fail(e, KF_EINVAL, "from", "from must be a day, YYYY-MM-DD");
     if (!to)
         to_day = from_day;
@@ -86,11 +87,15 @@ int h_report_export(struct request *req, struct response *resp)
         return reply_error(resp, rc, &e);
     if (fd < 0)
         return reply_errorf(resp, 500, "internal", NULL, "the export file cannot be read");
-    const char *day_from = req_query(req, "from"), *day_to = req_query(req, "to");
+    int a = ktime_day(q.from), b = ktime_day(q.to - 1);
     char name[64];
-    snprintf(name, sizeof(name), "kefu-records-%.10s%s%.10s.%s", day_from,
-             day_to && strcmp(day_to, day_from) ? "_" : "",
-             day_to && strcmp(day_to, day_from) ? day_to : "", fmt == EXPORT_XLSX ? "xlsx" : "csv");
+    if (a == b)
+        snprintf(name, sizeof(name), "kefu-records-%04d-%02d-%02d.%s", a / 10000, a / 100 % 100,
+                 a % 100, fmt == EXPORT_XLSX ? "xlsx" : "csv");
+    else
+        snprintf(name, sizeof(name), "kefu-records-%04d-%02d-%02d_%04d-%02d-%02d.%s", a / 10000,
+                 a / 100 % 100, a % 100, b / 10000, b / 100 % 100, b % 100,
+                 fmt == EXPORT_XLSX ? "xlsx" : "csv");
     resp->data_fd = fd;
     resp->content_type = fmt == EXPORT_XLSX
                              ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

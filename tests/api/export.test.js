@@ -158,13 +158,17 @@ test('an agent exports their own tickets only; others\' are refused', async () =
 });
 
 test('bad periods, formats and filters are refused naming the field', async () => {
-  for (const [q, field] of [['', 'from'], ['from=2023-02-30', 'from'], ['from=2023-10-01&to=2023-09-30', 'to'],
+  for (const [q, field] of [['from=yesterday', 'from'], ['from=2023-02-30', 'from'], ['from=2023-10-01&to=2023-09-30', 'to'],
     ['from=2023-10-01&format=pdf', 'format'], ['from=2023-10-01&type=nope', 'type'],
     ['from=2023-10-01&department_id=x', 'department_id'], ['from=2021-01-01&to=2023-01-01', 'to']]) {
     const r = await sup.get('/api/v1/reports/export?' + q);
     assert.equal(r.status, 422, q);
     assert.equal(r.body.error.field, field, q);
   }
+  // no period: today's records
+  const today = await download(sup, 'format=csv');
+  assert.equal(today.status, 200);
+  assert.match(today.headers.get('content-disposition'), /kefu-records-\d{4}-\d{2}-\d{2}\.csv/);
   const anon = await fetch(srv.base + '/api/v1/reports/export?from=2023-10-01');
   assert.equal(anon.status, 401);
 });
