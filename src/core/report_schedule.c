@@ -507,12 +507,18 @@ static int queue_mails(struct db *db, struct delivery_job *j, int64_t delivery_i
 static int delivery_run(struct db *db, void *arg)
 {
     struct delivery_job *j = arg;
+    /* the files of deliveries whose mails are all done, a day on */
+    struct stmt *st = db_stmt(db, SQL_report_files_drop);
+    st_int(st, 1, j->now - DAY_MS);
+    int rc = st_exec(st);
+    if (rc)
+        return rc;
     /* moved on meanwhile (done, edited or deleted): nothing to do */
-    struct stmt *st = db_stmt(db, SQL_report_schedule_move);
+    st = db_stmt(db, SQL_report_schedule_move);
     st_int(st, 1, j->s.id);
     st_int(st, 2, j->fired_at);
     st_int(st, 3, j->next_at);
-    int rc = st_exec(st);
+    rc = st_exec(st);
     if (rc || !db_changes(db))
         return rc;
     int64_t id = 0;

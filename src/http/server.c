@@ -55,6 +55,7 @@ enum {
     RESPONSE_MAX = 64 * 1024 * 1024,
     SLOW_THREADS = 2,
     NET_THREADS = 2,
+    LONG_THREADS = 1, /* exports: one at a time, the rest wait their turn */
 };
 
 enum conn_state { CS_READING, CS_QUEUED, CS_DONE };
@@ -92,7 +93,8 @@ static struct {
     struct channel_sender_job *chan_out; /* sends what other channels queued */
     struct mail_poller *mailboxes;       /* the mailboxes of the mail channels */
     struct executor slow;
-    struct executor net; /* requests that wait for another server (a mail channel's test) */
+    struct executor net;     /* requests that wait for another server (a mail channel's test) */
+    struct executor longrun; /* long reads (the record export), off the request threads */
     pthread_key_t db_key;
     atomic_long requests[6]; /* by status class 1xx..5xx */
     atomic_long tickets_created;
@@ -515,8 +517,11 @@ static enum MHD_Result dispatch(struct conn_req *cr)
     cr->state = CS_QUEUED;
     cr->parked = 1;
     MHD_suspend_connection(cr->conn);
-    if (exec == EXEC_SLOW || exec == EXEC_NET) {
-        executor_push(exec == EXEC_SLOW ? &srv.slow : &srv.net, cr);
+    if (exec == EXEC_SLOW || exec == EXEC_NET || exec == EXEC_LONG) {
+        executor_push(exec == EXEC_SLOW  ? &srv.slow
+                      : exec == EXEC_NET ? &srv.net
+                                         : &srv.longrun,
+                      cr);
     } else {
         cr->job.run = http_job_run;
         cr->job.done = http_job_done;
@@ -682,6 +687,7 @@ int server_run(const struct config *cfg)
     }
     executor_start(&srv.slow, "kefu-password", SLOW_THREADS);
     executor_start(&srv.net, "kefu-net", NET_THREADS);
+    executor_start(&srv.longrun, "kefu-export", LONG_THREADS);
     srv.scheduler = scheduler_start(srv.db_path, srv.writer);
     srv.outbox = outbox_start(srv.db_path, srv.writer, webhook_render);
     srv.mail = mail_sender_start(srv.db_path, srv.writer);
@@ -704,6 +710,7 @@ int server_run(const struct config *cfg)
         scheduler_stop(srv.scheduler);
         executor_stop(&srv.slow);
         executor_stop(&srv.net);
+        executor_stop(&srv.longrun);
         stream_hub_stop();
         writer_stop(srv.writer);
         writer_free(srv.writer);
@@ -729,6 +736,7 @@ int server_run(const struct config *cfg)
     scheduler_stop(srv.scheduler);
     executor_stop(&srv.slow); /* what it writes is still taken */
     executor_stop(&srv.net);
+    executor_stop(&srv.longrun);
     writer_stop(srv.writer); /* drains: every queued write is synced and answered */
     /* No connection parks from now on (a write is refused with 503), and
      * every parked one has been resumed: wait until libmicrohttpd has taken each back. A

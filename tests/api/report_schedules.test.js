@@ -175,6 +175,10 @@ test('a time missed while the server was down is made up once, and never again a
   const s = (await sup.get(`/api/v1/report-schedules/${daily.id}`)).body.report_schedule;
   assert.deepEqual(s.deliveries.map((d) => d.period), ['2023-10-03', '2023-10-02']);
   assert.ok(Date.parse(s.next_at) > Date.now());
+  // a delivery's file is kept while its mails wait, and dropped a day after they all went
+  const files = execFileSync('sqlite3', [join(srv.dataDir, 'kefu.db'),
+    `SELECT period, data IS NOT NULL FROM report_deliveries WHERE schedule_id = ${daily.id} ORDER BY period`]).toString();
+  assert.equal(files, '2023-10-02|0\n2023-10-03|1\n');
 });
 
 test('a mail the server refuses shows as a failed delivery with its error', async () => {

@@ -16,19 +16,22 @@ CREATE TABLE report_schedules (
 CREATE INDEX report_schedules_due ON report_schedules(next_at);
 
 -- one row per schedule and period: written in the transaction that queues its mails and moves
--- the schedule on, so a period is mailed once whatever restarts
+-- the schedule on, so a period is mailed once whatever restarts; the file stays while its mails
+-- wait, and is dropped a day after the last went (or failed). A deleted schedule's deliveries
+-- stay (schedule_id NULL) so that the mails it queued still carry their file.
 CREATE TABLE report_deliveries (
     id           INTEGER PRIMARY KEY,
-    schedule_id  INTEGER NOT NULL REFERENCES report_schedules(id) ON DELETE CASCADE,
+    schedule_id  INTEGER REFERENCES report_schedules(id) ON DELETE SET NULL,
     period       TEXT NOT NULL, -- 2023-10-01, or the week's Monday 2023-09-25
     status       TEXT NOT NULL CHECK (status IN ('queued', 'failed')), -- failed: never queued
     error        TEXT,
     filename     TEXT,
     content_type TEXT,
-    data         BLOB, -- the file the mails carry, NULL for a summary
+    data         BLOB, -- the file the mails carry, NULL for a summary and once dropped
     created_at   INTEGER NOT NULL,
     UNIQUE (schedule_id, period)
 );
+CREATE INDEX report_deliveries_files ON report_deliveries(created_at) WHERE data IS NOT NULL;
 
 -- the mails of a delivery, one per address
 CREATE TABLE report_mails (

@@ -59,6 +59,12 @@ INSERT INTO report_deliveries(schedule_id, period, status, error, filename, cont
                               created_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8);
 
+-- name: report_files_drop
+UPDATE report_deliveries SET data = NULL
+WHERE data IS NOT NULL AND created_at < $1
+  AND NOT EXISTS (SELECT 1 FROM report_mails m JOIN mail_out o ON o.id = m.mail_out_id
+                  WHERE m.delivery_id = report_deliveries.id AND o.status = 'queued');
+
 -- name: report_mail_insert
 INSERT INTO report_mails(delivery_id, mail_out_id) VALUES ($1, $2);
 
