@@ -4,10 +4,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
+
+#include "db_fixture.h"
 
 #include "core/export.h"
 #include "core/report_schedule.h"
@@ -15,6 +18,7 @@
 #include "lib/err.h"
 #include "lib/ktime.h"
 #include "lib/strbuf.h"
+#include "store/db.h"
 
 static const char *cell(struct strbuf *sb, const char *s)
 {
@@ -198,6 +202,124 @@ static void schedules_fire_daily_or_on_mondays_at_local_time(void **state)
     assert_int_equal(ktime_set_zone("Asia/Shanghai"), 0);
 }
 
+/* ---- against a real database: a hand-computed week ---- */
+
+static int setup(void **state)
+{
+    assert_int_equal(ktime_set_zone("Asia/Shanghai"), 0);
+    return fixture_setup(state, "export");
+}
+
+/* Inserts a ticket raised at `raised` (RFC 3339) with the minutes to first response and to
+ * resolution (-1: not yet), registered when raised. */
+static void ticket(struct db *db, int id, const char *channel, const char *type,
+                   const char *category, const char *raised, int frt, int res,
+                   const char *satisfaction, const char *breached)
+{
+    int64_t r = at(raised);
+    struct strbuf sb = STRBUF_INIT(1 << 16);
+    strbuf_addf(&sb,
+                "INSERT INTO tickets(id, number, channel, type, category_id, subject, urgency, "
+                "priority, prio_rank, status, customer_id, raised_at, first_response_at, "
+                "resolved_at, satisfaction, sla_breached, created_at, updated_at) VALUES (%d, "
+                "'N%d', '%s', '%s', (SELECT id FROM categories WHERE code = '%s'), '主题%d', "
+                "'medium', 'medium', 2, 'resolved', 1, %lld, ",
+                id, id, channel, type, category, id, (long long)r);
+    if (frt < 0)
+        strbuf_addstr(&sb, "NULL, ");
+    else
+        strbuf_addf(&sb, "%lld, ", (long long)(r + frt * 60000LL));
+    if (res < 0)
+        strbuf_addstr(&sb, "NULL, ");
+    else
+        strbuf_addf(&sb, "%lld, ", (long long)(r + res * 60000LL));
+    if (satisfaction)
+        strbuf_addf(&sb, "'%s', ", satisfaction);
+    else
+        strbuf_addstr(&sb, "NULL, ");
+    strbuf_addf(&sb, "'%s', %lld, %lld)", breached, (long long)r, (long long)r);
+    exec(db, sb.buf);
+    strbuf_release(&sb);
+}
+
+static void week(struct db *db)
+{
+    exec(db, "INSERT INTO customers(id, name, phone, created_at, updated_at) "
+             "VALUES (1, 'A公司', '13856781234', 0, 0)");
+    ticket(db, 1, "TEL", "inquiry", "product-usage", "2023-09-25T09:00:00+08:00", 10, 40,
+           "satisfied", "");
+    ticket(db, 2, "TEL", "fault", "device-fault", "2023-09-27T10:00:00+08:00", 30, 120,
+           "very_satisfied", "resolve");
+    ticket(db, 3, "WEB", "inquiry", "product-usage", "2023-10-01T23:59:00+08:00", -1, -1, NULL,
+           "first_response\nresolve");
+    /* the Sunday before and the Monday after: not last week's */
+    ticket(db, 4, "MAIL", "inquiry", "product-usage", "2023-09-24T23:59:00+08:00", 1, 1,
+           "unsatisfied", "resolve");
+    ticket(db, 5, "MAIL", "inquiry", "product-usage", "2023-10-02T00:00:00+08:00", 1, 1,
+           "unsatisfied", "resolve");
+}
+
+static void the_weekly_summary_adds_up_the_week(void **state)
+{
+    struct fixture *f = *state;
+    week(f->db);
+    const char *text = NULL;
+    assert_int_equal(report_summary_text(f->db, at("2023-09-25T00:00:00+08:00"),
+                                         at("2023-10-02T00:00:00+08:00"), &f->arena, &text),
+                     0);
+    assert_string_equal(text, "服务周报 2023-09-25 至 2023-10-01\n\n"
+                              "工单总量:3\n"
+                              "各渠道工单量:\n"
+                              "  TEL:2(66.7%)\n"
+                              "  WEB:1(33.3%)\n"
+                              "平均首次响应时长:20.0 分钟\n"
+                              "平均解决时长:80.0 分钟\n"
+                              "超时工单数:2\n"
+                              "客户满意度平均分:4.50 / 5(2 条评价)\n"
+                              "问题分类前五:\n"
+                              "  1. 产品功能使用:2\n"
+                              "  2. 设备故障:1\n");
+    /* an empty week */
+    assert_int_equal(report_summary_text(f->db, at("2023-01-02T00:00:00+08:00"),
+                                         at("2023-01-09T00:00:00+08:00"), &f->arena, &text),
+                     0);
+    assert_non_null(strstr(text, "工单总量:0\n各渠道工单量:\n  无\n平均首次响应时长:无\n"));
+    assert_non_null(strstr(text, "客户满意度平均分:无评价\n问题分类前五:\n  无\n"));
+}
+
+static void the_days_csv_holds_its_tickets_and_their_transfers(void **state)
+{
+    struct fixture *f = *state;
+    week(f->db);
+    exec(f->db, "INSERT INTO users(id, username, name, role, password_hash, created_at, "
+                "updated_at) VALUES (7, 'li', '客服小李', 'agent', 'x', 0, 0)");
+    exec(f->db, "INSERT INTO departments(id, code, name, created_at, updated_at) "
+                "VALUES (3, 'tech', '技术部', 0, 0)");
+    char sql[512];
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO transfers(ticket_id, kind, from_user_id, to_department_id, reason, at) "
+             "VALUES (1, 'transfer', 7, 3, '需要技术支持', %lld)",
+             (long long)at("2023-09-25T09:10:00+08:00"));
+    exec(f->db, sql);
+    struct export_query q = {0};
+    export_days(&q, 20230925, 20230925);
+    char path[80];
+    snprintf(path, sizeof(path), "%s.csv", f->path);
+    int64_t rows = 0;
+    assert_int_equal(export_write(f->db, &q, EXPORT_CSV, EXPORT_ZH, path, &rows, NULL), 0);
+    assert_int_equal(rows, 1);
+    FILE *in = fopen(path, "rb");
+    char buf[4096] = {0};
+    size_t n = fread(buf, 1, sizeof(buf) - 1, in);
+    fclose(in);
+    unlink(path);
+    assert_true(n > 3 && !memcmp(buf, "\xEF\xBB\xBF记录编号,日期,", 3 + 19));
+    assert_non_null(strstr(buf, "\r\nN1,2023-09-25,A公司,,138****1234,咨询类,主题1,,2023-09-25 "
+                                "09:00,,2023-09-25 09:10,,2023-09-25 09:40,40,,满意,,"
+                                "2023-09-25 09:10 客服小李 → 技术部:需要技术支持,\r\n"));
+    assert_null(strstr(buf, "13856781234"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -207,6 +329,9 @@ int main(void)
         cmocka_unit_test(headers_follow_the_callers_language),
         cmocka_unit_test(days_are_real_calendar_days_in_the_zone),
         cmocka_unit_test(schedules_fire_daily_or_on_mondays_at_local_time),
+        cmocka_unit_test_setup_teardown(the_weekly_summary_adds_up_the_week, setup, teardown),
+        cmocka_unit_test_setup_teardown(the_days_csv_holds_its_tickets_and_their_transfers, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
