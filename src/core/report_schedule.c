@@ -51,12 +51,15 @@ static int kind_ok(const char *kind)
     return kind && (is_weekly(kind) || !strcmp(kind, "daily_export"));
 }
 
-/* The local wall clock time h:m on the day of `day_ms` (any instant of that local day). */
-static int64_t at_on_day(int64_t day_ms, int h, int m, int *ret_wday)
+/* The instant at which the local wall clock shows h:m, `days` days after the local day of
+ * `from` (counted on the calendar, so that a day of 23 or 25 hours is one day); its weekday in
+ * *ret_wday (0 Sunday). */
+static int64_t at_on_day(int64_t from, int days, int h, int m, int *ret_wday)
 {
-    time_t secs = (time_t)(day_ms / 1000);
+    time_t secs = (time_t)(from / 1000);
     struct tm tm;
     localtime_r(&secs, &tm);
+    tm.tm_mday += days;
     tm.tm_hour = h, tm.tm_min = m, tm.tm_sec = 0, tm.tm_isdst = -1;
     time_t t = mktime(&tm);
     *ret_wday = tm.tm_wday;
@@ -70,7 +73,7 @@ int64_t report_next_at(const char *kind, const char *at, int64_t after)
         return 0;
     for (int i = 0; i <= 8; i++) {
         int wday;
-        int64_t t = at_on_day(after + i * DAY_MS, h, m, &wday);
+        int64_t t = at_on_day(after, i, h, m, &wday);
         if (t > after && (!is_weekly(kind) || wday == 1))
             return t;
     }

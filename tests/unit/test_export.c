@@ -199,6 +199,11 @@ static void schedules_fire_daily_or_on_mondays_at_local_time(void **state)
     assert_int_equal(ktime_set_zone("America/New_York"), 0);
     int64_t before = at("2023-03-11T19:00:00-05:00");
     assert_true(report_next_at("daily_export", "18:00", before) == at("2023-03-12T22:00:00Z"));
+    /* late on the eve of the change: the next day still has its report (24 h later is 00:30
+     * of the day after, already past it) */
+    int64_t eve = at("2023-03-11T23:30:00-05:00");
+    assert_true(report_next_at("daily_export", "18:00", eve) == at("2023-03-12T18:00:00-04:00"));
+    assert_true(report_next_at("daily_export", "23:45", eve) == at("2023-03-11T23:45:00-05:00"));
     assert_int_equal(ktime_set_zone("Asia/Shanghai"), 0);
 }
 
