@@ -41,7 +41,7 @@ function parseCsv(text) {
 const sheetXml = (bytes) => {
   const dir = mkdtempSync(join(tmpdir(), 'kefu-xlsx-'));
   writeFileSync(join(dir, 'r.xlsx'), bytes);
-  return execFileSync('unzip', ['-p', join(dir, 'r.xlsx'), 'xl/worksheets/sheet1.xml']).toString('utf8');
+  return execFileSync('unzip', ['-p', join(dir, 'r.xlsx'), 'xl/worksheets/sheet1.xml'], { maxBuffer: 1 << 30 }).toString('utf8');
 };
 
 before(async () => {
@@ -192,4 +192,38 @@ test('kefu export writes the end-of-day file from the shell', () => {
   assert.match(r.stderr, /YYYY-MM-DD/);
   r = kefu(['export', '--date', '2023-10-01', '--data-dir', srv.dataDir]);
   assert.match(r.stderr, /--out/);
+});
+
+test('a long export keeps neither the other requests nor the writer waiting', async () => {
+  // 40,000 tickets on one day, written straight into the stopped server's database
+  await srv.stop();
+  const T0 = Date.parse('2023-11-01T00:00:00+08:00');
+  execFileSync('sqlite3', [join(srv.dataDir, 'kefu.db')], {
+    input: `BEGIN;
+INSERT INTO tickets(number, channel, type, subject, description, urgency, priority, prio_rank, status,
+                    customer_id, raised_at, resolved_at, created_at, updated_at)
+WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 39999)
+SELECT 'BULK' || i, 'TEL', 'inquiry', '批量 ' || i, '客户反映系统无法登录,提示"验证码错误"', 'medium', 'medium', 2,
+       'resolved', (SELECT MIN(id) FROM customers), ${T0} + i * 2000, ${T0} + i * 2000 + 600000,
+       ${T0} + i * 2000, ${T0} + i * 2000 FROM n;
+COMMIT;`,
+  });
+  await srv.start();
+  sup = await new Client(srv.base).login('s1', 'password-123');
+  let exportDone = 0;
+  const exporting = download(sup, 'from=2023-11-01&format=xlsx').then((r) => { exportDone = Date.now(); return r; });
+  await new Promise((r) => setTimeout(r, 100)); // the export is under way
+  // reads over several connections (each request thread gets some) and a write
+  const reads = await Promise.all([...Array(6)].map(() => sup.get('/api/v1/me')));
+  const created = await sup.post('/api/v1/tickets', {
+    channel: 'TEL', type: 'inquiry', subject: '导出时新建', urgency: 'low', customer: { name: 'D客户', phone: '13600002222' },
+  });
+  const answered = Date.now();
+  assert.deepEqual(reads.map((x) => x.status), [200, 200, 200, 200, 200, 200]);
+  assert.equal(created.status, 201, created.text);
+  const r = await exporting;
+  assert.equal(r.status, 200);
+  assert.ok(answered < exportDone, `the export (${exportDone}) outlasted them (${answered})`);
+  const xml = sheetXml(r.bytes);
+  assert.ok(xml.includes('BULK0') && xml.includes('BULK39999'));
 });
