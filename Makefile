@@ -8,6 +8,8 @@ PKGS := libmicrohttpd jansson sqlite3 libsodium inih gmime-3.0
 PKGS += libcurl
 # knowledge-base articles: Markdown to HTML
 PKGS += md4c-html
+# the .xlsx workbook of the record export
+PKGS += xlsxwriter
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
         -Wvla -Wwrite-strings -fno-common
 CPPFLAGS := -Isrc -Ibuild/gen -D_FILE_OFFSET_BITS=64

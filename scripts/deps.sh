@@ -9,6 +9,7 @@ debs=(gcc make pkg-config ca-certificates tzdata curl
       libgmime-3.0-dev clang libclang-rt-14-dev
       libcurl4-openssl-dev
       libmd4c-dev libmd4c-html0-dev
+      libxlsxwriter-dev
       dovecot-imapd python3-aiosmtpd)
 missing=()
 for p in "${debs[@]}"; do

@@ -13,6 +13,8 @@
 #include "channels/mail_in.h"
 #include "channels/mail_parse.h"
 #include "core/dept.h"
+#include "core/enums.h"
+#include "core/export.h"
 #include "core/user.h"
 #include "http/server.h"
 #include "lib/arena.h"
@@ -37,12 +39,16 @@ static const char usage[] =
     "                      copy the database, consistently, while it is in use\n"
     "  mail-ingest --channel CODE [--data-dir DIR]\n"
     "                      take one mail (RFC 5322) from standard input into mail channel CODE;\n"
-    "                      exit 0 taken or ignored, 65 unreadable, 75 try again later\n";
+    "                      exit 0 taken or ignored, 65 unreadable, 75 try again later\n"
+    "  export (--date DAY | --from DAY --to DAY) --out FILE [--format csv|xlsx] [--lang zh-CN|en]\n"
+    "         [--channel CODE] [--data-dir DIR]\n"
+    "                      write the records of those days (YYYY-MM-DD, local) as CSV or xlsx\n";
 
 struct opts {
     const char *positional[4];
     int npositional;
     const char *username, *role, *name, *department, *channel;
+    const char *date, *from, *to, *format, *out, *lang, *type;
     int password_stdin;
 };
 
@@ -89,6 +95,13 @@ static int parse_args(int argc, char **argv, struct config *cfg, struct opts *o)
                               : !strcmp(a, "--name")       ? &o->name
                               : !strcmp(a, "--department") ? &o->department
                               : !strcmp(a, "--channel")    ? &o->channel
+                              : !strcmp(a, "--date")       ? &o->date
+                              : !strcmp(a, "--from")       ? &o->from
+                              : !strcmp(a, "--to")         ? &o->to
+                              : !strcmp(a, "--format")     ? &o->format
+                              : !strcmp(a, "--out")        ? &o->out
+                              : !strcmp(a, "--lang")       ? &o->lang
+                              : !strcmp(a, "--type")       ? &o->type
                               : !strcmp(a, "--config")     ? &config_path
                                                            : NULL;
         if (target) {
@@ -307,6 +320,43 @@ static int cmd_mail_ingest(int argc, char **argv)
     return status;
 }
 
+/* kefu export: the same export as GET /api/v1/reports/export, on a reading connection of its
+ * own (the server may run meanwhile). */
+static int cmd_export(int argc, char **argv)
+{
+    struct config cfg;
+    struct opts o = {0};
+    if (parse_args(argc, argv, &cfg, &o))
+        return 2;
+    const char *from = o.date ? o.date : o.from, *to = o.date ? o.date : o.to ? o.to : from;
+    int from_day, to_day;
+    enum export_format fmt = EXPORT_CSV;
+    if (!o.out || !from || (o.date && (o.from || o.to)))
+        return fail("export needs --out FILE and --date DAY or --from DAY [--to DAY]", NULL);
+    if (export_parse_day(from, &from_day) || export_parse_day(to, &to_day) || to_day < from_day)
+        return fail("the days must be YYYY-MM-DD, --to not before --from", NULL);
+    if (o.format && export_format_of(o.format, &fmt))
+        return fail("--format must be csv or xlsx", o.format);
+    if (o.type && !enum_has(ticket_types, o.type))
+        return fail("--type is not a ticket type", o.type);
+    char path[600];
+    config_db_path(&cfg, path, sizeof(path));
+    struct db *db;
+    struct kf_error e = {0};
+    if (db_open(path, DB_READONLY | DB_NO_CHECKPOINT, &db, &e))
+        return fail(e.message ? e.message : "cannot open the database", path);
+    struct export_query q = {.channel = o.channel, .type = o.type};
+    export_days(&q, from_day, to_day);
+    int64_t rows = 0;
+    int rc = export_write(db, &q, fmt, export_lang_of(o.lang), o.out, &rows, &e);
+    db_close(db);
+    if (rc)
+        return fail(e.message ? e.message : kf_strerror(rc), o.out);
+    fprintf(stderr, "kefu: %lld record%s written to %s\n", (long long)rows, rows == 1 ? "" : "s",
+            o.out);
+    return 0;
+}
+
 /* A fresh install gets an admin with a random password, printed once. */
 static int bootstrap_admin(struct db *db, const struct config *cfg)
 {
@@ -346,6 +396,8 @@ int main(int argc, char **argv)
         return cmd_user(argc - 2, argv + 2);
     if (!strcmp(cmd, "mail-ingest"))
         return cmd_mail_ingest(argc - 2, argv + 2);
+    if (!strcmp(cmd, "export"))
+        return cmd_export(argc - 2, argv + 2);
     struct config cfg;
     struct opts o = {0};
     if (strcmp(cmd, "serve") && strcmp(cmd, "migrate") && strcmp(cmd, "backup")) {

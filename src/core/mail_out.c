@@ -29,7 +29,7 @@ static int kind_ok(const char *k)
 }
 
 /* No control characters (a header must not be split) and something before and after one @. */
-static int address_ok(const char *s)
+int mail_out_address_ok(const char *s)
 {
     const char *at = strchr(s, '@');
     if (!at || at == s || !at[1] || strchr(at + 1, '@'))
@@ -131,7 +131,7 @@ int mail_out_queue(struct db *db, const struct mail_out *m, int64_t *ret_id, str
 {
     if (!kind_ok(m->kind))
         return kf_fail(e, KF_EINVAL, "kind", "kind must be reply, ack, code or notice");
-    if (!m->to || strlen(m->to) > MAIL_OUT_TO_MAX || !address_ok(m->to))
+    if (!m->to || strlen(m->to) > MAIL_OUT_TO_MAX || !mail_out_address_ok(m->to))
         return kf_fail(e, KF_EINVAL, "to", "to must be one e-mail address");
     if (!m->subject || strlen(m->subject) > MAIL_OUT_SUBJECT_MAX || has_control(m->subject) ||
         !utf8_valid(m->subject, strlen(m->subject)))
@@ -434,7 +434,7 @@ static int queue_any(struct db *db, struct mail_out *m, struct kf_error *e)
 /* Whether a customer's address can be written To: one address, as the queue takes it. */
 static int mailable(const char *email)
 {
-    return email && *email && strlen(email) <= MAIL_OUT_TO_MAX && address_ok(email);
+    return email && *email && strlen(email) <= MAIL_OUT_TO_MAX && mail_out_address_ok(email);
 }
 
 int mail_out_reply(struct db *db, const struct ticket *t, int64_t message_id, const char *body,

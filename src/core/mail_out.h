@@ -36,6 +36,8 @@ struct mail_out {
  * transaction. 0 and *ret_id (may be NULL); KF_ENOTFOUND (e names "channel") when no mail
  * channel can send; KF_EINVAL naming the field for a bad kind, address or subject. */
 int mail_out_queue(struct db *db, const struct mail_out *m, int64_t *ret_id, struct kf_error *e);
+/* 1 when s is one bare e-mail address as mail_out_queue takes it in `to`. */
+int mail_out_address_ok(const char *s);
 
 struct ticket;
 

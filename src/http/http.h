@@ -28,8 +28,9 @@ struct request {
     struct kv query[REQ_MAX_QUERY];
     int nquery;
     const char *content_type, *if_match, *ip;
-    const char *last_event_id; /* the header, for the live stream */
-    const char *signature;     /* X-Kefu-Signature, for inbound hooks */
+    const char *last_event_id;   /* the header, for the live stream */
+    const char *signature;       /* X-Kefu-Signature, for inbound hooks */
+    const char *accept_language; /* the header, for exports' column names */
     const char *body;
     size_t body_len;
     /* A JSON body parsed before the request waited for the writer (body_parse_ahead): the
@@ -59,6 +60,9 @@ struct response {
     struct strbuf body;
     const void *data; /* a body not in `body` (a download), owned by the request arena */
     size_t data_len;
+    /* a body sent from this open file (a download written to a temporary file), which the
+     * response closes when sent; 0: none */
+    int data_fd;
     struct kv headers[RESP_MAX_HEADERS];
     int nheaders;
     /* A body rendered later, on the HTTP thread that sends it (resp_defer). */

@@ -8,7 +8,7 @@
 
 struct arena;
 
-enum exec { EXEC_READ, EXEC_WRITE, EXEC_SLOW, EXEC_AUDITED, EXEC_STREAM, EXEC_NET };
+enum exec { EXEC_READ, EXEC_WRITE, EXEC_SLOW, EXEC_AUDITED, EXEC_STREAM, EXEC_NET, EXEC_LONG };
 
 struct route {
     const char *method, *pattern;

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/chat.h"
@@ -54,6 +55,7 @@ enum {
     RESPONSE_MAX = 64 * 1024 * 1024,
     SLOW_THREADS = 2,
     NET_THREADS = 2,
+    LONG_THREADS = 1, /* exports: one at a time, the rest wait their turn */
 };
 
 enum conn_state { CS_READING, CS_QUEUED, CS_DONE };
@@ -91,7 +93,8 @@ static struct {
     struct channel_sender_job *chan_out; /* sends what other channels queued */
     struct mail_poller *mailboxes;       /* the mailboxes of the mail channels */
     struct executor slow;
-    struct executor net; /* requests that wait for another server (a mail channel's test) */
+    struct executor net;     /* requests that wait for another server (a mail channel's test) */
+    struct executor longrun; /* long reads (the record export), off the request threads */
     pthread_key_t db_key;
     atomic_long requests[6]; /* by status class 1xx..5xx */
     atomic_long tickets_created;
@@ -274,6 +277,15 @@ static enum MHD_Result queue(struct conn_req *cr)
         resp->stream = NULL;
         if (!(r = stream_response(s, cr->conn)))
             return MHD_NO;
+    } else if (resp->data_fd > 0) {
+        struct stat sb;
+        int fd = resp->data_fd;
+        resp->data_fd = 0;
+        r = fstat(fd, &sb) ? NULL : MHD_create_response_from_fd((uint64_t)sb.st_size, fd);
+        if (!r) {
+            close(fd);
+            return MHD_NO;
+        }
     } else if (resp->data) {
         r = MHD_create_response_from_buffer(resp->data_len, (void *)resp->data,
                                             MHD_RESPMEM_MUST_COPY);
@@ -461,6 +473,8 @@ static enum MHD_Result dispatch(struct conn_req *cr)
     MHD_get_connection_values(cr->conn, MHD_GET_ARGUMENT_KIND, collect_query, cr);
     req->content_type = MHD_lookup_connection_value(cr->conn, MHD_HEADER_KIND, "Content-Type");
     req->if_match = MHD_lookup_connection_value(cr->conn, MHD_HEADER_KIND, "If-Match");
+    req->accept_language =
+        MHD_lookup_connection_value(cr->conn, MHD_HEADER_KIND, "Accept-Language");
     req->last_event_id = MHD_lookup_connection_value(cr->conn, MHD_HEADER_KIND, "Last-Event-ID");
     req->signature = MHD_lookup_connection_value(cr->conn, MHD_HEADER_KIND, "X-Kefu-Signature");
     const union MHD_ConnectionInfo *ci =
@@ -503,8 +517,11 @@ static enum MHD_Result dispatch(struct conn_req *cr)
     cr->state = CS_QUEUED;
     cr->parked = 1;
     MHD_suspend_connection(cr->conn);
-    if (exec == EXEC_SLOW || exec == EXEC_NET) {
-        executor_push(exec == EXEC_SLOW ? &srv.slow : &srv.net, cr);
+    if (exec == EXEC_SLOW || exec == EXEC_NET || exec == EXEC_LONG) {
+        executor_push(exec == EXEC_SLOW  ? &srv.slow
+                      : exec == EXEC_NET ? &srv.net
+                                         : &srv.longrun,
+                      cr);
     } else {
         cr->job.run = http_job_run;
         cr->job.done = http_job_done;
@@ -594,6 +611,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     body_release_ahead(&cr->req);
     strbuf_release(&cr->body);
     strbuf_release(&cr->resp.body);
+    if (cr->resp.data_fd > 0) /* a download never queued */
+        close(cr->resp.data_fd);
     arena_release(&cr->arena);
     free(cr);
     *req_cls = NULL;
@@ -668,6 +687,7 @@ int server_run(const struct config *cfg)
     }
     executor_start(&srv.slow, "kefu-password", SLOW_THREADS);
     executor_start(&srv.net, "kefu-net", NET_THREADS);
+    executor_start(&srv.longrun, "kefu-export", LONG_THREADS);
     srv.scheduler = scheduler_start(srv.db_path, srv.writer);
     srv.outbox = outbox_start(srv.db_path, srv.writer, webhook_render);
     srv.mail = mail_sender_start(srv.db_path, srv.writer);
@@ -690,6 +710,7 @@ int server_run(const struct config *cfg)
         scheduler_stop(srv.scheduler);
         executor_stop(&srv.slow);
         executor_stop(&srv.net);
+        executor_stop(&srv.longrun);
         stream_hub_stop();
         writer_stop(srv.writer);
         writer_free(srv.writer);
@@ -715,6 +736,7 @@ int server_run(const struct config *cfg)
     scheduler_stop(srv.scheduler);
     executor_stop(&srv.slow); /* what it writes is still taken */
     executor_stop(&srv.net);
+    executor_stop(&srv.longrun);
     writer_stop(srv.writer); /* drains: every queued write is synced and answered */
     /* No connection parks from now on (a write is refused with 503), and
      * every parked one has been resumed: wait until libmicrohttpd has taken each back. A

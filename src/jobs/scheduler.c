@@ -1,11 +1,12 @@
 /* scheduler.c: the job thread: wakes every second and runs what is due: the SLA clocks'
- * deadlines and the satisfaction surveys' sending and expiry (each asked of an index, so a pass
- * with nothing due costs one lookup), then upkeep. */
+ * deadlines, the satisfaction surveys' sending and expiry and the scheduled reports (each asked
+ * of an index, so a pass with nothing due costs one lookup), then upkeep. */
 #include "jobs/scheduler.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "core/report_schedule.h"
 #include "core/sla.h"
 #include "core/survey.h"
 #include "jobs/housekeeping.h"
@@ -23,6 +24,7 @@ struct scheduler {
     struct db *db; /* reads only: writes go to the writer */
     struct writer *writer;
     struct ticker ticker;
+    char *path; /* the database's: report files are written beside it a moment */
 };
 
 typedef int sweep_fn(struct db *db, int64_t now, int max, int *ret_n);
@@ -64,6 +66,12 @@ static void scheduler_pass(struct ticker *t, void *arg)
     struct scheduler *s = arg;
     sweep(s, sla_due, sla_sweep, "SLA");
     sweep(s, survey_due, survey_sweep, "survey");
+    int64_t now = ktime_now();
+    if (report_schedule_due(s->db, now) == 1) {
+        int rc = report_schedule_run(s->db, s->writer, s->path, now);
+        if (rc && rc != KF_ESHUTDOWN)
+            fprintf(stderr, "kefu: a scheduled report failed: %s\n", kf_strerror(rc));
+    }
     housekeeping_tick(s->writer);
 }
 
@@ -76,6 +84,7 @@ struct scheduler *scheduler_start(const char *path, struct writer *w)
         return NULL;
     }
     s->writer = w;
+    s->path = xstrdup(path);
     ticker_start(&s->ticker, "kefu-jobs", TICK_MS, scheduler_pass, s);
     return s;
 }
@@ -86,5 +95,6 @@ void scheduler_stop(struct scheduler *s)
         return;
     ticker_stop(&s->ticker);
     db_close(s->db);
+    free(s->path);
     free(s);
 }

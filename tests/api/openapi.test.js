@@ -844,6 +844,19 @@ test('every operation answers in the shapes the spec describes', async () => {
   covered.set('GET /api/v1/stream', new Set(['200']));
   expect(await call(anon, 'GET /api/v1/stream'), 401);
   expect(await call(admin, 'GET /api/v1/stream', { query: '?last_event_id=yesterday' }), 422);
+  // the record export (a download) and the scheduled reports
+  expect(await call(admin, 'GET /api/v1/reports/export', { query: '?from=2023-10-01&format=xlsx' }), 200);
+  expect(await call(admin, 'GET /api/v1/reports/export', { query: '?from=2023-13-01' }), 422);
+  expect(await call(agent, 'GET /api/v1/reports/export', { query: `?assignee_id=${admin.user.id}` }), 403);
+  const daily = { kind: 'daily_export', to: ['lead@example.com'], at: '18:00', format: 'csv' };
+  const rs = expect(await call(admin, 'POST /api/v1/report-schedules', { body: daily }), 201).report_schedule;
+  expect(await call(admin, 'POST /api/v1/report-schedules', { body: { ...daily, to: ['x'] } }), 422);
+  expect(await call(agent, 'POST /api/v1/report-schedules', { body: daily }), 403);
+  expect(await call(admin, 'GET /api/v1/report-schedules'), 200);
+  expect(await call(admin, 'GET /api/v1/report-schedules/{id}', { params: { id: rs.id } }), 200);
+  expect(await call(admin, 'PATCH /api/v1/report-schedules/{id}', { params: { id: rs.id }, body: { at: '07:30' } }), 200);
+  expect(await call(admin, 'DELETE /api/v1/report-schedules/{id}', { params: { id: rs.id } }), 204);
+  expect(await call(admin, 'GET /api/v1/report-schedules/{id}', { params: { id: rs.id } }), 404);
   // the notification webhook, pointed at a port where nothing listens: its delivery waits
   const nobody = await freePort();
   const hook = expect(await call(admin, 'POST /api/v1/webhooks', {

@@ -243,3 +243,25 @@ export const kb = {
   archive: (ticketId) => call('POST', `/tickets/${encodeURIComponent(ticketId)}/archive`),
   suggestions: (ticketId) => call('GET', `/tickets/${encodeURIComponent(ticketId)}/suggestions`),
 };
+
+// the record export (a download) and the scheduled reports (supervisors, admins)
+export async function exportRecords(params, locale) {
+  const r = await fetch('/api/v1/reports/export' + qs(params), {
+    credentials: 'same-origin', headers: { 'Accept-Language': locale === 'en' ? 'en' : 'zh-CN' },
+  });
+  if (!r.ok) {
+    let body = null;
+    try { body = await r.json(); } catch { body = null; }
+    if (r.status === 401) onUnauthorized();
+    throw new ApiError(r.status, body);
+  }
+  const m = /filename="([^"]+)"/.exec(r.headers.get('Content-Disposition') || '');
+  return { blob: await r.blob(), filename: m ? m[1] : 'kefu-records.' + (params.format || 'csv') };
+}
+export const reportSchedules = {
+  list: () => call('GET', '/report-schedules'),
+  get: (id) => call('GET', `/report-schedules/${id}`),
+  create: (body) => call('POST', '/report-schedules', body),
+  patch: (id, body) => call('PATCH', `/report-schedules/${id}`, body),
+  remove: (id) => call('DELETE', `/report-schedules/${id}`),
+};

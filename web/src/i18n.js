@@ -4,6 +4,7 @@ import zhCN from './locales/zh-CN.js';
 import en from './locales/en.js';
 import kb from './locales/kb.js';
 import reports from './locales/reports.js';
+import reportsExport from './locales/reports_export.js';
 
 const saved = localStorage.getItem('kefu.locale');
 export const i18n = createI18n({
@@ -12,8 +13,11 @@ export const i18n = createI18n({
   fallbackLocale: 'zh-CN',
   messages: { 'zh-CN': zhCN, en },
 });
-for (const l of ['zh-CN', 'en']) i18n.global.mergeLocaleMessage(l, kb[l]);
-for (const l of ['zh-CN', 'en']) i18n.global.mergeLocaleMessage(l, reports[l]);
+for (const l of ['zh-CN', 'en']) {
+  i18n.global.mergeLocaleMessage(l, kb[l]);
+  i18n.global.mergeLocaleMessage(l, reports[l]);
+  i18n.global.mergeLocaleMessage(l, reportsExport[l]);
+}
 
 export function setLocale(l) {
   i18n.global.locale.value = l;

@@ -60,6 +60,10 @@ const routes = [
       { path: ':rest(.*)*', redirect: '/portal', meta: { portal: true } },
     ],
   },
+  // reports: the record export (every staff role: agents get their own tickets) and the
+  // scheduled reports (supervisors, admins)
+  { path: '/reports/export', component: () => import('./views/reports/ExportView.vue') },
+  { path: '/reports/schedules', component: () => import('./views/reports/ReportSchedulesView.vue'), meta: { lead: true } },
   // Any other path says there is no such page rather than showing another one.
   { path: '/:rest(.*)*', component: () => import('./views/not-found/NotFoundView.vue') },
 ];

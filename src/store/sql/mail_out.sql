@@ -35,8 +35,13 @@ WHERE o.status = 'queued' AND o.next_at <= $1 AND c.enabled = 1
 ORDER BY o.channel LIMIT $2;
 
 -- name: mail_out_files
-SELECT a.filename, a.content_type, a.data FROM mail_out_attachments m
-JOIN attachments a ON a.id = m.attachment_id WHERE m.mail_out_id = $1 ORDER BY a.id;
+SELECT a.filename, a.content_type, a.data, 0 AS src, a.id AS n FROM mail_out_attachments m
+JOIN attachments a ON a.id = m.attachment_id WHERE m.mail_out_id = $1
+UNION ALL
+SELECT d.filename, d.content_type, d.data, 1 AS src, d.id AS n FROM report_mails r
+JOIN report_deliveries d ON d.id = r.delivery_id
+WHERE r.mail_out_id = $1 AND d.data IS NOT NULL
+ORDER BY src, n;
 
 -- name: mail_out_tried
 UPDATE mail_out SET status = $2, attempts = attempts + 1, next_at = $3, last_error = $4,
