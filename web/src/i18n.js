@@ -3,6 +3,7 @@ import { createI18n } from 'vue-i18n';
 import zhCN from './locales/zh-CN.js';
 import en from './locales/en.js';
 import kb from './locales/kb.js';
+import forecast from './locales/forecast.js';
 
 const saved = localStorage.getItem('kefu.locale');
 export const i18n = createI18n({
@@ -11,7 +12,10 @@ export const i18n = createI18n({
   fallbackLocale: 'zh-CN',
   messages: { 'zh-CN': zhCN, en },
 });
-for (const l of ['zh-CN', 'en']) i18n.global.mergeLocaleMessage(l, kb[l]);
+for (const l of ['zh-CN', 'en']) {
+  i18n.global.mergeLocaleMessage(l, kb[l]);
+  i18n.global.mergeLocaleMessage(l, forecast[l]);
+}
 
 export function setLocale(l) {
   i18n.global.locale.value = l;
