@@ -1,6 +1,7 @@
 /* forecast.c: the volume forecast by hour and the staffing it calls for (see forecast.h). The
- * history is counted in SQL by quarter hour over an index on raised_at (migration 023), so a
- * request reads at most FORECAST_WEEKS weeks of index entries, whatever the table holds. */
+ * history is read in time order from an index on raised_at (migration 023) and counted by local
+ * hour, so a request reads at most FORECAST_WEEKS weeks of index entries, whatever the table holds.
+ */
 #include "core/forecast.h"
 
 #include <math.h>
@@ -218,19 +219,27 @@ static void bind_filters(struct stmt *st, const struct forecast_query *q)
     st_int(st, 5, q->department_id);
 }
 
-/* hist[(day - first) * 24 + hour] += tickets raised in [from, to), day and hour local. */
+/* hist[(day - first) * 24 + hour] += tickets raised in [from, to), day and hour local. The rows
+ * come in time order, so the local hour is worked out once per quarter hour that has tickets
+ * (every zone's offset is a whole number of quarter hours). */
 static int read_history(struct db *db, const struct tz *z, const struct forecast_query *q,
                         int64_t from, int64_t to, int64_t first, int ndays, double *hist)
 {
-    struct stmt *st = db_stmt(db, SQL_forecast_quarters);
+    struct stmt *st = db_stmt(db, SQL_forecast_raised);
     st_int(st, 1, from);
     st_int(st, 2, to);
     bind_filters(st, q);
     int rc;
+    int64_t quarter = -1, slot = -1;
     while ((rc = st_step(st)) == 1) {
-        int64_t ms, d = local_day(z, col_int(st, 0) * QUARTER_MS, &ms) - first;
-        if (d >= 0 && d < ndays)
-            hist[d * 24 + ms / HOUR_MS] += (double)col_int(st, 1);
+        int64_t t = col_int(st, 0);
+        if (t / QUARTER_MS != quarter) {
+            quarter = t / QUARTER_MS;
+            int64_t ms, d = local_day(z, quarter * QUARTER_MS, &ms) - first;
+            slot = d >= 0 && d < ndays ? d * 24 + ms / HOUR_MS : -1;
+        }
+        if (slot >= 0)
+            hist[slot] += 1;
     }
     st_reset(st);
     return rc < 0 ? rc : 0;
