@@ -125,3 +125,40 @@ test('only supervisors and admins see it; bad input names the field', async () =
     assert.equal(r.body.error.field, field, q);
   }
 });
+
+test('the handling time is measured from the tickets resolved before today', async () => {
+  // five tickets taken over at 09:00 on Friday 13 March and resolved 20 minutes later
+  let r = await admin.post('/api/v1/test/clock', { now: '2026-03-13T09:00:00+08:00' });
+  assert.equal(r.status, 200, r.text);
+  const ids = [];
+  for (let i = 0; i < 5; i++) {
+    r = await sup.post('/api/v1/tickets', {
+      channel: 'MAIL', type: 'inquiry', subject: '发票怎么开', urgency: 'low',
+      customer: { name: '李四', phone: '13900001111' },
+    });
+    assert.equal(r.status, 201, r.text);
+    ids.push(r.body.id);
+    r = await sup.patch(`/api/v1/tickets/${r.body.id}`, { assignee_id: a1.user.id, status: 'in_progress' });
+    assert.equal(r.status, 200, r.text);
+  }
+  r = await admin.post('/api/v1/test/clock', { now: '2026-03-13T09:20:00+08:00' });
+  assert.equal(r.status, 200, r.text);
+  for (const id of ids) {
+    r = await a1.patch(`/api/v1/tickets/${id}`, { status: 'resolved', result: 'solution_provided' });
+    assert.equal(r.status, 200, r.text);
+  }
+  r = await admin.post('/api/v1/test/clock', { now: '2026-03-16T00:30:00+08:00' });
+  assert.equal(r.status, 200, r.text);
+  r = await forecast();
+  assert.equal(r.status, 200, r.text);
+  const b = r.body.staffing_basis;
+  assert.equal(b.handling_source, 'history');
+  assert.equal(b.handling_n, 5);
+  assert.ok(Math.abs(b.handling_minutes - 20) < 0.2, String(b.handling_minutes));
+  // a value in the query still wins
+  r = await forecast('?handling_minutes=7.5');
+  assert.deepEqual([r.body.staffing_basis.handling_minutes, r.body.staffing_basis.handling_source], [7.5, 'query']);
+  // and the filters apply: the phone tickets were never resolved
+  r = await forecast('?channel=TEL');
+  assert.deepEqual([r.body.staffing_basis.handling_n, r.body.staffing_basis.handling_source], [0, 'default']);
+});
