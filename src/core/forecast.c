@@ -200,18 +200,6 @@ static int64_t day_utc(const struct tz *z, int64_t d, int64_t ms)
     return tz_to_utc(z, (d * DAY_MS + ms) / 1000) * 1000;
 }
 
-static int yyyymmdd(int64_t days)
-{
-    /* civil_from_days (H. Hinnant) */
-    int64_t zd = days + 719468, era = (zd >= 0 ? zd : zd - 146096) / 146097;
-    int64_t doe = zd - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t y = yoe + era * 400, doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153, dd = doy - (153 * mp + 2) / 5 + 1;
-    int64_t mm = mp < 10 ? mp + 3 : mp - 9;
-    return (int)((y + (mm <= 2)) * 10000 + mm * 100 + dd);
-}
-
 static void bind_filters(struct stmt *st, const struct forecast_query *q)
 {
     st_text(st, 3, q->channel ? q->channel : "");
@@ -437,8 +425,8 @@ int forecast_get(struct db *db, const struct actor *actor, const struct forecast
     f.days = arena_alloc(arena, sizeof(*f.days) * (size_t)days);
     for (int k = 0; k < days; k++) {
         struct forecast_day *d = &f.days[k];
-        d->date = yyyymmdd(today + k);
         d->start = day_utc(z, today + k, 0);
+        d->date = ktime_day(d->start);
         d->expected = 0;
         for (int h = 0; h < 24; h++) {
             d->hours[h] = (struct forecast_hour){exp_v[k * 24 + h], lo[k * 24 + h], hi[k * 24 + h]};
