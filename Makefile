@@ -192,3 +192,13 @@ BENCH_MAILS ?= 10000
 .PHONY: bench-imap
 bench-imap: build
 	node bench/imap.mjs $(BENCH_MAILS)
+
+# The volume forecast over a year of history (bench/forecast.c; numbers in bench/README.md).
+.PHONY: bench-forecast
+bench-forecast: $(OUT)/bench/forecast
+	$(OUT)/bench/forecast $(BENCH_TICKETS)
+
+$(OUT)/bench/forecast: bench/forecast.c $(OUT)/libkefu.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(MODE_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(OUT)/libkefu.a \
+	    $(PKG_LIBS) -lm

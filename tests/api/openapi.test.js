@@ -836,6 +836,11 @@ test('every operation answers in the shapes the spec describes', async () => {
   assert.ok(board.totals.open >= 1 && board.overdue.length >= 1, JSON.stringify(board.totals));
   expect(await call(agent, 'GET /api/v1/board'), 403);
   expect(await call(anon, 'GET /api/v1/board'), 401);
+  // the forecast, with its staffing (supervisors and admins)
+  const fc = expect(await call(supervisor, 'GET /api/v1/reports/forecast', { query: '?days=3' }), 200);
+  assert.equal(fc.days.length, 3);
+  expect(await call(agent, 'GET /api/v1/reports/forecast'), 403);
+  expect(await call(supervisor, 'GET /api/v1/reports/forecast', { query: '?days=0' }), 422);
   const live = await firstChunk(admin, '/api/v1/stream?last_event_id=0');
   assert.equal(live.status, 200);
   assert.match(live.type, /^text\/event-stream/);

@@ -171,6 +171,11 @@ export const board = {
 };
 
 // live chat: the waiting and active chats, taking one (409: another agent was first), ending it
+// the volume forecast and the staffing it calls for
+export const forecast = {
+  get: (params) => call('GET', '/reports/forecast' + qs(params)),
+};
+
 export const chats = {
   list: (state) => call('GET', '/chats' + qs({ state })),
   accept: (id) => call('POST', `/chats/${id}/accept`),

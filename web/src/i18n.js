@@ -5,6 +5,7 @@ import en from './locales/en.js';
 import kb from './locales/kb.js';
 import reports from './locales/reports.js';
 import reportsExport from './locales/reports_export.js';
+import forecast from './locales/forecast.js';
 
 const saved = localStorage.getItem('kefu.locale');
 export const i18n = createI18n({
@@ -17,6 +18,7 @@ for (const l of ['zh-CN', 'en']) {
   i18n.global.mergeLocaleMessage(l, kb[l]);
   i18n.global.mergeLocaleMessage(l, reports[l]);
   i18n.global.mergeLocaleMessage(l, reportsExport[l]);
+  i18n.global.mergeLocaleMessage(l, forecast[l]);
 }
 
 export function setLocale(l) {

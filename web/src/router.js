@@ -35,6 +35,8 @@ const routes = [
   { path: '/kb/:id/edit', component: () => import('./views/kb/KbEditor.vue'), props: true },
   { path: '/shifts', component: () => import('./views/shifts/ShiftsView.vue') },
   { path: '/board', component: () => import('./views/board/BoardView.vue'), meta: { lead: true } },
+  // the volume forecast and the staffing it calls for (预测与排班)
+  { path: '/reports/forecast', component: () => import('./views/reports/ForecastView.vue'), meta: { lead: true } },
   { path: '/reports', component: () => import('./views/reports/ReportsView.vue') },
   // channels: connecting a mailbox
   { path: '/admin/channels', component: () => import('./views/admin/ChannelsView.vue'), meta: { admin: true } },
