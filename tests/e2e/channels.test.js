@@ -47,6 +47,14 @@ test('an admin connects a mailbox; secrets show as 已设置 and the health show
   assert.equal(c.settings.imap_password, 'set');
   assert.equal(c.settings.from, '客服中心 <support@example.com>');
 
+  // the poller tries the (unreachable) mailbox at once and records why it failed; then it waits
+  // 30 s (poll_seconds), so the unreadable mail below is the channel's latest error
+  for (let i = 0; ; i++) {
+    const st = (await api.get('/api/v1/channels/MAIL/status')).body;
+    if (st.last_error) break;
+    assert.ok(i < 100, 'the poller records its first try within 10 s');
+    await new Promise((r) => setTimeout(r, 100));
+  }
   // an unreadable mail is recorded on the channel
   assert.equal(kefu(['mail-ingest', '--channel', 'MAIL', '--data-dir', srv.dataDir], { input: 'not a mail\n' }).status, 65);
   await page.getByTestId('channel-edit-MAIL').click();
