@@ -142,6 +142,33 @@ int jtime(json_t *o, const char *key, int64_t *ret, struct kf_error *e)
     return 1;
 }
 
+int jstrs(struct request *req, json_t *o, const char *key, size_t max, const char ***ret,
+          size_t *ret_n, struct kf_error *e)
+{
+    json_t *v = json_object_get(o, key);
+    *ret = NULL;
+    *ret_n = 0;
+    if (!v || json_is_null(v))
+        return v ? 2 : 0;
+    if (!json_is_array(v))
+        return kf_fail(e, KF_EINVAL, key, "must be an array of strings");
+    size_t n = json_array_size(v);
+    if (n > max)
+        return kf_fail(e, KF_EINVAL, key, "has too many items");
+    const char **out = arena_alloc(req->arena, (n ? n : 1) * sizeof(*out));
+    size_t i;
+    json_t *x;
+    json_array_foreach(v, i, x)
+    {
+        if (!json_is_string(x))
+            return kf_fail(e, KF_EINVAL, key, "must be an array of strings");
+        out[i] = arena_strdup(req->arena, json_string_value(x));
+    }
+    *ret = out;
+    *ret_n = n;
+    return 1;
+}
+
 int jids(json_t *o, const char *key, int64_t *ret, int max, int *ret_n, struct kf_error *e)
 {
     json_t *v = json_object_get(o, key);

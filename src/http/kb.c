@@ -93,24 +93,9 @@ static int read_input(struct request *req, json_t *o, struct kb_input *in, struc
     if ((rc = jtime(o, "effective_from", &in->effective_from, e)) < 0)
         return rc;
     in->has_effective_from = rc > 0;
-    json_t *tags = json_object_get(o, "tags");
-    if (tags && !json_is_null(tags)) {
-        if (!json_is_array(tags))
-            return kf_fail(e, KF_EINVAL, "tags", "tags must be an array of strings");
-        size_t n = json_array_size(tags);
-        if (n > KB_TAGS_MAX)
-            return kf_fail(e, KF_EINVAL, "tags", "an article has at most 20 tags");
-        in->tags = arena_alloc(req->arena, (n ? n : 1) * sizeof(*in->tags));
-        size_t i;
-        json_t *x;
-        json_array_foreach(tags, i, x)
-        {
-            if (!json_is_string(x))
-                return kf_fail(e, KF_EINVAL, "tags", "tags must be an array of strings");
-            in->tags[in->ntags++] = arena_strdup(req->arena, json_string_value(x));
-        }
-    }
-    in->has_tags = tags != NULL;
+    if ((rc = jstrs(req, o, "tags", KB_TAGS_MAX, &in->tags, &in->ntags, e)) < 0)
+        return rc;
+    in->has_tags = rc != 0; /* null: no tags */
     return 0;
 }
 

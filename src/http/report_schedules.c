@@ -90,25 +90,11 @@ static int read_input(struct request *req, json_t *o, struct report_schedule_inp
     if ((rc = jstr(req, o, "channel", &in->channel, e)) < 0)
         return rc;
     in->has_channel = rc != 0;
-    json_t *to = json_object_get(o, "to");
-    if (to) {
-        if (!json_is_array(to))
-            return kf_fail(e, KF_EINVAL, "to", "to must be an array of e-mail addresses");
-        size_t n = json_array_size(to);
-        if (n > REPORT_TO_MAX)
-            return kf_fail(e, KF_EINVAL, "to", "at most 20 addresses");
-        in->to = arena_alloc(req->arena, (n ? n : 1) * sizeof(*in->to));
-        in->nto = 0;
-        in->has_to = 1;
-        size_t i;
-        json_t *x;
-        json_array_foreach(to, i, x)
-        {
-            if (!json_is_string(x))
-                return kf_fail(e, KF_EINVAL, "to", "to must be an array of e-mail addresses");
-            in->to[in->nto++] = arena_strdup(req->arena, json_string_value(x));
-        }
-    }
+    if ((rc = jstrs(req, o, "to", REPORT_TO_MAX, &in->to, &in->nto, e)) < 0)
+        return rc;
+    if (rc == 2)
+        return kf_fail(e, KF_EINVAL, "to", "must be an array of strings");
+    in->has_to = rc == 1;
     return 0;
 }
 

@@ -67,25 +67,11 @@ static int read_input(struct request *req, json_t *o, struct webhook_input *in, 
     if ((rc = jbool(o, "enabled", &in->enabled, e)) < 0)
         return rc;
     in->has_enabled = rc == 1;
-    json_t *ev = json_object_get(o, "events");
-    if (ev) {
-        if (!json_is_array(ev))
-            return kf_fail(e, KF_EINVAL, "events", "events must be an array of event kinds");
-        size_t n = json_array_size(ev);
-        if (n > WEBHOOK_EVENTS_MAX)
-            return kf_fail(e, KF_EINVAL, "events", "too many events");
-        in->events = arena_alloc(req->arena, (n ? n : 1) * sizeof(*in->events));
-        in->nevents = 0;
-        in->has_events = 1;
-        size_t i;
-        json_t *x;
-        json_array_foreach(ev, i, x)
-        {
-            if (!json_is_string(x))
-                return kf_fail(e, KF_EINVAL, "events", "events must be an array of event kinds");
-            in->events[in->nevents++] = arena_strdup(req->arena, json_string_value(x));
-        }
-    }
+    if ((rc = jstrs(req, o, "events", WEBHOOK_EVENTS_MAX, &in->events, &in->nevents, e)) < 0)
+        return rc;
+    if (rc == 2)
+        return kf_fail(e, KF_EINVAL, "events", "must be an array of strings");
+    in->has_events = rc == 1;
     return 0;
 }
 
