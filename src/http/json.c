@@ -142,6 +142,25 @@ int jtime(json_t *o, const char *key, int64_t *ret, struct kf_error *e)
     return 1;
 }
 
+int jonly(struct request *req, json_t *o, const char *const *allowed, const char *field,
+          struct kf_error *e)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(o, key, v)
+    {
+        int ok = 0;
+        for (const char *const *a = allowed; *a && !ok; a++)
+            ok = !strcmp(*a, key);
+        if (!ok)
+            return kf_fail(e, KF_EINVAL,
+                           field ? arena_printf(req->arena, "%s.%s", field, key)
+                                 : arena_strdup(req->arena, key),
+                           "unknown field");
+    }
+    return 0;
+}
+
 int jstrs(struct request *req, json_t *o, const char *key, size_t max, const char ***ret,
           size_t *ret_n, struct kf_error *e)
 {

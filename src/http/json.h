@@ -34,6 +34,10 @@ int jstr(struct request *req, json_t *o, const char *key, const char **ret, stru
 int jint(json_t *o, const char *key, int64_t *ret, struct kf_error *e);
 int jbool(json_t *o, const char *key, int *ret, struct kf_error *e);
 int jtime(json_t *o, const char *key, int64_t *ret, struct kf_error *e);
+/* 0 when o has no keys but those of the NULL-terminated allowed, else KF_EINVAL naming the
+ * first other key (as field.key when field is given). */
+int jonly(struct request *req, json_t *o, const char *const *allowed, const char *field,
+          struct kf_error *e);
 /* An array of up to max strings (each copied into the arena) into *ret, *ret_n. */
 int jstrs(struct request *req, json_t *o, const char *key, size_t max, const char ***ret,
           size_t *ret_n, struct kf_error *e);

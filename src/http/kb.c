@@ -72,17 +72,9 @@ static int read_input(struct request *req, json_t *o, struct kb_input *in, struc
 {
     static const char *const known[] = {"title", "body",           "need_type", "category",
                                         "tags",  "effective_from", NULL};
-    const char *key;
-    json_t *v;
-    json_object_foreach(o, key, v)
-    {
-        int ok = 0;
-        for (const char *const *k = known; *k && !ok; k++)
-            ok = !strcmp(*k, key);
-        if (!ok)
-            return kf_fail(e, KF_EINVAL, arena_strdup(req->arena, key), "unknown field");
-    }
-    int rc;
+    int rc = jonly(req, o, known, NULL, e);
+    if (rc)
+        return rc;
     if ((rc = jstr(req, o, "title", &in->title, e)) < 0 ||
         (rc = jstr(req, o, "body", &in->body, e)) < 0 ||
         (rc = jstr(req, o, "need_type", &in->need_type, e)) < 0)
@@ -238,15 +230,8 @@ int h_kb_publish(struct request *req, struct response *resp)
         return rc;
     struct kf_error e = {0};
     int notify = 0;
-    const char *key;
-    json_t *v;
-    json_object_foreach(o, key, v)
-    {
-        if (strcmp(key, "notify")) {
-            rc = kf_fail(&e, KF_EINVAL, arena_strdup(req->arena, key), "unknown field");
-            break;
-        }
-    }
+    static const char *const known[] = {"notify", NULL};
+    rc = jonly(req, o, known, NULL, &e);
     if (!rc)
         rc = jbool(o, "notify", &notify, &e) < 0 ? KF_EINVAL : 0;
     json_decref(o);
@@ -265,15 +250,8 @@ int h_kb_obsolete(struct request *req, struct response *resp)
         return rc;
     struct kf_error e = {0};
     int64_t by = 0;
-    const char *key;
-    json_t *v;
-    json_object_foreach(o, key, v)
-    {
-        if (strcmp(key, "replaced_by")) {
-            rc = kf_fail(&e, KF_EINVAL, arena_strdup(req->arena, key), "unknown field");
-            break;
-        }
-    }
+    static const char *const known[] = {"replaced_by", NULL};
+    rc = jonly(req, o, known, NULL, &e);
     if (!rc)
         rc = jint(o, "replaced_by", &by, &e) < 0 ? KF_EINVAL : 0;
     json_decref(o);
@@ -353,15 +331,8 @@ int h_kb_preview(struct request *req, struct response *resp)
         return rc;
     struct kf_error e = {0};
     const char *body = NULL;
-    const char *key;
-    json_t *v;
-    json_object_foreach(o, key, v)
-    {
-        if (strcmp(key, "body")) {
-            rc = kf_fail(&e, KF_EINVAL, arena_strdup(req->arena, key), "unknown field");
-            break;
-        }
-    }
+    static const char *const known[] = {"body", NULL};
+    rc = jonly(req, o, known, NULL, &e);
     if (!rc && (rc = jstr(req, o, "body", &body, &e)) >= 0)
         rc = text_check(body, "body", KB_BODY_MAX, 0, &e);
     json_decref(o);

@@ -67,17 +67,9 @@ static int read_input(struct request *req, json_t *o, struct report_schedule_inp
                       struct kf_error *e)
 {
     static const char *const known[] = {"kind", "to", "at", "format", "channel", NULL};
-    const char *key;
-    json_t *v;
-    json_object_foreach(o, key, v)
-    {
-        int ok = 0;
-        for (const char *const *k = known; *k && !ok; k++)
-            ok = !strcmp(*k, key);
-        if (!ok)
-            return kf_fail(e, KF_EINVAL, arena_strdup(req->arena, key), "unknown field");
-    }
-    int rc;
+    int rc = jonly(req, o, known, NULL, e);
+    if (rc)
+        return rc;
     if ((rc = jstr(req, o, "kind", &in->kind, e)) < 0)
         return rc;
     in->has_kind = rc != 0;

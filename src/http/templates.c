@@ -35,17 +35,9 @@ static int read_input(struct request *req, json_t *o, struct reply_template_inpu
                       struct kf_error *e)
 {
     static const char *const known[] = {"name", "type", "category", "shortcut", "body", NULL};
-    const char *key;
-    json_t *v;
-    json_object_foreach(o, key, v)
-    {
-        int ok = 0;
-        for (const char *const *k = known; *k && !ok; k++)
-            ok = !strcmp(*k, key);
-        if (!ok)
-            return kf_fail(e, KF_EINVAL, arena_strdup(req->arena, key), "unknown field");
-    }
-    int rc;
+    int rc = jonly(req, o, known, NULL, e);
+    if (rc)
+        return rc;
     if ((rc = jstr(req, o, "name", &in->name, e)) < 0)
         return rc;
     if (rc == 2)

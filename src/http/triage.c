@@ -36,26 +36,6 @@ static int read_values(struct request *req, json_t *o, const char *key, const ch
     return 0;
 }
 
-/* Checks that o has no keys but those in allowed; field names o in the answer. */
-static int only_keys(struct request *req, json_t *o, const char *const *allowed, const char *field,
-                     struct kf_error *e)
-{
-    const char *key;
-    json_t *v;
-    json_object_foreach(o, key, v)
-    {
-        int ok = 0;
-        for (const char *const *a = allowed; *a && !ok; a++)
-            ok = !strcmp(*a, key);
-        if (!ok)
-            return kf_fail(e, KF_EINVAL,
-                           field ? arena_printf(req->arena, "%s.%s", field, key)
-                                 : arena_strdup(req->arena, key),
-                           "unknown field");
-    }
-    return 0;
-}
-
 static int read_rule(struct request *req, json_t *o, struct priority_rule *r, unsigned *set,
                      struct kf_error *e)
 {
@@ -63,7 +43,7 @@ static int read_rule(struct request *req, json_t *o, struct priority_rule *r, un
                                       "conditions", "actions",  NULL};
     static const char *const acts[] = {"priority", "department_id", "labels", NULL};
     int rc, got;
-    if ((rc = only_keys(req, o, top, NULL, e)))
+    if ((rc = jonly(req, o, top, NULL, e)))
         return rc;
     if ((got = jstr(req, o, "name", &r->name, e)) < 0)
         return got;
@@ -95,7 +75,7 @@ static int read_rule(struct request *req, json_t *o, struct priority_rule *r, un
         };
         static const char *const conds[] = {"keywords", "type",    "category", "urgency",
                                             "tier",     "channel", NULL};
-        if ((rc = only_keys(req, c, conds, "conditions", e)))
+        if ((rc = jonly(req, c, conds, "conditions", e)))
             return rc;
         for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
             if ((rc = read_values(req, c, lists[i].key,
@@ -108,7 +88,7 @@ static int read_rule(struct request *req, json_t *o, struct priority_rule *r, un
     if (a) {
         if (!json_is_object(a))
             return kf_fail(e, KF_EINVAL, "actions", "must be an object");
-        if ((rc = only_keys(req, a, acts, "actions", e)))
+        if ((rc = jonly(req, a, acts, "actions", e)))
             return rc;
         if (jstr(req, a, "priority", &r->set_priority, e) < 0 ||
             jint(a, "department_id", &r->set_department_id, e) < 0) {

@@ -48,17 +48,9 @@ static int reply_webhook(struct request *req, struct response *resp, const struc
 static int read_input(struct request *req, json_t *o, struct webhook_input *in, struct kf_error *e)
 {
     static const char *const known[] = {"url", "secret", "events", "enabled", NULL};
-    const char *key;
-    json_t *v;
-    json_object_foreach(o, key, v)
-    {
-        int ok = 0;
-        for (const char *const *k = known; *k && !ok; k++)
-            ok = !strcmp(*k, key);
-        if (!ok)
-            return kf_fail(e, KF_EINVAL, arena_strdup(req->arena, key), "unknown field");
-    }
-    int rc;
+    int rc = jonly(req, o, known, NULL, e);
+    if (rc)
+        return rc;
     if ((rc = jstr(req, o, "url", &in->url, e)) < 0 ||
         (rc = jstr(req, o, "secret", &in->secret, e)) < 0)
         return rc;

@@ -79,12 +79,12 @@ function handlerText(fns, handler) {
 }
 
 // What a handler takes: whether it parses a JSON body, reads the raw body, and the keys of the
-// JSON body it reads (jstr/jint/jbool/jtime/jids and json_object_get calls, {"key", &...} field
+// JSON body it reads (jstr/jstrs/jint/jbool/jtime/jids and json_object_get calls, {"key", &...} field
 // tables).
 function handlerInput(fns, handler) {
   const text = handlerText(fns, handler);
   const keys = new Set();
-  for (const [, k] of text.matchAll(/\bj(?:str|int|bool|time|ids)\s*\([^;]*?"([a-z_]+)"/g)) keys.add(k);
+  for (const [, k] of text.matchAll(/\bj(?:strs?|int|bool|time|ids)\s*\([^;]*?"([a-z_]+)"/g)) keys.add(k);
   for (const [, k] of text.matchAll(/\{\s*"([a-z_]+)",\s*(?:&|offsetof)/g)) keys.add(k);
   for (const [, k] of text.matchAll(/\bjson_object_get\s*\(\s*\w+,\s*"([a-z0-9_]+)"/g)) keys.add(k);
   return {
