@@ -28,4 +28,12 @@ export async function signIn(browser, base, username, password, options = {}) {
 export async function choose(page, testid, text) {
   await page.getByTestId(testid).click();
   await page.locator('.el-select-dropdown__item:visible', { hasText: text }).first().click();
+  // a single select's list closes after its transition; one that stays open (a multiple select,
+  // or a click that landed while the list was still opening on a busy machine) would cover what
+  // the test clicks next, so a second click on the select closes it
+  const open = page.locator('.el-select-dropdown:visible');
+  if (!(await open.first().waitFor({ state: 'hidden', timeout: 1500 }).then(() => true, () => false))) {
+    await page.getByTestId(testid).click();
+    await open.first().waitFor({ state: 'hidden' });
+  }
 }
