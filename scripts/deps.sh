@@ -10,7 +10,7 @@ debs=(gcc make pkg-config ca-certificates tzdata curl
       libcurl4-openssl-dev
       libmd4c-dev libmd4c-html0-dev
       libxlsxwriter-dev
-      dovecot-imapd python3-aiosmtpd)
+      dovecot-imapd python3-aiosmtpd unzip)
 missing=()
 for p in "${debs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
