@@ -148,9 +148,11 @@ test('an agent works a ticket from acceptance to closing; the time nodes fill th
     assert.match(await page.getByTestId('time-' + k).innerText(), /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/, k);
   }
   assert.match(await page.getByTestId('duration-total_minutes').innerText(), /\d+ 分钟/);
+  // the history is read again after each change: wait for the last one's entry
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=history-item]')]
+    .filter((el) => el.textContent.includes('状态变更')).length >= 4);
   const history = await page.getByTestId('history-item').allInnerTexts();
   assert.ok(history.some((h) => h.includes('登记')));
-  assert.ok(history.filter((h) => h.includes('状态变更')).length >= 4);
   assert.equal(await page.getByTestId('move-in_progress').count(), 0, 'an agent may not reopen a closed ticket');
   await page.context().close();
 });
