@@ -26,14 +26,23 @@ export async function signIn(browser, base, username, password, options = {}) {
 
 // Picks the option with this text in the open Element Plus select.
 export async function choose(page, testid, text) {
-  await page.getByTestId(testid).click();
-  await page.locator('.el-select-dropdown__item:visible', { hasText: text }).first().click();
-  // a single select's list closes after its transition; one that stays open (a multiple select,
-  // or a click that landed while the list was still opening on a busy machine) would cover what
-  // the test clicks next, so a second click on the select closes it
+  const select = page.getByTestId(testid);
   const open = page.locator('.el-select-dropdown:visible');
+  const shown = () => select.innerText().then((t) => t.includes(text));
+  // on a busy machine a click can land while the list is still opening and choose nothing:
+  // choose until the select shows the choice
+  for (let attempt = 1; ; attempt++) {
+    if (!(await open.count())) await select.click();
+    await page.locator('.el-select-dropdown__item:visible', { hasText: text }).first().click();
+    let ok = false;
+    for (let i = 0; i < 20 && !(ok = await shown()); i++) await page.waitForTimeout(100);
+    if (ok) break;
+    if (attempt === 3) throw new Error(`${testid}: "${text}" was not chosen`);
+  }
+  // a single select's list closes after its transition; one that stays open (a multiple select)
+  // would cover what the test clicks next, so a second click on the select closes it
   if (!(await open.first().waitFor({ state: 'hidden', timeout: 1500 }).then(() => true, () => false))) {
-    await page.getByTestId(testid).click();
+    await select.click();
     await open.first().waitFor({ state: 'hidden' });
   }
 }
